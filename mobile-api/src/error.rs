@@ -1,0 +1,70 @@
+//! Everything a mobile-api handler can fail with, each mapped to one status and a problem+json body.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use qrlogin_shared::StoreError;
+use qrlogin_shared::http::Problem;
+use qrlogin_shared::qr_link::QrLinkError;
+
+use crate::user_token::TokenError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MobileError {
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    #[error(transparent)]
+    QrLink(#[from] QrLinkError),
+    #[error("malformed uuid or verification")]
+    BadSessionRef,
+    /// Unknown, expired, finished, or a verification string that does not match: one answer for all, so a
+    /// caller cannot tell a forged code from a session that never existed.
+    #[error("login session not found")]
+    NotFound,
+    #[error("login session is not waiting for this step")]
+    WrongState,
+    #[error("login session was scanned by another user")]
+    WrongUser,
+    #[error("session store unavailable")]
+    Store(#[from] StoreError),
+}
+
+impl ResponseError for MobileError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Token(_) => StatusCode::UNAUTHORIZED,
+            Self::QrLink(_) | Self::BadSessionRef => StatusCode::BAD_REQUEST,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::WrongState | Self::WrongUser => StatusCode::CONFLICT,
+            Self::Store(StoreError::Protocol(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// Called once per failed request: the place where a 5xx cause is logged.
+    fn error_response(&self) -> HttpResponse {
+        let problem = match self {
+            Self::Token(e) => unauthorized(e),
+            Self::QrLink(e) => Problem::new(StatusCode::BAD_REQUEST, "invalid-qr", "Not a QR code of this service")
+                .with_detail(e.to_string()),
+            Self::BadSessionRef => Problem::bad_request("uuid must be a v4 uuid and verification the string from the QR"),
+            Self::NotFound => Problem::new(StatusCode::NOT_FOUND, "session-not-found", "Login session not found or expired"),
+            Self::WrongState => Problem::new(StatusCode::CONFLICT, "wrong-state", "Login session is not waiting for this step"),
+            Self::WrongUser => {
+                Problem::new(StatusCode::CONFLICT, "wrong-user", "Only the user who scanned this login may decide it")
+            }
+            Self::Store(StoreError::Protocol(_)) => Problem::internal(self),
+            Self::Store(_) => Problem::unavailable(self),
+        };
+        problem.error_response()
+    }
+}
+
+fn unauthorized(e: &TokenError) -> Problem {
+    let mut p = Problem::new(StatusCode::UNAUTHORIZED, "invalid-token", "Missing or invalid user token");
+    p.www_authenticate = Some(match e {
+        TokenError::Missing => "Bearer",
+        TokenError::Invalid(_) | TokenError::BadSubject => "Bearer error=\"invalid_token\"",
+    });
+    tracing::info!(reason = %e, "user token refused");
+    p
+}

@@ -1,0 +1,12 @@
+use mobile_api::{Application, Settings};
+use qrlogin_shared::config::Env;
+
+#[actix_web::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let settings = Settings::from_env(&Env::from_process())?;
+    qrlogin_shared::telemetry::init(settings.service.log_json);
+    let app = Application::build(settings).await?;
+    tracing::info!(port = app.port(), "mobile-api listening");
+    app.run_until_stopped().await?;
+    Ok(())
+}

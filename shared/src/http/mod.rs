@@ -1,0 +1,25 @@
+//! HTTP pieces both services use the same way: problem+json errors, extractor error handlers, the client IP
+//! behind trusted proxies, health endpoints, and the access log with its request id.
+
+mod access_log;
+mod client_ip;
+mod problem;
+
+pub use access_log::access_log;
+pub use client_ip::{ClientIp, TrustedProxies};
+pub use problem::{Problem, json_config, not_found, path_error};
+
+use actix_web::{HttpResponse, web};
+
+use crate::SessionStore;
+
+/// `GET /healthz`: the process is up; says nothing about its dependencies.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+/// `GET /readyz`: Redis answers. A load balancer stops routing here while it does not.
+pub async fn readyz(store: web::Data<SessionStore>) -> Result<HttpResponse, Problem> {
+    store.ping().await.map_err(|e| Problem::unavailable(&e))?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })))
+}

@@ -1,0 +1,130 @@
+//! RFC 9457 problem details. 4xx bodies say what the client got wrong; 5xx bodies are opaque and the cause goes
+//! to the log once, here, at the edge.
+
+use std::fmt;
+
+use actix_web::error::{JsonPayloadError, PathError};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use serde::Serialize;
+
+pub const CONTENT_TYPE: &str = "application/problem+json";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    pub title: &'static str,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Sent as `WWW-Authenticate` on 401s; not part of the body.
+    #[serde(skip)]
+    pub www_authenticate: Option<&'static str>,
+    /// Sent as `Retry-After` (seconds) on 503s.
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
+}
+
+impl Problem {
+    /// `slug` names the problem type: `urn:qrlogin:problem:<slug>`, stable for clients to match on.
+    pub fn new(status: StatusCode, slug: &str, title: &'static str) -> Self {
+        Self {
+            type_uri: format!("urn:qrlogin:problem:{slug}"),
+            title,
+            status: status.as_u16(),
+            detail: None,
+            www_authenticate: None,
+            retry_after: None,
+        }
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid-request", "Invalid request").with_detail(detail)
+    }
+
+    /// Redis (or another dependency) is down or slow: logged with its cause, answered without it.
+    pub fn unavailable(cause: &(dyn std::error::Error + 'static)) -> Self {
+        tracing::error!(error = %ErrorChain(cause), "dependency unavailable");
+        let mut p = Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service temporarily unavailable");
+        p.retry_after = Some(1);
+        p
+    }
+
+    /// A bug or corrupt state on our side: logged with its cause, answered opaquely.
+    pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
+        tracing::error!(error = %ErrorChain(cause), "internal error");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error")
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status, self.title)
+    }
+}
+
+impl ResponseError for Problem {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status_code());
+        res.content_type(CONTENT_TYPE).insert_header((header::CACHE_CONTROL, "no-store"));
+        if let Some(challenge) = self.www_authenticate {
+            res.insert_header((header::WWW_AUTHENTICATE, challenge));
+        }
+        if let Some(secs) = self.retry_after {
+            res.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        res.json(self)
+    }
+}
+
+/// Prints an error with its sources, for the one log line at the edge.
+struct ErrorChain<'a>(&'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(e) = source {
+            write!(f, ": {e}")?;
+            source = e.source();
+        }
+        Ok(())
+    }
+}
+
+/// JSON bodies: at most `limit` bytes, `application/json` only, and every failure a problem+json answer.
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default().limit(limit).error_handler(|err, _req| {
+        let problem = match &err {
+            JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+                Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "body-too-large", "Request body too large")
+            }
+            JsonPayloadError::ContentType => {
+                Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type")
+                    .with_detail("send the body as application/json")
+            }
+            JsonPayloadError::Deserialize(e) => Problem::bad_request(format!("malformed JSON body: {e}")),
+            _ => Problem::bad_request("could not read the request body"),
+        };
+        problem.into()
+    })
+}
+
+pub fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
+    Problem::bad_request("malformed path parameter").into()
+}
+
+/// Default service: unknown routes are problem+json too.
+pub async fn not_found() -> Result<HttpResponse, Problem> {
+    Err(Problem::new(StatusCode::NOT_FOUND, "not-found", "No such endpoint"))
+}

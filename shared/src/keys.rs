@@ -1,0 +1,40 @@
+//! The Redis key schema. Every key of one session carries the session id as a hash tag (`{...}`) so that all of
+//! them land in one Redis Cluster slot and a script may touch them together.
+
+use crate::SessionId;
+
+#[derive(Clone, Debug)]
+pub struct KeySchema {
+    prefix: String,
+}
+
+impl KeySchema {
+    pub const DEFAULT_PREFIX: &'static str = "qrl";
+
+    /// `prefix` lets tests (or two tenants on one Redis) keep their keys apart.
+    pub fn new(prefix: impl Into<String>) -> Self {
+        Self { prefix: prefix.into() }
+    }
+
+    /// The session hash: `qrl:{<uuid>}`.
+    pub fn session(&self, id: &SessionId) -> String {
+        format!("{}:{{{id}}}", self.prefix)
+    }
+}
+
+impl Default for KeySchema {
+    fn default() -> Self {
+        Self::new(Self::DEFAULT_PREFIX)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_key_is_hash_tagged() {
+        let id = SessionId::parse("0b8e4a0c-6f0f-4e45-9d2a-6f7f0c1b2a3d").unwrap();
+        assert_eq!(KeySchema::default().session(&id), "qrl:{0b8e4a0c-6f0f-4e45-9d2a-6f7f0c1b2a3d}");
+    }
+}

@@ -1,0 +1,12 @@
+-- The browser gives up. KEYS[1] = session key; ARGV[1] = binding hash. Returns 'ok', 'forbidden' or 'gone'.
+local s = redis.call('HMGET', KEYS[1], 'st', 'bind')
+if not s[1] or s[1] == 'claimed' then
+  return 'gone'
+end
+if s[2] ~= ARGV[1] then
+  return 'forbidden'
+end
+if s[1] == 'pending' or s[1] == 'scanned' or s[1] == 'confirmed' then
+  redis.call('HSET', KEYS[1], 'st', 'cancelled')
+end
+return 'ok'

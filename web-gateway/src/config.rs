@@ -1,0 +1,107 @@
+//! The gateway's settings, from environment variables (see README "Configuration").
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use qrlogin_shared::config::{ConfigError, Env, ServiceSettings, invalid};
+use qrlogin_shared::http::TrustedProxies;
+use secrecy::SecretString;
+
+pub const DEFAULT_PORT: u16 = 8080;
+
+#[derive(Debug)]
+pub struct Settings {
+    pub service: ServiceSettings,
+    pub session_ttl: Duration,
+    pub poll_interval: Duration,
+    /// Set `Secure` on the binding cookie; only a local http setup turns it off.
+    pub cookie_secure: bool,
+    pub web_token: WebTokenSettings,
+    pub directory: DirectorySettings,
+}
+
+#[derive(Debug)]
+pub struct WebTokenSettings {
+    /// PKCS#8 PEM of a P-256 key: tokens are ES256, which every JWT library and WebCrypto verify.
+    pub private_key_pem: SecretString,
+    pub issuer: String,
+    pub audience: String,
+    pub ttl: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub enum DirectorySettings {
+    /// A JSON file `{"alice": {"name": "Alice", ...}, ...}`.
+    File(PathBuf),
+    /// `GET <base>/<user id>` answering the profile as JSON, 404 for unknown users.
+    Http { base_url: String, timeout: Duration },
+}
+
+impl Settings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let service = ServiceSettings::from_env(env, DEFAULT_PORT)?;
+        Ok(Self {
+            session_ttl: session_ttl(env)?,
+            poll_interval: env.millis_or("QRL_POLL_INTERVAL_MS", 1000)?,
+            cookie_secure: env.bool_or("QRL_COOKIE_SECURE", true)?,
+            web_token: WebTokenSettings {
+                private_key_pem: web_key_pem(env)?,
+                issuer: env.or("QRL_WEB_JWT_ISSUER", service.qr_base_url.as_str()),
+                audience: env.or("QRL_WEB_JWT_AUDIENCE", "qrlogin-web"),
+                ttl: env.secs_or("QRL_WEB_JWT_TTL_SECS", 3600)?,
+            },
+            directory: directory_from_env(env)?,
+            service,
+        })
+    }
+}
+
+/// The key inline (`QRL_WEB_JWT_PRIVATE_KEY_PEM`) or as a mounted file (`QRL_WEB_JWT_PRIVATE_KEY_FILE`).
+fn web_key_pem(env: &Env) -> Result<SecretString, ConfigError> {
+    let Some(path) = env.optional("QRL_WEB_JWT_PRIVATE_KEY_FILE") else {
+        return env.secret("QRL_WEB_JWT_PRIVATE_KEY_PEM");
+    };
+    std::fs::read_to_string(&path)
+        .map(SecretString::from)
+        .map_err(|e| invalid("QRL_WEB_JWT_PRIVATE_KEY_FILE", format!("cannot read {path}: {e}")))
+}
+
+/// Long enough to scan and decide, short enough that a QR photographed now is useless soon.
+fn session_ttl(env: &Env) -> Result<Duration, ConfigError> {
+    let ttl = env.secs_or("QRL_SESSION_TTL_SECS", 120)?;
+    if ttl.is_zero() || ttl > Duration::from_secs(3600) {
+        return Err(invalid("QRL_SESSION_TTL_SECS", "must be between 1 and 3600 seconds"));
+    }
+    Ok(ttl)
+}
+
+fn directory_from_env(env: &Env) -> Result<DirectorySettings, ConfigError> {
+    match env.optional("QRL_USER_DIRECTORY_URL") {
+        Some(base_url) => Ok(DirectorySettings::Http {
+            base_url,
+            timeout: env.millis_or("QRL_USER_DIRECTORY_TIMEOUT_MS", 2000)?,
+        }),
+        // The demo directory, so the gateway works from the repository root out of the box.
+        None => Ok(DirectorySettings::File(env.or("QRL_USER_DIRECTORY_FILE", "deploy/dev/users.json").into())),
+    }
+}
+
+/// The session rules the handlers apply, split from [`Settings`] so handlers see only what they use.
+#[derive(Debug, Clone)]
+pub struct SessionPolicy {
+    pub ttl: Duration,
+    pub poll_interval: Duration,
+    pub cookie_secure: bool,
+    pub trusted_proxies: TrustedProxies,
+}
+
+impl From<&Settings> for SessionPolicy {
+    fn from(s: &Settings) -> Self {
+        Self {
+            ttl: s.session_ttl,
+            poll_interval: s.poll_interval,
+            cookie_secure: s.cookie_secure,
+            trusted_proxies: s.service.trusted_proxies.clone(),
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! Everything a gateway handler can fail with, each mapped to one status and a problem+json body.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use qrlogin_shared::StoreError;
+use qrlogin_shared::http::Problem;
+
+use crate::directory::DirectoryError;
+use crate::qr_image::QrImageError;
+use crate::web_token::SigningError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("malformed session id")]
+    BadSessionId,
+    #[error("binding cookie missing or not the one issued with this session")]
+    BindingMismatch,
+    #[error("session store unavailable")]
+    Store(#[from] StoreError),
+    #[error("user directory unavailable")]
+    Directory(#[from] DirectoryError),
+    #[error("cannot sign web token")]
+    Signing(#[from] SigningError),
+    #[error("cannot render QR image")]
+    QrImage(#[from] QrImageError),
+    #[error("session id collision")]
+    Collision,
+}
+
+impl GatewayError {
+    fn problem(&self) -> Problem {
+        match self {
+            Self::BadSessionId => Problem::bad_request("the session id must be a lower-case hyphenated v4 uuid"),
+            Self::BindingMismatch => Problem::new(StatusCode::FORBIDDEN, "binding-mismatch", "Not the browser that started this login")
+                .with_detail("poll with the qrl_bind cookie set when the QR was issued"),
+            Self::Store(StoreError::Protocol(_)) | Self::Signing(_) | Self::QrImage(_) | Self::Collision => Problem::internal(self),
+            Self::Store(_) | Self::Directory(_) => Problem::unavailable(self),
+        }
+    }
+}
+
+impl ResponseError for GatewayError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadSessionId => StatusCode::BAD_REQUEST,
+            Self::BindingMismatch => StatusCode::FORBIDDEN,
+            Self::Store(StoreError::Protocol(_)) | Self::Signing(_) | Self::QrImage(_) | Self::Collision => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            Self::Store(_) | Self::Directory(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// Called once per failed request: the place where a 5xx cause is logged.
+    fn error_response(&self) -> HttpResponse {
+        self.problem().error_response()
+    }
+}

@@ -1,0 +1,14 @@
+//! qrlogin web gateway: issues QR login sessions to browsers, answers their polls, and mints the web session
+//! token once the phone has confirmed. Coordinates with mobile-api only through Redis.
+
+pub mod binding;
+pub mod config;
+pub mod directory;
+pub mod error;
+pub mod qr_image;
+pub mod routes;
+pub mod startup;
+pub mod web_token;
+
+pub use config::Settings;
+pub use startup::Application;

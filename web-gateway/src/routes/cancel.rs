@@ -1,0 +1,26 @@
+use actix_web::{HttpRequest, HttpResponse, web};
+use qrlogin_shared::SessionStore;
+use qrlogin_shared::store::CancelOutcome;
+
+use crate::binding;
+use crate::error::GatewayError;
+
+/// `DELETE /v1/qr/{uuid}`: the browser abandons its login. 204 also for a session already gone, so cancelling
+/// is idempotent and reveals nothing.
+#[tracing::instrument(skip_all, fields(session = %uuid))]
+pub async fn cancel(
+    req: HttpRequest,
+    uuid: web::Path<String>,
+    store: web::Data<SessionStore>,
+) -> Result<HttpResponse, GatewayError> {
+    let id = super::session_id(&uuid)?;
+    let binding = binding::of_request(&req).ok_or(GatewayError::BindingMismatch)?;
+    match store.cancel(&id, &binding).await? {
+        CancelOutcome::Forbidden => Err(GatewayError::BindingMismatch),
+        CancelOutcome::Cancelled => {
+            tracing::info!(target: "audit", event = "cancelled", session = %id, "login cancelled by browser");
+            Ok(HttpResponse::NoContent().finish())
+        }
+        CancelOutcome::Gone => Ok(HttpResponse::NoContent().finish()),
+    }
+}

@@ -1,0 +1,80 @@
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use qrlogin_shared::http::ClientIp;
+use qrlogin_shared::qr_link::QrBaseUrl;
+use qrlogin_shared::store::{NewSession, Requester};
+use qrlogin_shared::{SessionId, SessionStore, Verifier, unix_now};
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::binding;
+use crate::error::GatewayError;
+use crate::qr_image::render_png;
+use crate::config::SessionPolicy;
+
+/// Longest user agent recorded: enough to name the browser, bounded so a client cannot bloat Redis.
+const MAX_USER_AGENT: usize = 256;
+
+#[derive(Serialize)]
+struct Created {
+    uuid: String,
+    qr_content: String,
+    qr_image: String,
+    expires_in: u64,
+    poll_interval_ms: u128,
+}
+
+/// `POST /v1/qr`: a new pending login session, its QR, and the binding cookie for this browser.
+#[tracing::instrument(skip_all, fields(session))]
+pub async fn create(
+    req: HttpRequest,
+    store: web::Data<SessionStore>,
+    verifier: web::Data<Verifier>,
+    base: web::Data<QrBaseUrl>,
+    policy: web::Data<SessionPolicy>,
+) -> Result<HttpResponse, GatewayError> {
+    let id = SessionId::random();
+    tracing::Span::current().record("session", tracing::field::display(&id));
+    let expires_at = u32::try_from(unix_now() + policy.ttl.as_secs()).unwrap_or(u32::MAX);
+    let qr_content = base.link(&id, &verifier.issue(&id, expires_at));
+    let png = render_png(&qr_content)?;
+    let (cookie, binding) = binding::issue(policy.cookie_secure);
+    let requester = requester(&req, &policy);
+    let new = NewSession { binding: &binding, requester: &requester, ttl: policy.ttl };
+    if !store.create(&id, &new).await? {
+        return Err(GatewayError::Collision);
+    }
+    tracing::info!(target: "audit", event = "issued", session = %id, ip = %requester.ip, "login session issued");
+    Ok(super::no_store(HttpResponse::Created()).cookie(cookie).json(Created {
+        uuid: id.to_string(),
+        qr_content,
+        qr_image: format!("data:image/png;base64,{}", STANDARD.encode(png)),
+        expires_in: policy.ttl.as_secs(),
+        poll_interval_ms: policy.poll_interval.as_millis(),
+    }))
+}
+
+fn requester(req: &HttpRequest, policy: &SessionPolicy) -> Requester {
+    let ip = ClientIp::of(req, &policy.trusted_proxies).map_or_else(|| "unknown".to_owned(), |ip| ip.0.to_string());
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| truncate(ua, MAX_USER_AGENT))
+        .unwrap_or_default();
+    let created_at = OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default();
+    Requester { ip, user_agent, created_at }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_owned()
+}
+

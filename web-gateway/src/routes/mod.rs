@@ -1,0 +1,27 @@
+//! One file per endpoint.
+
+mod cancel;
+mod create;
+mod jwks;
+mod poll;
+
+pub use cancel::cancel;
+pub use create::create;
+pub use jwks::jwks;
+pub use poll::poll;
+
+use actix_web::HttpResponseBuilder;
+use actix_web::http::header;
+use qrlogin_shared::SessionId;
+
+use crate::error::GatewayError;
+
+fn session_id(raw: &str) -> Result<SessionId, GatewayError> {
+    SessionId::parse(raw).map_err(|_| GatewayError::BadSessionId)
+}
+
+/// Session answers carry one-time material (cookies, tokens): no cache may keep them.
+fn no_store(mut res: HttpResponseBuilder) -> HttpResponseBuilder {
+    res.insert_header((header::CACHE_CONTROL, "no-store"));
+    res
+}
