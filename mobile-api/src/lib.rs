@@ -2,6 +2,7 @@
 //! Coordinates with the web gateway only through Redis.
 
 pub mod config;
+pub mod dev_token;
 pub mod error;
 pub mod routes;
 pub mod startup;

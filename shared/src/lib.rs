@@ -10,6 +10,8 @@ pub mod keys;
 pub mod qr_link;
 pub mod store;
 pub mod telemetry;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 pub mod verification;
 
 pub use ids::{BindingHash, SessionId, UserId};

@@ -93,8 +93,6 @@ fn rasterize(qr: &QrCode, side_px: u32) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
-
     use super::*;
     use proptest::prelude::*;
 
@@ -103,24 +101,14 @@ mod tests {
 
     /// Decodes our PNG back to text the way a scanner would: PNG -> greyscale pixels -> rqrr.
     fn decode(png_bytes: &[u8]) -> (rqrr::MetaData, String) {
-        let mut reader = png::Decoder::new(std::io::Cursor::new(png_bytes))
-            .read_info()
-            .unwrap();
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png_bytes)).read_info().unwrap();
         let mut buf = vec![0; reader.output_buffer_size().unwrap()];
         let frame = reader.next_frame(&mut buf).unwrap();
-        assert_eq!(
-            (frame.color_type, frame.bit_depth),
-            (ColorType::Grayscale, BitDepth::One)
-        );
+        assert_eq!((frame.color_type, frame.bit_depth), (ColorType::Grayscale, BitDepth::One));
         let (w, stride) = (frame.width as usize, frame.line_size);
-        let mut img =
-            rqrr::PreparedImage::prepare_from_greyscale(w, frame.height as usize, |x, y| {
-                if buf[y * stride + x / 8] & (0x80 >> (x % 8)) == 0 {
-                    0
-                } else {
-                    255
-                }
-            });
+        let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, frame.height as usize, |x, y| {
+            if buf[y * stride + x / 8] & (0x80 >> (x % 8)) == 0 { 0 } else { 255 }
+        });
         let grids = img.detect_grids();
         assert_eq!(grids.len(), 1, "expected exactly one QR code in the image");
         grids[0].decode().unwrap()
@@ -161,15 +149,10 @@ mod tests {
     fn png_is_one_bit_grey_with_a_four_module_quiet_zone() {
         let png_bytes = render_png(LINK).unwrap();
 
-        let reader = png::Decoder::new(std::io::Cursor::new(&png_bytes))
-            .read_info()
-            .unwrap();
+        let reader = png::Decoder::new(std::io::Cursor::new(&png_bytes)).read_info().unwrap();
         let info = reader.info();
 
-        assert_eq!(
-            (info.color_type, info.bit_depth),
-            (ColorType::Grayscale, BitDepth::One)
-        );
+        assert_eq!((info.color_type, info.bit_depth), (ColorType::Grayscale, BitDepth::One));
         let expected = (qr_size(LINK) + 8) * MODULE_PX;
         assert_eq!((info.width, info.height), (expected, expected));
     }
@@ -177,10 +160,7 @@ mod tests {
     #[test]
     fn content_too_long_is_an_error_not_a_panic() {
         let result = render_png(&"x".repeat(5000));
-        assert!(
-            matches!(result, Err(QrImageError::ContentTooLong(_))),
-            "{result:?}"
-        );
+        assert!(matches!(result, Err(QrImageError::ContentTooLong(_))), "{result:?}");
     }
 
     proptest! {

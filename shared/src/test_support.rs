@@ -1,0 +1,60 @@
+//! Test helpers (feature `test-support`): settings that point at the test Redis with a key prefix of their
+//! own, so every test runs in parallel on one Redis without seeing another's keys.
+#![allow(clippy::expect_used, reason = "test helpers: a broken test setup should fail loudly")]
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use secrecy::{SecretSlice, SecretString};
+
+use crate::config::{RedisSettings, ServiceSettings};
+use crate::http::TrustedProxies;
+use crate::qr_link::QrBaseUrl;
+
+/// The same development secret as deploy/dev.env.
+pub const SIGNING_SECRET: &str = "dev-only-not-secret-0123456789abcdef0123456789";
+pub const QR_BASE_URL: &str = "https://login.test.qrlogin.invalid";
+
+/// `QRL_TEST_REDIS_URL`, else `REDIS_URL`, else the port deploy/test.sh starts Redis on.
+pub fn redis_url() -> String {
+    std::env::var("QRL_TEST_REDIS_URL")
+        .or_else(|_| std::env::var("REDIS_URL"))
+        .unwrap_or_else(|_| "redis://127.0.0.1:6390".to_owned())
+}
+
+pub fn redis_settings(url: &str) -> RedisSettings {
+    RedisSettings {
+        url: SecretString::from(url.to_owned()),
+        key_prefix: format!("qrltest-{}", uuid::Uuid::new_v4().simple()),
+        pool_size: 16,
+        wait_timeout: Duration::from_millis(500),
+        connect_timeout: Duration::from_millis(500),
+        command_timeout: Duration::from_millis(500),
+    }
+}
+
+/// Settings for one service instance on a random loopback port against the test Redis.
+pub fn service_settings() -> ServiceSettings {
+    ServiceSettings {
+        listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        redis: redis_settings(&redis_url()),
+        signing_secret: SecretSlice::from(SIGNING_SECRET.as_bytes().to_vec()),
+        qr_base_url: QrBaseUrl::parse(QR_BASE_URL).expect("constant is a valid base"),
+        trusted_proxies: TrustedProxies::default(),
+        log_json: false,
+        workers: 2,
+    }
+}
+
+/// A Redis URL on which nothing listens: connections are refused at once.
+pub fn dead_redis_url() -> String {
+    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_or(1, |a| a.port());
+    format!("redis://127.0.0.1:{port}")
+}
+
+/// A Redis URL that accepts connections and never answers: the slow-Redis case. Keep the listener alive.
+pub fn silent_redis() -> (TcpListener, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let port = listener.local_addr().expect("bound address").port();
+    (listener, format!("redis://127.0.0.1:{port}"))
+}
