@@ -1,0 +1,44 @@
+//! End-to-end harness: both real services in-process on loopback ports, one real Redis behind them, and an HTTP
+//! client for each side of a login. The browser creates, polls and cancels; the phone reads the QR off the PNG
+//! (as a camera would), then scans, confirms or denies with a user token.
+//!
+//! Every [`Stack`] gets a Redis key prefix of its own (shared by its two services), so tests run in parallel on
+//! one Redis. Start it with `deploy/redis.sh 6390 target/test-redis`; `QRL_TEST_REDIS_URL` points elsewhere.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test harness: a broken setup or a failed expectation should fail the test loudly"
+)]
+
+mod qr;
+mod reply;
+mod stack;
+mod tokens;
+
+pub use qr::{decode_qr, split_qr_link};
+pub use reply::Reply;
+pub use stack::{Login, Stack};
+pub use tokens::{WebToken, b64url, hs256_token, unsigned_token, user_claims};
+
+/// What the browser sends as `User-Agent`; the phone must be shown exactly this.
+pub const BROWSER_USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) qrlogin-e2e-browser/1.0";
+pub const PHONE_USER_AGENT: &str = "qrlogin-e2e-phone/1.0";
+
+/// The web token the gateway mints.
+pub const WEB_ISSUER: &str = "https://login.test.qrlogin.invalid";
+pub const WEB_AUDIENCE: &str = "qrlogin-web-e2e";
+pub const WEB_TOKEN_TTL_SECS: u64 = 600;
+
+/// The app users' identity provider, simulated with a shared HS256 secret.
+pub const USER_JWT_SECRET: &str = "e2e-only-user-token-secret-0123456789abcdef";
+pub const USER_ISSUER: &str = "https://idp.e2e.qrlogin.invalid";
+pub const USER_AUDIENCE: &str = "qrlogin-mobile-e2e";
+pub const USER_LEEWAY_SECS: u64 = 30;
+
+/// The gateway's default session TTL in these tests.
+pub const SESSION_TTL_SECS: u64 = 120;
+
+/// The workspace's development files (web token key, user directory).
+pub const WEB_KEY_PEM_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/dev/web-jwt-es256.pem");
+pub const USERS_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/dev/users.json");

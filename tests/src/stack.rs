@@ -1,0 +1,242 @@
+//! The running system: web-gateway and mobile-api on loopback ports sharing one Redis key prefix, and the HTTP
+//! clients of a browser and a phone with one method per endpoint.
+
+use std::time::{Duration, Instant};
+
+use actix_web::dev::ServerHandle;
+use jsonwebtoken::Algorithm;
+use jsonwebtoken::jwk::JwkSet;
+use mobile_api::config::{UserJwtKey, UserJwtSettings};
+use qrlogin_shared::config::ServiceSettings;
+use qrlogin_shared::test_support;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use web_gateway::config::{DirectorySettings, WebTokenSettings};
+
+use crate::qr::{decode_qr, split_qr_link};
+use crate::reply::Reply;
+use crate::tokens::WebToken;
+use crate::{
+    BROWSER_USER_AGENT, PHONE_USER_AGENT, SESSION_TTL_SECS, USER_AUDIENCE, USER_ISSUER, USER_JWT_SECRET,
+    USER_LEEWAY_SECS, USERS_FILE, WEB_AUDIENCE, WEB_ISSUER, WEB_KEY_PEM_FILE, WEB_TOKEN_TTL_SECS,
+};
+
+/// Generous bound on any one request, so a hung service fails a test instead of stalling the run.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct Stack {
+    pub gateway_url: String,
+    pub mobile_url: String,
+    /// The phone side's token settings, to mint user tokens mobile-api accepts.
+    pub user_jwt: UserJwtSettings,
+    browser: reqwest::Client,
+    phone: reqwest::Client,
+    servers: Vec<ServerHandle>,
+}
+
+/// A login the browser started, with the QR as the phone reads it off the PNG.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub uuid: String,
+    /// The text decoded from `qr_image`: what the phone sends as `qr_content`.
+    pub qr_text: String,
+    /// The part of the QR link after `<uuid>.`.
+    pub verification: String,
+    /// The value of the `qrl_bind` cookie the gateway set.
+    pub binding: String,
+    /// The whole `Set-Cookie` header, for attribute checks.
+    pub set_cookie: String,
+    /// The create response body.
+    pub created: Value,
+}
+
+impl Stack {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts both services; `configure` may change the gateway's settings first. mobile-api then copies the
+    /// gateway's shared settings (Redis, key prefix, signing secret, QR base), so the two always agree.
+    pub async fn start_with(configure: impl FnOnce(&mut web_gateway::Settings)) -> Self {
+        let mut gateway = gateway_settings(test_support::service_settings());
+        configure(&mut gateway);
+        let mobile = mobile_api::Settings { service: copy_of(&gateway.service), user_jwt: user_jwt_settings() };
+
+        let gateway_app = web_gateway::Application::build(gateway).await.expect("web-gateway starts");
+        let mobile_app = mobile_api::Application::build(mobile).await.expect("mobile-api starts");
+        let gateway_url = format!("http://127.0.0.1:{}", gateway_app.port());
+        let mobile_url = format!("http://127.0.0.1:{}", mobile_app.port());
+        let servers = vec![gateway_app.handle(), mobile_app.handle()];
+        tokio::spawn(gateway_app.run_until_stopped());
+        tokio::spawn(mobile_app.run_until_stopped());
+
+        Self {
+            gateway_url,
+            mobile_url,
+            user_jwt: user_jwt_settings(),
+            browser: client(BROWSER_USER_AGENT),
+            phone: client(PHONE_USER_AGENT),
+            servers,
+        }
+    }
+
+    // --- the browser -------------------------------------------------------------------------------------
+
+    /// `POST /v1/qr`.
+    pub async fn create_qr(&self) -> Reply {
+        send(self.browser.post(format!("{}/v1/qr", self.gateway_url))).await
+    }
+
+    /// Starts a login and reads its QR off the PNG; asserts the 201 and that the picture says what the JSON says.
+    pub async fn login(&self) -> Login {
+        let reply = self.create_qr().await;
+        let created = reply.expect_status(201).clone();
+        let set_cookie = reply.header("set-cookie").expect("create sets the binding cookie").to_owned();
+        let binding = set_cookie
+            .split(';')
+            .next()
+            .and_then(|pair| pair.trim().strip_prefix("qrl_bind="))
+            .unwrap_or_else(|| panic!("Set-Cookie is not qrl_bind: {set_cookie}"))
+            .to_owned();
+        let qr_text = decode_qr(created["qr_image"].as_str().expect("qr_image is a string"));
+        assert_eq!(created["qr_content"], qr_text.as_str(), "the PNG must encode exactly qr_content");
+        let (uuid, verification) = split_qr_link(&qr_text);
+        assert_eq!(created["uuid"], uuid.as_str(), "the QR names the session it was issued for");
+        Login { uuid, qr_text, verification, binding, set_cookie, created }
+    }
+
+    /// `GET /v1/qr/{uuid}` with `binding` as the `qrl_bind` cookie, or no cookie at all.
+    pub async fn poll(&self, uuid: &str, binding: Option<&str>) -> Reply {
+        send(with_cookie(self.browser.get(format!("{}/v1/qr/{uuid}", self.gateway_url)), binding)).await
+    }
+
+    /// `DELETE /v1/qr/{uuid}` with `binding` as the `qrl_bind` cookie, or no cookie at all.
+    pub async fn cancel(&self, uuid: &str, binding: Option<&str>) -> Reply {
+        send(with_cookie(self.browser.delete(format!("{}/v1/qr/{uuid}", self.gateway_url)), binding)).await
+    }
+
+    /// `GET /.well-known/jwks.json`, parsed.
+    pub async fn jwks(&self) -> JwkSet {
+        let reply = send(self.browser.get(format!("{}/.well-known/jwks.json", self.gateway_url))).await;
+        serde_json::from_value(reply.expect_status(200).clone()).expect("the JWKS is a JWK set")
+    }
+
+    /// Verifies a web token against the gateway's published JWKS.
+    pub async fn verify_web_token(&self, token: &str) -> WebToken {
+        WebToken::verify(token, &self.jwks().await)
+    }
+
+    /// Any gateway request, for the odd paths and methods no browser code would use.
+    pub async fn gateway_request(&self, method: reqwest::Method, path: &str, binding: Option<&str>) -> Reply {
+        send(with_cookie(self.browser.request(method, format!("{}{path}", self.gateway_url)), binding)).await
+    }
+
+    // --- the phone ---------------------------------------------------------------------------------------
+
+    /// A user token mobile-api accepts, valid for five minutes.
+    pub fn user_token(&self, user: &str) -> String {
+        mobile_api::dev_token::mint(&self.user_jwt, user, Duration::from_secs(300)).expect("HS256 dev token")
+    }
+
+    /// `POST /v1/scan` with `{"qr_content": ...}`.
+    pub async fn scan(&self, token: &str, qr_content: &str) -> Reply {
+        self.phone_json("/v1/scan", Some(token), &json!({ "qr_content": qr_content })).await
+    }
+
+    /// `POST /v1/confirm` with `{"uuid": ..., "verification": ...}`.
+    pub async fn confirm(&self, token: &str, uuid: &str, verification: &str) -> Reply {
+        self.phone_json("/v1/confirm", Some(token), &json!({ "uuid": uuid, "verification": verification })).await
+    }
+
+    /// `POST /v1/deny` with `{"uuid": ..., "verification": ...}`.
+    pub async fn deny(&self, token: &str, uuid: &str, verification: &str) -> Reply {
+        self.phone_json("/v1/deny", Some(token), &json!({ "uuid": uuid, "verification": verification })).await
+    }
+
+    /// A JSON POST to mobile-api with an optional bearer token.
+    pub async fn phone_json(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
+        self.phone_raw(path, token, "application/json", body.to_string().into_bytes()).await
+    }
+
+    /// A POST to mobile-api with any body and content type: malformed and oversized requests.
+    pub async fn phone_raw(&self, path: &str, token: Option<&str>, content_type: &str, body: Vec<u8>) -> Reply {
+        let mut req = self.phone.post(format!("{}{path}", self.mobile_url)).header("content-type", content_type);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        send(req.body(body)).await
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        for server in &self.servers {
+            // `stop` sends the command when called; the returned future only waits for completion, which the
+            // ending test runtime cannot drive any more.
+            drop(server.stop(false));
+        }
+    }
+}
+
+fn gateway_settings(service: ServiceSettings) -> web_gateway::Settings {
+    let pem = std::fs::read_to_string(WEB_KEY_PEM_FILE).expect("deploy/dev/web-jwt-es256.pem is readable");
+    web_gateway::Settings {
+        service,
+        session_ttl: Duration::from_secs(SESSION_TTL_SECS),
+        poll_interval: Duration::from_secs(1),
+        cookie_secure: false,
+        web_token: WebTokenSettings {
+            private_key_pem: SecretString::from(pem),
+            issuer: WEB_ISSUER.to_owned(),
+            audience: WEB_AUDIENCE.to_owned(),
+            ttl: Duration::from_secs(WEB_TOKEN_TTL_SECS),
+        },
+        directory: DirectorySettings::File(USERS_FILE.into()),
+    }
+}
+
+fn user_jwt_settings() -> UserJwtSettings {
+    UserJwtSettings {
+        algorithm: Algorithm::HS256,
+        key: UserJwtKey::Secret(SecretString::from(USER_JWT_SECRET)),
+        issuer: USER_ISSUER.to_owned(),
+        audience: USER_AUDIENCE.to_owned(),
+        leeway: Duration::from_secs(USER_LEEWAY_SECS),
+    }
+}
+
+/// `ServiceSettings` is not `Clone` (on purpose: secrets); the second service gets a field-by-field copy.
+fn copy_of(s: &ServiceSettings) -> ServiceSettings {
+    ServiceSettings {
+        listen_addr: s.listen_addr,
+        redis: s.redis.clone(),
+        signing_secret: s.signing_secret.clone(),
+        qr_base_url: s.qr_base_url.clone(),
+        trusted_proxies: s.trusted_proxies.clone(),
+        log_json: s.log_json,
+        workers: s.workers,
+    }
+}
+
+fn client(user_agent: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .user_agent(user_agent)
+        .timeout(REQUEST_TIMEOUT)
+        // Loopback only: an HTTP(S)_PROXY in the environment must not get in between.
+        .no_proxy()
+        .build()
+        .expect("HTTP client builds")
+}
+
+fn with_cookie(req: reqwest::RequestBuilder, binding: Option<&str>) -> reqwest::RequestBuilder {
+    match binding {
+        Some(value) => req.header("cookie", format!("qrl_bind={value}")),
+        None => req,
+    }
+}
+
+async fn send(req: reqwest::RequestBuilder) -> Reply {
+    let started = Instant::now();
+    let res = req.send().await.expect("the service answers");
+    Reply::read(res, started).await
+}

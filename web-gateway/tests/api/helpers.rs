@@ -1,0 +1,308 @@
+//! `TestApp`: one running gateway with its own Redis key prefix, one method per endpoint, and the phone side
+//! driven through the real session store.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, TokenData, Validation};
+use qrlogin_shared::config::RedisSettings;
+use qrlogin_shared::store::{DecideOutcome, Decision, ScanOutcome};
+use qrlogin_shared::{SessionId, SessionStore, UserId, test_support};
+use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, RETRY_AFTER, SET_COOKIE};
+use reqwest::{Response, StatusCode};
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use web_gateway::config::{DirectorySettings, WebTokenSettings};
+use web_gateway::{Application, Settings};
+
+pub const KEY_PEM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/dev/web-jwt-es256.pem");
+pub const USERS_JSON: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/dev/users.json");
+pub const ISSUER: &str = "https://issuer.test.qrlogin.invalid";
+pub const AUDIENCE: &str = "qrlogin-web-test";
+pub const TOKEN_TTL: Duration = Duration::from_secs(600);
+pub const SESSION_TTL: Duration = Duration::from_secs(120);
+pub const POLL_INTERVAL: Duration = Duration::from_millis(750);
+pub const USER_AGENT: &str = "qrlogin-gateway-tests/1.0";
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// A binding secret of the right shape (43 base64url characters) that no session was issued with.
+pub const FOREIGN_COOKIE: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+/// Settings for a gateway on a random port with a key prefix of its own.
+///
+/// Redis deadlines are generous here: tests that are not about timeouts must not turn a busy moment on a loaded
+/// machine into a 503. The timeout tests use `test_support`'s 500 ms deadlines instead.
+pub fn settings() -> Settings {
+    let mut service = test_support::service_settings();
+    service.redis.wait_timeout = Duration::from_secs(5);
+    service.redis.connect_timeout = Duration::from_secs(5);
+    service.redis.command_timeout = Duration::from_secs(5);
+    Settings {
+        service,
+        session_ttl: SESSION_TTL,
+        poll_interval: POLL_INTERVAL,
+        cookie_secure: false,
+        web_token: WebTokenSettings {
+            private_key_pem: SecretString::from(std::fs::read_to_string(KEY_PEM).expect("read the dev web JWT key")),
+            issuer: ISSUER.to_owned(),
+            audience: AUDIENCE.to_owned(),
+            ttl: TOKEN_TTL,
+        },
+        directory: DirectorySettings::File(PathBuf::from(USERS_JSON)),
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    /// The Redis settings (and so the key prefix) the app runs with.
+    pub redis: RedisSettings,
+    /// The phone side: the real state machine on the app's Redis and key prefix.
+    pub store: SessionStore,
+    pub client: reqwest::Client,
+    handle: ServerHandle,
+}
+
+/// A session started through `POST /v1/qr`, with the binding cookie's secret.
+pub struct Login {
+    pub uuid: String,
+    pub cookie: String,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // `stop` sends the command at once; its future only waits for completion, which a test need not.
+        std::mem::drop(self.handle.stop(false));
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(settings()).await
+}
+
+pub async fn spawn_app_with(settings: Settings) -> TestApp {
+    let redis = settings.service.redis.clone();
+    let app = Application::build(settings).await.expect("build the gateway");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    // No cookie store: every test says exactly which cookie a request carries.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("build the HTTP client");
+    TestApp { address, store: SessionStore::new(&redis).expect("session store"), redis, client, handle }
+}
+
+impl TestApp {
+    pub async fn create_qr(&self) -> Response {
+        self.client
+            .post(format!("{}/v1/qr", self.address))
+            .header(reqwest::header::USER_AGENT, USER_AGENT)
+            .send()
+            .await
+            .expect("POST /v1/qr")
+    }
+
+    pub async fn poll(&self, uuid: &str, cookie: Option<&str>) -> Response {
+        with_cookie(self.client.get(format!("{}/v1/qr/{uuid}", self.address)), cookie)
+            .send()
+            .await
+            .expect("GET /v1/qr/{uuid}")
+    }
+
+    pub async fn cancel(&self, uuid: &str, cookie: Option<&str>) -> Response {
+        with_cookie(self.client.delete(format!("{}/v1/qr/{uuid}", self.address)), cookie)
+            .send()
+            .await
+            .expect("DELETE /v1/qr/{uuid}")
+    }
+
+    pub async fn jwks(&self) -> Response {
+        self.get("/.well-known/jwks.json").await
+    }
+
+    pub async fn healthz(&self) -> Response {
+        self.get("/healthz").await
+    }
+
+    pub async fn readyz(&self) -> Response {
+        self.get("/readyz").await
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(format!("{}{path}", self.address)).send().await.expect("GET")
+    }
+
+    /// `POST /v1/qr`, expecting success: the session id and the binding cookie's secret.
+    pub async fn start_login(&self) -> Login {
+        let res = self.create_qr().await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let cookie = binding_cookie(res.headers()).value;
+        let body: Value = res.json().await.expect("JSON body");
+        Login { uuid: body["uuid"].as_str().expect("uuid").to_owned(), cookie }
+    }
+
+    /// Polls with the right cookie and returns status and body.
+    pub async fn poll_json(&self, login: &Login) -> (StatusCode, Value) {
+        let res = self.poll(&login.uuid, Some(&login.cookie)).await;
+        let status = res.status();
+        (status, res.json().await.expect("JSON body"))
+    }
+
+    pub async fn phone_scan(&self, uuid: &str, user: &str) {
+        let outcome = self.store.scan(&session_id(uuid), &user_id(user)).await.expect("scan");
+        assert!(matches!(outcome, ScanOutcome::Scanned { .. }), "scan: {outcome:?}");
+    }
+
+    pub async fn phone_decide(&self, uuid: &str, user: &str, decision: Decision) {
+        let outcome = self.store.decide(&session_id(uuid), &user_id(user), decision).await.expect("decide");
+        assert_eq!(outcome, DecideOutcome::Done);
+    }
+
+    /// Scan and confirm as `user`: the login is now waiting for the browser to claim it.
+    pub async fn phone_confirm(&self, uuid: &str, user: &str) {
+        self.phone_scan(uuid, user).await;
+        self.phone_decide(uuid, user, Decision::Confirm).await;
+    }
+
+    pub fn session_key(&self, uuid: &str) -> String {
+        format!("{}:{{{uuid}}}", self.redis.key_prefix)
+    }
+
+    /// HGETALL of the session hash, read straight from Redis.
+    pub async fn session_hash(&self, uuid: &str) -> HashMap<String, String> {
+        let pool = qrlogin_shared::store::connect(&self.redis).expect("pool");
+        let mut conn = pool.get().await.expect("Redis connection");
+        redis::cmd("HGETALL").arg(self.session_key(uuid)).query_async(&mut conn).await.expect("HGETALL")
+    }
+
+    /// TTL of the session hash in seconds (-2: no such key, -1: no TTL).
+    pub async fn session_ttl(&self, uuid: &str) -> i64 {
+        let pool = qrlogin_shared::store::connect(&self.redis).expect("pool");
+        let mut conn = pool.get().await.expect("Redis connection");
+        redis::cmd("TTL").arg(self.session_key(uuid)).query_async(&mut conn).await.expect("TTL")
+    }
+
+    /// Verifies a web token the way the web team's backend would: the key from the JWKS whose `kid` the token
+    /// names, ES256 only, issuer and audience checked.
+    pub async fn verify_token(&self, token: &str) -> TokenData<WebClaims> {
+        let jwks: JwkSet = self.jwks().await.json().await.expect("JWKS JSON");
+        let header = jsonwebtoken::decode_header(token).expect("token header");
+        assert_eq!(header.alg, Algorithm::ES256);
+        let kid = header.kid.expect("token names its key");
+        let jwk = jwks.find(&kid).expect("the token's kid is in the JWKS");
+        let key = DecodingKey::from_jwk(jwk).expect("decoding key from JWK");
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
+        jsonwebtoken::decode(token, &key, &validation).expect("token verifies with the published key")
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WebClaims {
+    pub sub: String,
+    pub iss: String,
+    pub aud: String,
+    pub iat: u64,
+    pub exp: u64,
+    pub jti: String,
+    pub amr: Vec<String>,
+}
+
+fn with_cookie(req: reqwest::RequestBuilder, cookie: Option<&str>) -> reqwest::RequestBuilder {
+    match cookie {
+        Some(secret) => req.header(COOKIE, format!("qrl_bind={secret}")),
+        None => req,
+    }
+}
+
+pub fn session_id(uuid: &str) -> SessionId {
+    SessionId::parse(uuid).expect("a session id")
+}
+
+pub fn user_id(user: &str) -> UserId {
+    UserId::parse(user).expect("a user id")
+}
+
+/// The `qrl_bind` Set-Cookie: its value and its attributes as written (`HttpOnly`, `Path=/v1/qr`, ...).
+pub struct SetCookie {
+    pub value: String,
+    pub attributes: Vec<String>,
+}
+
+pub fn binding_cookie(headers: &HeaderMap) -> SetCookie {
+    let all: Vec<&str> = headers.get_all(SET_COOKIE).iter().map(|v| v.to_str().expect("ASCII cookie")).collect();
+    assert_eq!(all.len(), 1, "exactly one Set-Cookie: {all:?}");
+    let mut parts = all[0].split(';').map(str::trim);
+    let value = parts
+        .next()
+        .and_then(|pair| pair.strip_prefix("qrl_bind="))
+        .unwrap_or_else(|| panic!("not the binding cookie: {}", all[0]))
+        .to_owned();
+    SetCookie { value, attributes: parts.map(str::to_owned).collect() }
+}
+
+pub fn header<'a>(res: &'a Response, name: &str) -> Option<&'a str> {
+    res.headers().get(name).map(|v| v.to_str().expect("ASCII header"))
+}
+
+/// Asserts a problem+json answer: status, content type, and the exact body.
+pub async fn assert_problem(res: Response, status: StatusCode, body: Value) {
+    assert_eq!(res.status(), status);
+    assert_eq!(header(&res, CONTENT_TYPE.as_str()), Some(PROBLEM_JSON));
+    assert_eq!(header(&res, "cache-control"), Some("no-store"));
+    let actual: Value = res.json().await.expect("problem JSON");
+    assert_eq!(actual, body);
+}
+
+pub async fn assert_forbidden(res: Response) {
+    assert_problem(
+        res,
+        StatusCode::FORBIDDEN,
+        json!({
+            "type": "urn:qrlogin:problem:binding-mismatch",
+            "title": "Not the browser that started this login",
+            "status": 403,
+            "detail": "poll with the qrl_bind cookie set when the QR was issued",
+        }),
+    )
+    .await;
+}
+
+/// A 503 with `Retry-After: 1` and an opaque body.
+pub async fn assert_unavailable(res: Response) {
+    assert_eq!(header(&res, RETRY_AFTER.as_str()), Some("1"));
+    assert_problem(
+        res,
+        StatusCode::SERVICE_UNAVAILABLE,
+        json!({
+            "type": "urn:qrlogin:problem:unavailable",
+            "title": "Service temporarily unavailable",
+            "status": 503,
+        }),
+    )
+    .await;
+}
+
+/// Asserts a confirmed answer for `user` and returns its token.
+pub fn assert_confirmed(body: &Value, user: &Value) -> String {
+    assert_eq!(body["status"], "confirmed", "{body}");
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], TOKEN_TTL.as_secs());
+    assert_eq!(&body["user"], user);
+    let mut keys: Vec<&str> = body.as_object().expect("object").keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["expires_in", "status", "token", "token_type", "user"]);
+    body["token"].as_str().expect("token").to_owned()
+}
+
+pub fn alice() -> Value {
+    json!({ "id": "alice", "name": "Alice Liddell", "email": "alice@example.com" })
+}

@@ -1,0 +1,20 @@
+//! The gateway's integration tests: the real application on a random port against a real Redis, one binary.
+//! The phone side is driven through the real `SessionStore` on the same key prefix, so every transition runs
+//! the same Lua scripts mobile-api would.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests: a failed expectation should fail loudly"
+)]
+
+mod cancel;
+mod claim_race;
+mod create;
+mod directory;
+mod expiry;
+mod health;
+mod helpers;
+mod jwks;
+mod poll;
+mod routing;
