@@ -41,10 +41,9 @@ impl Settings {
 
 impl UserJwtSettings {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let algorithm: Algorithm = env
-            .required("QRL_USER_JWT_ALG")?
-            .parse()
-            .map_err(|_| invalid("QRL_USER_JWT_ALG", "expected HS256, RS256, ES256, EdDSA (or another JWS algorithm)"))?;
+        let algorithm: Algorithm = env.required("QRL_USER_JWT_ALG")?.parse().map_err(|_| {
+            invalid("QRL_USER_JWT_ALG", "expected HS256, RS256, ES256, EdDSA (or another JWS algorithm)")
+        })?;
         let key = match algorithm {
             Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => {
                 let secret = env.secret("QRL_USER_JWT_SECRET")?;

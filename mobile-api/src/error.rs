@@ -26,6 +26,8 @@ pub enum MobileError {
     WrongUser,
     #[error("session store unavailable")]
     Store(#[from] StoreError),
+    #[error("internal error: {0}")]
+    Internal(&'static str),
 }
 
 impl ResponseError for MobileError {
@@ -35,7 +37,7 @@ impl ResponseError for MobileError {
             Self::QrLink(_) | Self::BadSessionRef => StatusCode::BAD_REQUEST,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::WrongState | Self::WrongUser => StatusCode::CONFLICT,
-            Self::Store(StoreError::Protocol(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Store(StoreError::Protocol(_)) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -46,13 +48,19 @@ impl ResponseError for MobileError {
             Self::Token(e) => unauthorized(e),
             Self::QrLink(e) => Problem::new(StatusCode::BAD_REQUEST, "invalid-qr", "Not a QR code of this service")
                 .with_detail(e.to_string()),
-            Self::BadSessionRef => Problem::bad_request("uuid must be a v4 uuid and verification the string from the QR"),
-            Self::NotFound => Problem::new(StatusCode::NOT_FOUND, "session-not-found", "Login session not found or expired"),
-            Self::WrongState => Problem::new(StatusCode::CONFLICT, "wrong-state", "Login session is not waiting for this step"),
+            Self::BadSessionRef => {
+                Problem::bad_request("uuid must be a v4 uuid and verification the string from the QR")
+            }
+            Self::NotFound => {
+                Problem::new(StatusCode::NOT_FOUND, "session-not-found", "Login session not found or expired")
+            }
+            Self::WrongState => {
+                Problem::new(StatusCode::CONFLICT, "wrong-state", "Login session is not waiting for this step")
+            }
             Self::WrongUser => {
                 Problem::new(StatusCode::CONFLICT, "wrong-user", "Only the user who scanned this login may decide it")
             }
-            Self::Store(StoreError::Protocol(_)) => Problem::internal(self),
+            Self::Store(StoreError::Protocol(_)) | Self::Internal(_) => Problem::internal(self),
             Self::Store(_) => Problem::unavailable(self),
         };
         problem.error_response()

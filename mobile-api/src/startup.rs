@@ -5,10 +5,10 @@ use std::net::TcpListener;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
-use qrlogin_shared::http::{access_log, healthz, json_config, not_found, path_error, readyz};
+use qrlogin_shared::http::{access_log, healthz, json_config, method_not_allowed, not_found, path_error, readyz};
 use qrlogin_shared::store::{CreatePoolError, Decision};
 use qrlogin_shared::verification::WeakSecret;
-use qrlogin_shared::{SessionStore, Verifier};
+use qrlogin_shared::{KeySchema, Redis, SessionStore, Verifier};
 
 use crate::config::Settings;
 use crate::routes;
@@ -36,7 +36,10 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let store = web::Data::new(SessionStore::new(&settings.service.redis)?);
+        let redis = Redis::connect(&settings.service.redis)?;
+        let keys = KeySchema::new(settings.service.redis.key_prefix.clone());
+        let store = web::Data::new(SessionStore::new(redis.clone(), keys));
+        let redis = web::Data::new(redis);
         let verifier = web::Data::new(Verifier::new(settings.service.signing_secret.clone(), Vec::new())?);
         let tokens = web::Data::new(UserTokenValidator::new(&settings.user_jwt)?);
         let base = web::Data::new(settings.service.qr_base_url.clone());
@@ -48,6 +51,7 @@ impl Application {
                 .wrap(from_fn(access_log))
                 .app_data(json_config(BODY_LIMIT))
                 .app_data(web::PathConfig::default().error_handler(path_error))
+                .app_data(redis.clone())
                 .app_data(store.clone())
                 .app_data(verifier.clone())
                 .app_data(tokens.clone())
@@ -75,13 +79,11 @@ impl Application {
 }
 
 fn configure_routes(cfg: &mut web::ServiceConfig) {
-    let decide = |path, d: Decision| {
-        web::resource(path).app_data(web::Data::new(d)).route(web::post().to(routes::decide))
-    };
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz))
-        .route("/v1/scan", web::post().to(routes::scan))
-        .service(decide("/v1/confirm", Decision::Confirm))
-        .service(decide("/v1/deny", Decision::Deny))
+    let resource = |path| web::resource(path).default_service(web::to(method_not_allowed));
+    cfg.service(resource("/healthz").get(healthz))
+        .service(resource("/readyz").get(readyz))
+        .service(resource("/v1/scan").post(routes::scan))
+        .service(resource("/v1/confirm").app_data(web::Data::new(Decision::Confirm)).post(routes::decide))
+        .service(resource("/v1/deny").app_data(web::Data::new(Decision::Deny)).post(routes::decide))
         .default_service(web::to(not_found));
 }

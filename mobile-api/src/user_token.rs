@@ -2,14 +2,18 @@
 //! and `sub` all required. `alg: none`, another algorithm than the pinned one (e.g. HS256 signed with an RSA
 //! public key) or any missing claim is refused.
 
-use actix_web::HttpRequest;
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
 use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
 use jsonwebtoken::{DecodingKey, Validation};
 use qrlogin_shared::UserId;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 use crate::config::{UserJwtKey, UserJwtSettings};
+use crate::error::MobileError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
@@ -70,4 +74,21 @@ fn bearer(req: &HttpRequest) -> Option<&str> {
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// The app user behind the request. As the first handler argument it runs before the body is read, so an
+/// unauthenticated caller learns nothing about how we parse bodies.
+pub struct AuthenticatedUser(pub UserId);
+
+impl FromRequest for AuthenticatedUser {
+    type Error = MobileError;
+    type Future = Ready<Result<Self, MobileError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let user = match req.app_data::<web::Data<UserTokenValidator>>() {
+            Some(validator) => validator.user_of(req).map(AuthenticatedUser).map_err(MobileError::from),
+            None => Err(MobileError::Internal("user token validator not configured")),
+        };
+        ready(user)
+    }
 }

@@ -133,7 +133,8 @@ pub struct ServiceSettings {
 
 impl ServiceSettings {
     pub fn from_env(env: &Env, default_port: u16) -> Result<Self, ConfigError> {
-        let qr_base_url = QrBaseUrl::parse(&env.required("QRL_QR_BASE_URL")?).map_err(|e| invalid("QRL_QR_BASE_URL", e))?;
+        let qr_base_url =
+            QrBaseUrl::parse(&env.required("QRL_QR_BASE_URL")?).map_err(|e| invalid("QRL_QR_BASE_URL", e))?;
         let trusted = env.or("QRL_TRUSTED_PROXIES", "");
         let cpus = std::thread::available_parallelism().map_or(2, usize::from);
         Ok(Self {

@@ -8,6 +8,7 @@ pub mod http;
 pub mod ids;
 pub mod keys;
 pub mod qr_link;
+pub mod redis_conn;
 pub mod store;
 pub mod telemetry;
 #[cfg(feature = "test-support")]
@@ -16,7 +17,8 @@ pub mod verification;
 
 pub use ids::{BindingHash, SessionId, UserId};
 pub use keys::KeySchema;
-pub use store::{SessionStore, StoreError};
+pub use redis_conn::{Redis, StoreError};
+pub use store::SessionStore;
 pub use verification::{VerificationCode, Verifier};
 
 /// Seconds since the Unix epoch; a clock before 1970 reads as 0 rather than panicking.

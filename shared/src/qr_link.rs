@@ -39,10 +39,8 @@ impl QrBaseUrl {
 
     /// Splits a scanned QR text back into its session id and (not yet verified) code.
     pub fn parse_link(&self, text: &str) -> Result<(SessionId, VerificationCode), QrLinkError> {
-        let rest = text
-            .strip_prefix(self.0.as_str())
-            .and_then(|r| r.strip_prefix("/q/"))
-            .ok_or(QrLinkError::Foreign)?;
+        let rest =
+            text.strip_prefix(self.0.as_str()).and_then(|r| r.strip_prefix("/q/")).ok_or(QrLinkError::Foreign)?;
         let (id, code) = rest.split_once('.').ok_or(QrLinkError::Malformed)?;
         let id = SessionId::parse(id).map_err(|InvalidSessionId| QrLinkError::Malformed)?;
         let code = VerificationCode::parse(code).map_err(|_: VerificationError| QrLinkError::Malformed)?;

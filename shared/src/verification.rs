@@ -97,10 +97,7 @@ impl Verifier {
 
     /// Checks the tag in constant time against every key, then the expiry against `now` (unix seconds).
     pub fn verify(&self, id: &SessionId, code: &VerificationCode, now: u64) -> Result<(), VerificationError> {
-        let genuine = self
-            .keys
-            .iter()
-            .any(|key| self.mac(key, id, code.expires_at).verify_slice(&code.tag).is_ok());
+        let genuine = self.keys.iter().any(|key| self.mac(key, id, code.expires_at).verify_slice(&code.tag).is_ok());
         if !genuine {
             return Err(VerificationError::Invalid);
         }

@@ -9,7 +9,7 @@ use jsonwebtoken::jwk::JwkSet;
 use mobile_api::config::{UserJwtKey, UserJwtSettings};
 use qrlogin_shared::config::ServiceSettings;
 use qrlogin_shared::test_support;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use web_gateway::config::{DirectorySettings, WebTokenSettings};
 
@@ -60,6 +60,7 @@ impl Stack {
     pub async fn start_with(configure: impl FnOnce(&mut web_gateway::Settings)) -> Self {
         let mut gateway = gateway_settings(test_support::service_settings());
         configure(&mut gateway);
+        let needs_redis = gateway.service.redis.url.expose_secret() == test_support::redis_url();
         let mobile = mobile_api::Settings { service: copy_of(&gateway.service), user_jwt: user_jwt_settings() };
 
         let gateway_app = web_gateway::Application::build(gateway).await.expect("web-gateway starts");
@@ -70,26 +71,51 @@ impl Stack {
         tokio::spawn(gateway_app.run_until_stopped());
         tokio::spawn(mobile_app.run_until_stopped());
 
-        Self {
+        let stack = Self {
             gateway_url,
             mobile_url,
             user_jwt: user_jwt_settings(),
             browser: client(BROWSER_USER_AGENT),
             phone: client(PHONE_USER_AGENT),
             servers,
+        };
+        if needs_redis {
+            // Fail here, with the fix, rather than as a puzzling 503 somewhere in the test.
+            let ready = stack.gateway_request(reqwest::Method::GET, "/readyz", None).await;
+            assert_eq!(
+                ready.status.as_u16(),
+                200,
+                "the test Redis at {} does not answer: start it with `deploy/redis.sh 6390 target/test-redis` \
+                 or point QRL_TEST_REDIS_URL at one",
+                test_support::redis_url()
+            );
         }
+        stack
     }
 
     // --- the browser -------------------------------------------------------------------------------------
 
     /// `POST /v1/qr`.
     pub async fn create_qr(&self) -> Reply {
-        send(self.browser.post(format!("{}/v1/qr", self.gateway_url))).await
+        self.create_qr_with(&[]).await
+    }
+
+    /// `POST /v1/qr` with extra (or overriding) request headers.
+    pub async fn create_qr_with(&self, headers: &[(&str, &str)]) -> Reply {
+        let req = headers
+            .iter()
+            .fold(self.browser.post(format!("{}/v1/qr", self.gateway_url)), |req, (k, v)| req.header(*k, *v));
+        send(req).await
     }
 
     /// Starts a login and reads its QR off the PNG; asserts the 201 and that the picture says what the JSON says.
     pub async fn login(&self) -> Login {
-        let reply = self.create_qr().await;
+        self.login_with(&[]).await
+    }
+
+    /// [`Stack::login`] with extra request headers on the create.
+    pub async fn login_with(&self, headers: &[(&str, &str)]) -> Login {
+        let reply = self.create_qr_with(headers).await;
         let created = reply.expect_status(201).clone();
         let set_cookie = reply.header("set-cookie").expect("create sets the binding cookie").to_owned();
         let binding = set_cookie
@@ -184,6 +210,7 @@ fn gateway_settings(service: ServiceSettings) -> web_gateway::Settings {
         service,
         session_ttl: Duration::from_secs(SESSION_TTL_SECS),
         poll_interval: Duration::from_secs(1),
+        claim_grace: Duration::from_secs(10),
         cookie_secure: false,
         web_token: WebTokenSettings {
             private_key_pem: SecretString::from(pem),

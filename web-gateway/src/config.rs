@@ -14,6 +14,8 @@ pub struct Settings {
     pub service: ServiceSettings,
     pub session_ttl: Duration,
     pub poll_interval: Duration,
+    /// How long the browser that claimed a token gets the same answer again, should a response be lost.
+    pub claim_grace: Duration,
     /// Set `Secure` on the binding cookie; only a local http setup turns it off.
     pub cookie_secure: bool,
     pub web_token: WebTokenSettings,
@@ -43,6 +45,7 @@ impl Settings {
         Ok(Self {
             session_ttl: session_ttl(env)?,
             poll_interval: env.millis_or("QRL_POLL_INTERVAL_MS", 1000)?,
+            claim_grace: env.secs_or("QRL_CLAIM_GRACE_SECS", 10)?,
             cookie_secure: env.bool_or("QRL_COOKIE_SECURE", true)?,
             web_token: WebTokenSettings {
                 private_key_pem: web_key_pem(env)?,
@@ -77,10 +80,9 @@ fn session_ttl(env: &Env) -> Result<Duration, ConfigError> {
 
 fn directory_from_env(env: &Env) -> Result<DirectorySettings, ConfigError> {
     match env.optional("QRL_USER_DIRECTORY_URL") {
-        Some(base_url) => Ok(DirectorySettings::Http {
-            base_url,
-            timeout: env.millis_or("QRL_USER_DIRECTORY_TIMEOUT_MS", 2000)?,
-        }),
+        Some(base_url) => {
+            Ok(DirectorySettings::Http { base_url, timeout: env.millis_or("QRL_USER_DIRECTORY_TIMEOUT_MS", 2000)? })
+        }
         // The demo directory, so the gateway works from the repository root out of the box.
         None => Ok(DirectorySettings::File(env.or("QRL_USER_DIRECTORY_FILE", "deploy/dev/users.json").into())),
     }
@@ -91,6 +93,7 @@ fn directory_from_env(env: &Env) -> Result<DirectorySettings, ConfigError> {
 pub struct SessionPolicy {
     pub ttl: Duration,
     pub poll_interval: Duration,
+    pub claim_grace: Duration,
     pub cookie_secure: bool,
     pub trusted_proxies: TrustedProxies,
 }
@@ -100,6 +103,7 @@ impl From<&Settings> for SessionPolicy {
         Self {
             ttl: s.session_ttl,
             poll_interval: s.poll_interval,
+            claim_grace: s.claim_grace,
             cookie_secure: s.cookie_secure,
             trusted_proxies: s.service.trusted_proxies.clone(),
         }

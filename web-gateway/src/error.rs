@@ -25,15 +25,26 @@ pub enum GatewayError {
     QrImage(#[from] QrImageError),
     #[error("session id collision")]
     Collision,
+    #[error("cannot serialise the answer")]
+    Json(#[from] serde_json::Error),
+    #[error("internal error: {0}")]
+    Internal(&'static str),
 }
 
 impl GatewayError {
     fn problem(&self) -> Problem {
         match self {
             Self::BadSessionId => Problem::bad_request("the session id must be a lower-case hyphenated v4 uuid"),
-            Self::BindingMismatch => Problem::new(StatusCode::FORBIDDEN, "binding-mismatch", "Not the browser that started this login")
-                .with_detail("poll with the qrl_bind cookie set when the QR was issued"),
-            Self::Store(StoreError::Protocol(_)) | Self::Signing(_) | Self::QrImage(_) | Self::Collision => Problem::internal(self),
+            Self::BindingMismatch => {
+                Problem::new(StatusCode::FORBIDDEN, "binding-mismatch", "Not the browser that started this login")
+                    .with_detail("poll with the qrl_bind cookie set when the QR was issued")
+            }
+            Self::Store(StoreError::Protocol(_))
+            | Self::Signing(_)
+            | Self::QrImage(_)
+            | Self::Collision
+            | Self::Json(_)
+            | Self::Internal(_) => Problem::internal(self),
             Self::Store(_) | Self::Directory(_) => Problem::unavailable(self),
         }
     }
@@ -44,9 +55,12 @@ impl ResponseError for GatewayError {
         match self {
             Self::BadSessionId => StatusCode::BAD_REQUEST,
             Self::BindingMismatch => StatusCode::FORBIDDEN,
-            Self::Store(StoreError::Protocol(_)) | Self::Signing(_) | Self::QrImage(_) | Self::Collision => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Self::Store(StoreError::Protocol(_))
+            | Self::Signing(_)
+            | Self::QrImage(_)
+            | Self::Collision
+            | Self::Json(_)
+            | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Store(_) | Self::Directory(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
-use qrlogin_shared::http::{access_log, healthz, json_config, not_found, path_error, readyz};
-use qrlogin_shared::{SessionStore, Verifier};
+use qrlogin_shared::http::{access_log, healthz, json_config, method_not_allowed, not_found, path_error, readyz};
+use qrlogin_shared::{KeySchema, Redis, SessionStore, Verifier};
 
 use crate::config::{SessionPolicy, Settings};
 use crate::directory::{self, DirectoryError, UserDirectory};
@@ -38,10 +38,14 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let store = web::Data::new(SessionStore::new(&settings.service.redis)?);
+        let redis = Redis::connect(&settings.service.redis)?;
+        let keys = KeySchema::new(settings.service.redis.key_prefix.clone());
+        let store = web::Data::new(SessionStore::new(redis.clone(), keys));
+        let redis = web::Data::new(redis);
         let verifier = web::Data::new(Verifier::new(settings.service.signing_secret.clone(), Vec::new())?);
         let signer = web::Data::new(WebTokenSigner::new(&settings.web_token)?);
-        let directory: web::Data<Arc<dyn UserDirectory>> = web::Data::new(directory::from_settings(&settings.directory)?);
+        let directory: web::Data<Arc<dyn UserDirectory>> =
+            web::Data::new(directory::from_settings(&settings.directory)?);
         let base = web::Data::new(settings.service.qr_base_url.clone());
         let policy = web::Data::new(SessionPolicy::from(&settings));
 
@@ -52,6 +56,7 @@ impl Application {
                 .wrap(from_fn(access_log))
                 .app_data(json_config(BODY_LIMIT))
                 .app_data(web::PathConfig::default().error_handler(path_error))
+                .app_data(redis.clone())
                 .app_data(store.clone())
                 .app_data(verifier.clone())
                 .app_data(signer.clone())
@@ -81,15 +86,11 @@ impl Application {
 }
 
 fn configure_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz))
-        .route("/.well-known/jwks.json", web::get().to(routes::jwks))
-        .service(
-            web::scope("/v1/qr")
-                .route("", web::post().to(routes::create))
-                .route("/{uuid}", web::get().to(routes::poll))
-                .route("/{uuid}", web::delete().to(routes::cancel)),
-        )
+    let resource = |path| web::resource(path).default_service(web::to(method_not_allowed));
+    cfg.service(resource("/healthz").get(healthz))
+        .service(resource("/readyz").get(readyz))
+        .service(resource("/.well-known/jwks.json").get(routes::jwks))
+        .service(resource("/v1/qr").post(routes::create))
+        .service(resource("/v1/qr/{uuid}").get(routes::poll).delete(routes::cancel))
         .default_service(web::to(not_found));
 }
-

@@ -1,4 +1,4 @@
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use qrlogin_shared::store::{DecideOutcome, Decision};
 use qrlogin_shared::verification::VerificationCode;
 use qrlogin_shared::{SessionId, SessionStore, Verifier};
@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::MobileError;
-use crate::user_token::UserTokenValidator;
+use crate::user_token::AuthenticatedUser;
 
 #[derive(Deserialize)]
 pub struct DecideRequest {
@@ -18,14 +18,12 @@ pub struct DecideRequest {
 /// or refuses; the browser's next poll learns the outcome.
 #[tracing::instrument(skip_all, fields(session, user, decision = ?**decision))]
 pub async fn decide(
-    req: HttpRequest,
+    AuthenticatedUser(user): AuthenticatedUser,
     body: web::Json<DecideRequest>,
-    tokens: web::Data<UserTokenValidator>,
     verifier: web::Data<Verifier>,
     store: web::Data<SessionStore>,
     decision: web::Data<Decision>,
 ) -> Result<HttpResponse, MobileError> {
-    let user = tokens.user_of(&req)?;
     let id = SessionId::parse(&body.uuid).map_err(|_| MobileError::BadSessionRef)?;
     let code = VerificationCode::parse(&body.verification).map_err(|_| MobileError::BadSessionRef)?;
     let span = tracing::Span::current();

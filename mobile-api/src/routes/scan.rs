@@ -1,11 +1,11 @@
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use qrlogin_shared::qr_link::QrBaseUrl;
 use qrlogin_shared::store::{Requester, ScanOutcome};
 use qrlogin_shared::{SessionStore, Verifier};
 use serde::{Deserialize, Serialize};
 
 use crate::error::MobileError;
-use crate::user_token::UserTokenValidator;
+use crate::user_token::AuthenticatedUser;
 
 #[derive(Deserialize)]
 pub struct ScanRequest {
@@ -23,14 +23,12 @@ struct Scanned {
 /// so the user can judge it before approving.
 #[tracing::instrument(skip_all, fields(session, user))]
 pub async fn scan(
-    req: HttpRequest,
+    AuthenticatedUser(user): AuthenticatedUser,
     body: web::Json<ScanRequest>,
-    tokens: web::Data<UserTokenValidator>,
     base: web::Data<QrBaseUrl>,
     verifier: web::Data<Verifier>,
     store: web::Data<SessionStore>,
 ) -> Result<HttpResponse, MobileError> {
-    let user = tokens.user_of(&req)?;
     let (id, code) = base.parse_link(body.qr_content.trim())?;
     let span = tracing::Span::current();
     span.record("session", tracing::field::display(&id));

@@ -1,7 +1,7 @@
 //! `POST /v1/confirm` and `POST /v1/deny`: only from scanned, only by the scanner, only once.
 
 use qrlogin_shared::UserId;
-use qrlogin_shared::store::PollOutcome;
+use qrlogin_shared::store::{ClaimOutcome, PollOutcome};
 use serde_json::json;
 
 use crate::helpers::{assert_ok_json, assert_problem, spawn_app, token_for};
@@ -43,7 +43,7 @@ async fn a_second_confirm_conflicts() {
 
     assert_problem(again, 409, "wrong-state").await;
     assert_problem(deny, 409, "wrong-state").await;
-    assert_eq!(app.poll(&session).await, PollOutcome::Claimed(UserId::parse("alice").unwrap()));
+    assert_eq!(app.poll(&session).await, PollOutcome::Confirmed(UserId::parse("alice").unwrap()));
 }
 
 #[tokio::test]
@@ -52,7 +52,7 @@ async fn confirm_after_the_browser_claimed_is_not_found() {
     let session = app.new_session().await;
     app.scan_ok("alice", &session).await;
     assert_ok_json(app.confirm(&token_for("alice"), &session.id.to_string(), &session.verification).await).await;
-    assert!(matches!(app.poll(&session).await, PollOutcome::Claimed(_)));
+    assert_eq!(app.claim(&session).await, ClaimOutcome::Won);
 
     let res = app.confirm(&token_for("alice"), &session.id.to_string(), &session.verification).await;
 
@@ -71,7 +71,7 @@ async fn confirm_by_another_user_than_the_scanner_conflicts_and_the_scanner_can_
     assert_eq!(app.poll(&session).await, PollOutcome::Scanned);
     let by_scanner = app.confirm(&token_for("alice"), &session.id.to_string(), &session.verification).await;
     assert_eq!(assert_ok_json(by_scanner).await["status"], "confirmed");
-    assert_eq!(app.poll(&session).await, PollOutcome::Claimed(UserId::parse("alice").unwrap()));
+    assert_eq!(app.poll(&session).await, PollOutcome::Confirmed(UserId::parse("alice").unwrap()));
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use mobile_api::config::{UserJwtKey, UserJwtSettings};
 use mobile_api::{Application, Settings};
 use qrlogin_shared::config::RedisSettings;
 use qrlogin_shared::qr_link::QrBaseUrl;
-use qrlogin_shared::store::{NewSession, PollOutcome, Requester};
+use qrlogin_shared::store::{ClaimOutcome, NewSession, PollOutcome, Requester};
 use qrlogin_shared::{BindingHash, SessionId, SessionStore, Verifier, test_support, unix_now};
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use secrecy::{SecretSlice, SecretString};
@@ -125,7 +125,7 @@ async fn spawn_with(
     TestApp {
         address,
         client: reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap(),
-        store: SessionStore::new(&redis).unwrap(),
+        store: SessionStore::connect(&redis).unwrap(),
         verifier: gateway_verifier(),
         base,
         handle,
@@ -155,6 +155,12 @@ impl TestApp {
     /// The browser's poll. Claims the session when it is confirmed.
     pub async fn poll(&self, session: &TestSession) -> PollOutcome {
         self.store.poll(&session.id, &session.binding).await.unwrap()
+    }
+
+    /// What the gateway does once the poll says confirmed: hand the token out (here a stand-in answer).
+    pub async fn claim(&self, session: &TestSession) -> ClaimOutcome {
+        let grace = std::time::Duration::from_secs(10);
+        self.store.claim(&session.id, &session.binding, r#"{"status":"confirmed"}"#, grace).await.unwrap()
     }
 
     pub async fn scan(&self, token: &str, qr_content: &str) -> reqwest::Response {

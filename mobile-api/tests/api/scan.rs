@@ -1,7 +1,7 @@
 //! `POST /v1/scan`: the happy path, idempotence for the scanner, and conflicts for everyone else.
 
 use qrlogin_shared::UserId;
-use qrlogin_shared::store::PollOutcome;
+use qrlogin_shared::store::{ClaimOutcome, PollOutcome};
 use serde_json::json;
 
 use crate::helpers::{SESSION_TTL, assert_ok_json, assert_problem, spawn_app, token_for};
@@ -64,7 +64,7 @@ async fn another_user_scanning_a_scanned_session_conflicts_and_the_scanner_keeps
     assert_eq!(app.poll(&session).await, PollOutcome::Scanned);
     let confirmed = app.confirm(&token_for("alice"), &session.id.to_string(), &session.verification).await;
     assert_eq!(assert_ok_json(confirmed).await["status"], "confirmed");
-    assert_eq!(app.poll(&session).await, PollOutcome::Claimed(UserId::parse("alice").unwrap()));
+    assert_eq!(app.poll(&session).await, PollOutcome::Confirmed(UserId::parse("alice").unwrap()));
 }
 
 #[tokio::test]
@@ -78,9 +78,10 @@ async fn scan_then_confirm_lets_the_browser_claim_the_scanner() {
 
     assert_eq!(body, json!({ "status": "confirmed" }));
     let user = UserId::parse("alice@example.com").unwrap();
-    assert_eq!(app.poll(&session).await, PollOutcome::Claimed(user));
-    // The claim happens once: the next poll finds nothing left to claim.
-    assert_eq!(app.poll(&session).await, PollOutcome::Expired);
+    assert_eq!(app.poll(&session).await, PollOutcome::Confirmed(user));
+    // The claim happens once: a second claim finds it already made.
+    assert_eq!(app.claim(&session).await, ClaimOutcome::Won);
+    assert!(matches!(app.claim(&session).await, ClaimOutcome::AlreadyClaimed(_)));
 }
 
 #[tokio::test]
@@ -103,7 +104,7 @@ async fn scanning_a_claimed_session_is_not_found() {
     let session = app.new_session().await;
     app.scan_ok("alice", &session).await;
     assert_ok_json(app.confirm(&token_for("alice"), &session.id.to_string(), &session.verification).await).await;
-    assert!(matches!(app.poll(&session).await, PollOutcome::Claimed(_)));
+    assert_eq!(app.claim(&session).await, ClaimOutcome::Won);
 
     let res = app.scan(&token_for("alice"), &session.qr_content).await;
 

@@ -13,7 +13,10 @@ use tracing::Instrument;
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Use with `actix_web::middleware::from_fn(access_log)`.
-pub async fn access_log(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, Error> {
+pub async fn access_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let request_id = uuid::Uuid::new_v4().simple().to_string();
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
     let method = req.method().clone();

@@ -7,11 +7,11 @@ mod problem;
 
 pub use access_log::access_log;
 pub use client_ip::{ClientIp, TrustedProxies};
-pub use problem::{Problem, json_config, not_found, path_error};
+pub use problem::{Problem, json_config, method_not_allowed, not_found, path_error};
 
 use actix_web::{HttpResponse, web};
 
-use crate::SessionStore;
+use crate::Redis;
 
 /// `GET /healthz`: the process is up; says nothing about its dependencies.
 pub async fn healthz() -> HttpResponse {
@@ -19,7 +19,7 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// `GET /readyz`: Redis answers. A load balancer stops routing here while it does not.
-pub async fn readyz(store: web::Data<SessionStore>) -> Result<HttpResponse, Problem> {
-    store.ping().await.map_err(|e| Problem::unavailable(&e))?;
+pub async fn readyz(redis: web::Data<Redis>) -> Result<HttpResponse, Problem> {
+    redis.ping().await.map_err(|e| Problem::unavailable(&e))?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })))
 }

@@ -124,6 +124,11 @@ pub fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
     Problem::bad_request("malformed path parameter").into()
 }
 
+/// Default service of a resource: a known path with a method it does not serve.
+pub async fn method_not_allowed() -> Result<HttpResponse, Problem> {
+    Err(Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed"))
+}
+
 /// Default service: unknown routes are problem+json too.
 pub async fn not_found() -> Result<HttpResponse, Problem> {
     Err(Problem::new(StatusCode::NOT_FOUND, "not-found", "No such endpoint"))

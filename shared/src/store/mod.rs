@@ -2,36 +2,19 @@
 //! checks and changes state atomically, whatever number of service instances run.
 //!
 //! ```text
-//! pending --scan--> scanned --confirm--> confirmed --browser poll--> claimed (token issued once)
-//!    |                 \--deny-----> denied
+//! pending --scan--> scanned --confirm--> confirmed --browser poll--> claimed (token issued once, kept for
+//!    |                 \--deny-----> denied                                  a grace window, then gone)
 //!    \--------cancel (browser)-----> cancelled         any state --TTL--> gone (answered as expired)
 //! ```
 
-mod pool;
-
 use std::time::Duration;
 
-use deadpool_redis::Pool;
 use redis::Script;
 
-pub use deadpool_redis::CreatePoolError;
-pub use pool::connect;
+pub use crate::redis_conn::{CreatePoolError, Redis, StoreError};
 
 use crate::config::RedisSettings;
 use crate::{BindingHash, KeySchema, SessionId, UserId};
-
-/// Why Redis could not answer. Every variant is the server's fault, never the client's: answered 503.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("no Redis connection available")]
-    Pool(#[from] deadpool_redis::PoolError),
-    #[error("Redis command failed")]
-    Redis(#[from] redis::RedisError),
-    #[error("Redis did not answer within {0:?}")]
-    Timeout(Duration),
-    #[error("unexpected reply from a session script: {0}")]
-    Protocol(String),
-}
 
 /// What the gateway records when it issues a session.
 pub struct NewSession<'a> {
@@ -55,12 +38,24 @@ pub enum PollOutcome {
     Scanned,
     Denied,
     Cancelled,
-    /// Unknown, expired, or already claimed: one answer, so nothing can be probed.
+    /// Unknown, expired, or claimed and past its grace window: one answer, so nothing can be probed.
     Expired,
     /// The caller's binding does not match: nothing changed.
     Forbidden,
-    /// This caller won the claim: issue the token for this user.
-    Claimed(UserId),
+    /// The user confirmed: issue a token for them and [`SessionStore::claim`] it.
+    Confirmed(UserId),
+    /// The token was already handed out; this is the stored answer carrying it (same browser, grace window).
+    Claimed(String),
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum ClaimOutcome {
+    /// This caller's answer is the one handed out.
+    Won,
+    /// Another poll of the same browser won a moment earlier: hand out its answer instead.
+    AlreadyClaimed(String),
+    /// The session left `confirmed` otherwise (cancelled, expired) or the binding does not match.
+    Other(PollOutcome),
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -94,7 +89,7 @@ pub enum DecideOutcome {
 struct Scripts {
     create: Script,
     poll: Script,
-    unclaim: Script,
+    claim: Script,
     cancel: Script,
     scan: Script,
     decide: Script,
@@ -105,7 +100,7 @@ impl Scripts {
         Self {
             create: Script::new(include_str!("create.lua")),
             poll: Script::new(include_str!("poll.lua")),
-            unclaim: Script::new(include_str!("unclaim.lua")),
+            claim: Script::new(include_str!("claim.lua")),
             cancel: Script::new(include_str!("cancel.lua")),
             scan: Script::new(include_str!("scan.lua")),
             decide: Script::new(include_str!("decide.lua")),
@@ -116,20 +111,23 @@ impl Scripts {
 /// Handle to the session state in Redis; cheap to clone, shared by all workers.
 #[derive(Clone)]
 pub struct SessionStore {
-    pool: Pool,
+    redis: Redis,
     keys: KeySchema,
-    command_timeout: Duration,
     scripts: std::sync::Arc<Scripts>,
 }
 
 impl SessionStore {
-    pub fn new(settings: &RedisSettings) -> Result<Self, deadpool_redis::CreatePoolError> {
-        Ok(Self {
-            pool: connect(settings)?,
-            keys: KeySchema::new(settings.key_prefix.clone()),
-            command_timeout: settings.command_timeout,
-            scripts: std::sync::Arc::new(Scripts::load()),
-        })
+    pub fn new(redis: Redis, keys: KeySchema) -> Self {
+        Self { redis, keys, scripts: std::sync::Arc::new(Scripts::load()) }
+    }
+
+    /// A store on its own pool, for the given settings.
+    pub fn connect(settings: &RedisSettings) -> Result<Self, CreatePoolError> {
+        Ok(Self::new(Redis::connect(settings)?, KeySchema::new(settings.key_prefix.clone())))
+    }
+
+    pub fn redis(&self) -> &Redis {
+        &self.redis
     }
 
     /// Stores a new pending session with its TTL in one step. Returns false on an id collision.
@@ -144,28 +142,33 @@ impl SessionStore {
         Ok(created == 1)
     }
 
+    /// Reads the state for the browser; never changes it.
     #[tracing::instrument(skip_all, fields(session = %id))]
     pub async fn poll(&self, id: &SessionId, binding: &BindingHash) -> Result<PollOutcome, StoreError> {
         let mut inv = self.scripts.poll.key(self.keys.session(id));
         inv.arg(binding.as_str());
         let reply: Vec<String> = self.run(&inv).await?;
-        Ok(match reply.as_slice() {
-            [s] if s == "pending" => PollOutcome::Pending,
-            [s] if s == "scanned" => PollOutcome::Scanned,
-            [s] if s == "denied" => PollOutcome::Denied,
-            [s] if s == "cancelled" => PollOutcome::Cancelled,
-            [s] if s == "expired" => PollOutcome::Expired,
-            [s] if s == "forbidden" => PollOutcome::Forbidden,
-            [s, uid] if s == "claimed" => PollOutcome::Claimed(UserId::parse(uid).map_err(protocol)?),
-            other => return Err(StoreError::Protocol(format!("poll: {other:?}"))),
-        })
+        poll_outcome(reply)
     }
 
-    /// Undoes a claim whose token could not be issued, so the browser's next poll tries again.
+    /// Hands out `answer` (the token response) if the session is still confirmed; keeps it `grace` long for
+    /// repeated polls of the same browser.
     #[tracing::instrument(skip_all, fields(session = %id))]
-    pub async fn unclaim(&self, id: &SessionId) -> Result<(), StoreError> {
-        let _: i64 = self.run(&self.scripts.unclaim.key(self.keys.session(id))).await?;
-        Ok(())
+    pub async fn claim(
+        &self,
+        id: &SessionId,
+        binding: &BindingHash,
+        answer: &str,
+        grace: Duration,
+    ) -> Result<ClaimOutcome, StoreError> {
+        let mut inv = self.scripts.claim.key(self.keys.session(id));
+        inv.arg(binding.as_str()).arg(answer).arg(grace.as_secs().max(1));
+        let mut reply: Vec<String> = self.run(&inv).await?;
+        match reply.first().map(String::as_str) {
+            Some("won") => Ok(ClaimOutcome::Won),
+            Some("claimed") if reply.len() == 2 => Ok(ClaimOutcome::AlreadyClaimed(reply.swap_remove(1))),
+            _ => poll_outcome(reply).map(ClaimOutcome::Other),
+        }
     }
 
     #[tracing::instrument(skip_all, fields(session = %id))]
@@ -220,30 +223,24 @@ impl SessionStore {
         }
     }
 
-    /// Readiness: a PING through the pool, within the same deadline as any command.
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        self.bounded(async {
-            let mut conn = self.pool.get().await?;
-            let _: String = redis::cmd("PING").query_async(&mut conn).await?;
-            Ok(())
-        })
-        .await
-    }
-
     async fn run<T: redis::FromRedisValue>(&self, inv: &redis::ScriptInvocation<'_>) -> Result<T, StoreError> {
-        self.bounded(async {
-            let mut conn = self.pool.get().await?;
-            Ok(inv.invoke_async(&mut conn).await?)
-        })
-        .await
+        self.redis.run(inv).await
     }
+}
 
-    /// A slow or stuck Redis must cost the caller a bounded wait, never a hang.
-    async fn bounded<T>(&self, f: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
-        tokio::time::timeout(self.command_timeout, f)
-            .await
-            .unwrap_or(Err(StoreError::Timeout(self.command_timeout)))
-    }
+fn poll_outcome(mut reply: Vec<String>) -> Result<PollOutcome, StoreError> {
+    let state = reply.first().map(String::as_str);
+    Ok(match (state, reply.len()) {
+        (Some("pending"), 1) => PollOutcome::Pending,
+        (Some("scanned"), 1) => PollOutcome::Scanned,
+        (Some("denied"), 1) => PollOutcome::Denied,
+        (Some("cancelled"), 1) => PollOutcome::Cancelled,
+        (Some("expired"), 1) => PollOutcome::Expired,
+        (Some("forbidden"), 1) => PollOutcome::Forbidden,
+        (Some("confirmed"), 2) => PollOutcome::Confirmed(UserId::parse(&reply[1]).map_err(protocol)?),
+        (Some("claimed"), 2) => PollOutcome::Claimed(reply.swap_remove(1)),
+        _ => return Err(StoreError::Protocol(format!("poll: {reply:?}"))),
+    })
 }
 
 fn protocol(e: impl std::fmt::Display) -> StoreError {

@@ -152,6 +152,9 @@ async fn a_second_confirm_is_a_conflict() {
     let stack = Stack::start().await;
     let login = stack.login().await;
     let alice = stack.user_token("alice");
+    // Nothing to decide before a scan.
+    stack.confirm(&alice, &login.uuid, &login.verification).await.expect_problem(409, "wrong-state");
+    stack.deny(&alice, &login.uuid, &login.verification).await.expect_problem(409, "wrong-state");
     stack.scan(&alice, &login.qr_text).await.expect_status(200);
     stack.confirm(&alice, &login.uuid, &login.verification).await.expect_status(200);
 
@@ -179,4 +182,31 @@ async fn only_the_user_who_scanned_may_decide() {
     stack.confirm(&alice, &login.uuid, &login.verification).await.expect_json(200, &json!({ "status": "confirmed" }));
     let body = assert_claims_token_for(&stack, &login, "alice").await;
     assert_eq!(body["user"], directory_profile("alice"));
+}
+
+#[tokio::test]
+async fn the_phone_sees_the_real_peer_and_a_bounded_user_agent() {
+    // No proxy is trusted, so a browser cannot choose the address the phone shows; a huge User-Agent is cut.
+    let stack = Stack::start().await;
+    let long_user_agent = format!("Mozilla/5.0 {}", "x".repeat(1000));
+    let login = stack.login_with(&[("x-forwarded-for", "203.0.113.66"), ("user-agent", &long_user_agent)]).await;
+
+    let scan = stack.scan(&stack.user_token("alice"), &login.qr_text).await;
+
+    let requester = &scan.expect_status(200)["requester"];
+    assert_eq!(requester["ip"], "127.0.0.1");
+    assert_eq!(requester["user_agent"], long_user_agent[..256]);
+}
+
+#[tokio::test]
+async fn a_user_missing_from_the_directory_gets_a_token_with_just_the_id() {
+    let stack = Stack::start().await;
+    let login = stack.login().await;
+    let dave = stack.user_token("dave");
+    stack.scan(&dave, &login.qr_text).await.expect_status(200);
+    stack.confirm(&dave, &login.uuid, &login.verification).await.expect_status(200);
+
+    let body = assert_claims_token_for(&stack, &login, "dave").await;
+
+    assert_eq!(body["user"], json!({ "id": "dave" }));
 }

@@ -10,7 +10,8 @@ use crate::{assert_claims_token_for, assert_poll};
 
 /// Replaces the character at `index` with another base64url character, so the string still parses.
 fn flip_char(s: &str, index: usize) -> String {
-    s.char_indices().map(|(i, c)| if i != index { c } else if c == 'A' { 'B' } else { 'A' }).collect()
+    let flip = |c| if c == 'A' { 'B' } else { 'A' };
+    s.char_indices().map(|(i, c)| if i == index { flip(c) } else { c }).collect()
 }
 
 #[tokio::test]

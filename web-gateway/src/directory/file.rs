@@ -14,7 +14,8 @@ pub struct FileDirectory {
 impl FileDirectory {
     pub fn load(path: &Path) -> Result<Self, DirectoryError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| DirectoryError::Read { path: shown.clone(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| DirectoryError::Read { path: shown.clone(), source })?;
         let users = serde_json::from_str(&text).map_err(|source| DirectoryError::Parse { path: shown, source })?;
         Ok(Self { users })
     }

@@ -1,4 +1,3 @@
-
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
@@ -12,9 +11,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::binding;
+use crate::config::SessionPolicy;
 use crate::error::GatewayError;
 use crate::qr_image::render_png;
-use crate::config::SessionPolicy;
 
 /// Longest user agent recorded: enough to name the browser, bounded so a client cannot bloat Redis.
 const MAX_USER_AGENT: usize = 256;
@@ -77,4 +76,3 @@ fn truncate(s: &str, max: usize) -> String {
     }
     s[..end].to_owned()
 }
-

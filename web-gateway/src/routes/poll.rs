@@ -1,11 +1,13 @@
 use std::sync::Arc;
 
+use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
-use qrlogin_shared::store::PollOutcome;
-use qrlogin_shared::{SessionId, SessionStore, UserId, unix_now};
+use qrlogin_shared::store::{ClaimOutcome, PollOutcome};
+use qrlogin_shared::{BindingHash, SessionId, SessionStore, UserId, unix_now};
 use serde::Serialize;
 
 use crate::binding;
+use crate::config::SessionPolicy;
 use crate::directory::{Profile, UserDirectory};
 use crate::error::GatewayError;
 use crate::web_token::WebTokenSigner;
@@ -21,8 +23,8 @@ enum Status {
     Confirmed { token: String, token_type: &'static str, expires_in: u64, user: Profile },
 }
 
-/// `GET /v1/qr/{uuid}`: the browser's poll. Answers the state; once confirmed, claims the login and returns
-/// the web token, exactly once and only to the browser holding the binding cookie.
+/// `GET /v1/qr/{uuid}`: the browser's poll. Answers the state; once confirmed, hands out the web token to the
+/// browser holding the binding cookie, one token per login (repeated to that browser during the grace window).
 #[tracing::instrument(skip_all, fields(session = %uuid))]
 pub async fn poll(
     req: HttpRequest,
@@ -30,31 +32,57 @@ pub async fn poll(
     store: web::Data<SessionStore>,
     signer: web::Data<WebTokenSigner>,
     directory: web::Data<Arc<dyn UserDirectory>>,
+    policy: web::Data<SessionPolicy>,
 ) -> Result<HttpResponse, GatewayError> {
     let id = super::session_id(&uuid)?;
     let binding = binding::of_request(&req).ok_or(GatewayError::BindingMismatch)?;
-    let status = match store.poll(&id, &binding).await? {
+    let answer = match store.poll(&id, &binding).await? {
+        PollOutcome::Confirmed(user) => {
+            // Issued before the claim, so a directory or signing fault leaves the login confirmed for the
+            // next poll instead of losing it.
+            let answer = serde_json::to_string(&confirmed(&user, &signer, directory.as_ref().as_ref()).await?)?;
+            claim(&store, &id, &binding, &user, answer, &policy).await?
+        }
+        outcome => render(outcome)?,
+    };
+    Ok(super::no_store(HttpResponse::Ok()).content_type(ContentType::json()).body(answer))
+}
+
+async fn claim(
+    store: &SessionStore,
+    id: &SessionId,
+    binding: &BindingHash,
+    user: &UserId,
+    answer: String,
+    policy: &SessionPolicy,
+) -> Result<String, GatewayError> {
+    match store.claim(id, binding, &answer, policy.claim_grace).await? {
+        ClaimOutcome::Won => {
+            tracing::info!(target: "audit", event = "claimed", session = %id, user = %user, "web token issued");
+            Ok(answer)
+        }
+        // A concurrent poll of the same browser won: its token is the login's one token.
+        ClaimOutcome::AlreadyClaimed(stored) => Ok(stored),
+        ClaimOutcome::Other(outcome) => render(outcome),
+    }
+}
+
+/// The JSON answer for every outcome but a fresh confirmation.
+fn render(outcome: PollOutcome) -> Result<String, GatewayError> {
+    let status = match outcome {
         PollOutcome::Pending => Status::Pending,
         PollOutcome::Scanned => Status::Scanned,
         PollOutcome::Denied => Status::Denied,
         PollOutcome::Cancelled => Status::Cancelled,
         PollOutcome::Expired => Status::Expired,
+        PollOutcome::Claimed(stored) => return Ok(stored),
         PollOutcome::Forbidden => return Err(GatewayError::BindingMismatch),
-        PollOutcome::Claimed(user) => match issue_token(&id, &user, &signer, directory.as_ref().as_ref()).await {
-            Ok(confirmed) => confirmed,
-            Err(e) => {
-                // The user confirmed; a fault on our side must not lose that. Hand the claim back so the
-                // browser's next poll tries again.
-                store.unclaim(&id).await?;
-                return Err(e);
-            }
-        },
+        PollOutcome::Confirmed(_) => return Err(GatewayError::Internal("claim script left the session confirmed")),
     };
-    Ok(super::no_store(HttpResponse::Ok()).json(status))
+    Ok(serde_json::to_string(&status)?)
 }
 
-async fn issue_token(
-    id: &SessionId,
+async fn confirmed(
     user: &UserId,
     signer: &WebTokenSigner,
     directory: &dyn UserDirectory,
@@ -65,6 +93,5 @@ async fn issue_token(
     });
     profile.insert("id".into(), user.as_str().into());
     let token = signer.mint(user, unix_now())?;
-    tracing::info!(target: "audit", event = "claimed", session = %id, user = %user, "web token issued");
     Ok(Status::Confirmed { token, token_type: "Bearer", expires_in: signer.ttl().as_secs(), user: profile })
 }

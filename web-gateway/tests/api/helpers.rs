@@ -45,6 +45,7 @@ pub fn settings() -> Settings {
         service,
         session_ttl: SESSION_TTL,
         poll_interval: POLL_INTERVAL,
+        claim_grace: std::time::Duration::from_secs(10),
         cookie_secure: false,
         web_token: WebTokenSettings {
             private_key_pem: SecretString::from(std::fs::read_to_string(KEY_PEM).expect("read the dev web JWT key")),
@@ -95,7 +96,7 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
         .timeout(Duration::from_secs(30))
         .build()
         .expect("build the HTTP client");
-    TestApp { address, store: SessionStore::new(&redis).expect("session store"), redis, client, handle }
+    TestApp { address, store: SessionStore::connect(&redis).expect("session store"), redis, client, handle }
 }
 
 impl TestApp {
@@ -176,14 +177,16 @@ impl TestApp {
 
     /// HGETALL of the session hash, read straight from Redis.
     pub async fn session_hash(&self, uuid: &str) -> HashMap<String, String> {
-        let pool = qrlogin_shared::store::connect(&self.redis).expect("pool");
+        let redis = qrlogin_shared::Redis::connect(&self.redis).expect("pool");
+        let pool = redis.pool();
         let mut conn = pool.get().await.expect("Redis connection");
         redis::cmd("HGETALL").arg(self.session_key(uuid)).query_async(&mut conn).await.expect("HGETALL")
     }
 
     /// TTL of the session hash in seconds (-2: no such key, -1: no TTL).
     pub async fn session_ttl(&self, uuid: &str) -> i64 {
-        let pool = qrlogin_shared::store::connect(&self.redis).expect("pool");
+        let redis = qrlogin_shared::Redis::connect(&self.redis).expect("pool");
+        let pool = redis.pool();
         let mut conn = pool.get().await.expect("Redis connection");
         redis::cmd("TTL").arg(self.session_key(uuid)).query_async(&mut conn).await.expect("TTL")
     }

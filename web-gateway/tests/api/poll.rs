@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{
     AUDIENCE, FOREIGN_COOKIE, ISSUER, TOKEN_TTL, alice, assert_confirmed, assert_forbidden, assert_problem, header,
-    spawn_app,
+    settings, spawn_app, spawn_app_with,
 };
 
 fn status(s: &str) -> Value {
@@ -30,7 +30,44 @@ async fn login_goes_pending_scanned_confirmed_and_the_token_is_handed_out_once()
     assert_eq!(code, StatusCode::OK);
     assert_confirmed(&body, &alice());
 
+    // A lost response is not a lost login: the same browser polling again within the grace window gets the
+    // same answer, the same token.
+    assert_eq!(app.poll_json(&login).await, (StatusCode::OK, body));
+}
+
+#[tokio::test]
+async fn after_the_grace_window_the_claimed_login_is_expired() {
+    // Arrange
+    let mut settings = settings();
+    settings.claim_grace = std::time::Duration::from_secs(1);
+    let app = spawn_app_with(settings).await;
+    let login = app.start_login().await;
+    app.phone_confirm(&login.uuid, "alice").await;
+    let (_, body) = app.poll_json(&login).await;
+    assert_confirmed(&body, &alice());
+
+    // Act
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+
+    // Assert
     assert_eq!(app.poll_json(&login).await, (StatusCode::OK, status("expired")));
+}
+
+#[tokio::test]
+async fn another_browser_polling_a_claimed_login_is_forbidden() {
+    // Arrange
+    let app = spawn_app().await;
+    let login = app.start_login().await;
+    let other = app.start_login().await;
+    app.phone_confirm(&login.uuid, "alice").await;
+    let (_, body) = app.poll_json(&login).await;
+    assert_confirmed(&body, &alice());
+
+    // Act
+    let res = app.poll(&login.uuid, Some(&other.cookie)).await;
+
+    // Assert
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]

@@ -21,3 +21,28 @@ async fn unknown_route_is_a_404_problem() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn wrong_method_on_a_known_route_is_a_405_problem() {
+    // Arrange
+    let app = spawn_app().await;
+    let some_session = uuid::Uuid::new_v4();
+    let wrong = [
+        (reqwest::Method::GET, "/v1/qr".to_owned()),
+        (reqwest::Method::POST, format!("/v1/qr/{some_session}")),
+        (reqwest::Method::POST, "/healthz".to_owned()),
+    ];
+
+    for (method, path) in wrong {
+        // Act
+        let res = app.client.request(method, format!("{}{path}", app.address)).send().await.unwrap();
+
+        // Assert
+        assert_problem(
+            res,
+            StatusCode::METHOD_NOT_ALLOWED,
+            json!({ "type": "urn:qrlogin:problem:method-not-allowed", "title": "Method not allowed", "status": 405 }),
+        )
+        .await;
+    }
+}
