@@ -20,6 +20,12 @@ impl KeySchema {
     pub fn session(&self, id: &SessionId) -> String {
         format!("{}:{{{id}}}", self.prefix)
     }
+
+    /// A rate limit's state: `qrl:rl:{<group>}:<name>:<subject>`. Limits checked together share a group, so
+    /// one script can touch them all in one cluster slot.
+    pub fn rate_limit(&self, group: &str, name: &str, subject: &str) -> String {
+        format!("{}:rl:{{{group}}}:{name}:{subject}", self.prefix)
+    }
 }
 
 impl Default for KeySchema {

@@ -8,6 +8,7 @@ pub mod http;
 pub mod ids;
 pub mod keys;
 pub mod qr_link;
+pub mod rate_limit;
 pub mod redis_conn;
 pub mod store;
 pub mod telemetry;

@@ -38,6 +38,9 @@ pub const USER_LEEWAY_SECS: u64 = 30;
 
 /// The gateway's default session TTL in these tests.
 pub const SESSION_TTL_SECS: u64 = 120;
+/// How long the browser that claimed the token gets the same answer again (a lost response is not a lost
+/// login); then the session is gone. Short, so tests can wait it out.
+pub const CLAIM_GRACE_SECS: u64 = 2;
 
 /// The workspace's development files (web token key, user directory).
 pub const WEB_KEY_PEM_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/dev/web-jwt-es256.pem");

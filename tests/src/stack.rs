@@ -1,6 +1,7 @@
 //! The running system: web-gateway and mobile-api on loopback ports sharing one Redis key prefix, and the HTTP
 //! clients of a browser and a phone with one method per endpoint.
 
+use qrlogin_shared::rate_limit::Rate;
 use std::time::{Duration, Instant};
 
 use actix_web::dev::ServerHandle;
@@ -17,8 +18,8 @@ use crate::qr::{decode_qr, split_qr_link};
 use crate::reply::Reply;
 use crate::tokens::WebToken;
 use crate::{
-    BROWSER_USER_AGENT, PHONE_USER_AGENT, SESSION_TTL_SECS, USER_AUDIENCE, USER_ISSUER, USER_JWT_SECRET,
-    USER_LEEWAY_SECS, USERS_FILE, WEB_AUDIENCE, WEB_ISSUER, WEB_KEY_PEM_FILE, WEB_TOKEN_TTL_SECS,
+    BROWSER_USER_AGENT, CLAIM_GRACE_SECS, PHONE_USER_AGENT, SESSION_TTL_SECS, USER_AUDIENCE, USER_ISSUER,
+    USER_JWT_SECRET, USER_LEEWAY_SECS, USERS_FILE, WEB_AUDIENCE, WEB_ISSUER, WEB_KEY_PEM_FILE, WEB_TOKEN_TTL_SECS,
 };
 
 /// Generous bound on any one request, so a hung service fails a test instead of stalling the run.
@@ -210,7 +211,9 @@ fn gateway_settings(service: ServiceSettings) -> web_gateway::Settings {
         service,
         session_ttl: Duration::from_secs(SESSION_TTL_SECS),
         poll_interval: Duration::from_secs(1),
-        claim_grace: Duration::from_secs(10),
+        claim_grace: Duration::from_secs(CLAIM_GRACE_SECS),
+        poll_slow_down: false,
+        limits: web_gateway::config::IssueLimits { per_ip: Rate::new(0, 0), global: Rate::new(0, 0) },
         cookie_secure: false,
         web_token: WebTokenSettings {
             private_key_pem: SecretString::from(pem),

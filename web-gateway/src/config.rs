@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use qrlogin_shared::config::{ConfigError, Env, ServiceSettings, invalid};
 use qrlogin_shared::http::TrustedProxies;
+use qrlogin_shared::rate_limit::Rate;
 use secrecy::SecretString;
 
 pub const DEFAULT_PORT: u16 = 8080;
@@ -14,12 +15,23 @@ pub struct Settings {
     pub service: ServiceSettings,
     pub session_ttl: Duration,
     pub poll_interval: Duration,
+    /// Answer 429 `slow-down` to a browser polling one session faster than `poll_interval`.
+    pub poll_slow_down: bool,
     /// How long the browser that claimed a token gets the same answer again, should a response be lost.
     pub claim_grace: Duration,
     /// Set `Secure` on the binding cookie; only a local http setup turns it off.
     pub cookie_secure: bool,
     pub web_token: WebTokenSettings,
     pub directory: DirectorySettings,
+    pub limits: IssueLimits,
+}
+
+/// Bounds on issuing QR sessions, so a flood can neither exhaust Redis memory nor drown one site's users.
+#[derive(Debug, Clone, Copy)]
+pub struct IssueLimits {
+    pub per_ip: Rate,
+    /// Across all clients and instances: with the session TTL this caps the sessions Redis holds.
+    pub global: Rate,
 }
 
 #[derive(Debug)]
@@ -45,6 +57,7 @@ impl Settings {
         Ok(Self {
             session_ttl: session_ttl(env)?,
             poll_interval: env.millis_or("QRL_POLL_INTERVAL_MS", 1000)?,
+            poll_slow_down: env.bool_or("QRL_POLL_SLOW_DOWN", true)?,
             claim_grace: env.secs_or("QRL_CLAIM_GRACE_SECS", 10)?,
             cookie_secure: env.bool_or("QRL_COOKIE_SECURE", true)?,
             web_token: WebTokenSettings {
@@ -54,6 +67,10 @@ impl Settings {
                 ttl: env.secs_or("QRL_WEB_JWT_TTL_SECS", 3600)?,
             },
             directory: directory_from_env(env)?,
+            limits: IssueLimits {
+                per_ip: env.parse_or("QRL_LIMIT_ISSUE_PER_IP", Rate::new(30, 60))?,
+                global: env.parse_or("QRL_LIMIT_ISSUE_GLOBAL", Rate::new(6000, 60))?,
+            },
             service,
         })
     }
@@ -93,8 +110,11 @@ fn directory_from_env(env: &Env) -> Result<DirectorySettings, ConfigError> {
 pub struct SessionPolicy {
     pub ttl: Duration,
     pub poll_interval: Duration,
+    /// The interval the poll script enforces: `poll_interval`, or zero when slowing down is off.
+    pub enforced_poll_interval: Duration,
     pub claim_grace: Duration,
     pub cookie_secure: bool,
+    pub limits: IssueLimits,
     pub trusted_proxies: TrustedProxies,
 }
 
@@ -103,7 +123,9 @@ impl From<&Settings> for SessionPolicy {
         Self {
             ttl: s.session_ttl,
             poll_interval: s.poll_interval,
+            enforced_poll_interval: if s.poll_slow_down { s.poll_interval } else { Duration::ZERO },
             claim_grace: s.claim_grace,
+            limits: s.limits,
             cookie_secure: s.cookie_secure,
             trusted_proxies: s.service.trusted_proxies.clone(),
         }

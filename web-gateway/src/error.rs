@@ -1,5 +1,7 @@
 //! Everything a gateway handler can fail with, each mapped to one status and a problem+json body.
 
+use std::time::Duration;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use qrlogin_shared::StoreError;
@@ -15,6 +17,10 @@ pub enum GatewayError {
     BadSessionId,
     #[error("binding cookie missing or not the one issued with this session")]
     BindingMismatch,
+    #[error("too many login sessions requested")]
+    RateLimited(Duration),
+    #[error("polling faster than advised")]
+    SlowDown(Duration),
     #[error("session store unavailable")]
     Store(#[from] StoreError),
     #[error("user directory unavailable")]
@@ -39,6 +45,12 @@ impl GatewayError {
                 Problem::new(StatusCode::FORBIDDEN, "binding-mismatch", "Not the browser that started this login")
                     .with_detail("poll with the qrl_bind cookie set when the QR was issued")
             }
+            Self::RateLimited(wait) => {
+                Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many requests").retry_after(*wait)
+            }
+            Self::SlowDown(wait) => Problem::new(StatusCode::TOO_MANY_REQUESTS, "slow-down", "Polling too fast")
+                .with_detail("poll no more often than poll_interval_ms")
+                .retry_after(*wait),
             Self::Store(StoreError::Protocol(_))
             | Self::Signing(_)
             | Self::QrImage(_)
@@ -55,6 +67,7 @@ impl ResponseError for GatewayError {
         match self {
             Self::BadSessionId => StatusCode::BAD_REQUEST,
             Self::BindingMismatch => StatusCode::FORBIDDEN,
+            Self::RateLimited(_) | Self::SlowDown(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Store(StoreError::Protocol(_))
             | Self::Signing(_)
             | Self::QrImage(_)

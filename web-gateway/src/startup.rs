@@ -7,6 +7,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use qrlogin_shared::http::{access_log, healthz, json_config, method_not_allowed, not_found, path_error, readyz};
+use qrlogin_shared::rate_limit::RateLimiter;
 use qrlogin_shared::{KeySchema, Redis, SessionStore, Verifier};
 
 use crate::config::{SessionPolicy, Settings};
@@ -40,7 +41,8 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         let redis = Redis::connect(&settings.service.redis)?;
         let keys = KeySchema::new(settings.service.redis.key_prefix.clone());
-        let store = web::Data::new(SessionStore::new(redis.clone(), keys));
+        let store = web::Data::new(SessionStore::new(redis.clone(), keys.clone()));
+        let limiter = web::Data::new(RateLimiter::new(redis.clone(), keys));
         let redis = web::Data::new(redis);
         let verifier = web::Data::new(Verifier::new(settings.service.signing_secret.clone(), Vec::new())?);
         let signer = web::Data::new(WebTokenSigner::new(&settings.web_token)?);
@@ -58,6 +60,7 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .app_data(redis.clone())
                 .app_data(store.clone())
+                .app_data(limiter.clone())
                 .app_data(verifier.clone())
                 .app_data(signer.clone())
                 .app_data(directory.clone())

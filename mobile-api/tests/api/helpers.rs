@@ -154,7 +154,7 @@ impl TestApp {
 
     /// The browser's poll. Claims the session when it is confirmed.
     pub async fn poll(&self, session: &TestSession) -> PollOutcome {
-        self.store.poll(&session.id, &session.binding).await.unwrap()
+        self.store.poll(&session.id, &session.binding, std::time::Duration::ZERO).await.unwrap()
     }
 
     /// What the gateway does once the poll says confirmed: hand the token out (here a stand-in answer).

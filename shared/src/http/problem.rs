@@ -44,6 +44,12 @@ impl Problem {
         self
     }
 
+    /// `Retry-After` in whole seconds, rounded up so a client that obeys it is never early.
+    pub fn retry_after(mut self, wait: std::time::Duration) -> Self {
+        self.retry_after = Some(wait.as_millis().div_ceil(1000).max(1).try_into().unwrap_or(u64::MAX));
+        self
+    }
+
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid-request", "Invalid request").with_detail(detail)
     }

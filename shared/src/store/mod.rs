@@ -46,6 +46,8 @@ pub enum PollOutcome {
     Confirmed(UserId),
     /// The token was already handed out; this is the stored answer carrying it (same browser, grace window).
     Claimed(String),
+    /// Polling faster than advised: come back after this long. Nothing else was looked at.
+    SlowDown(Duration),
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -142,11 +144,16 @@ impl SessionStore {
         Ok(created == 1)
     }
 
-    /// Reads the state for the browser; never changes it.
+    /// Reads the state for the browser (never changing it), enforcing `interval` between polls.
     #[tracing::instrument(skip_all, fields(session = %id))]
-    pub async fn poll(&self, id: &SessionId, binding: &BindingHash) -> Result<PollOutcome, StoreError> {
+    pub async fn poll(
+        &self,
+        id: &SessionId,
+        binding: &BindingHash,
+        interval: Duration,
+    ) -> Result<PollOutcome, StoreError> {
         let mut inv = self.scripts.poll.key(self.keys.session(id));
-        inv.arg(binding.as_str());
+        inv.arg(binding.as_str()).arg(interval.as_millis().to_string());
         let reply: Vec<String> = self.run(&inv).await?;
         poll_outcome(reply)
     }
@@ -239,6 +246,7 @@ fn poll_outcome(mut reply: Vec<String>) -> Result<PollOutcome, StoreError> {
         (Some("forbidden"), 1) => PollOutcome::Forbidden,
         (Some("confirmed"), 2) => PollOutcome::Confirmed(UserId::parse(&reply[1]).map_err(protocol)?),
         (Some("claimed"), 2) => PollOutcome::Claimed(reply.swap_remove(1)),
+        (Some("slow_down"), 2) => PollOutcome::SlowDown(Duration::from_millis(reply[1].parse().map_err(protocol)?)),
         _ => return Err(StoreError::Protocol(format!("poll: {reply:?}"))),
     })
 }

@@ -1,12 +1,26 @@
--- The browser's poll. KEYS[1] = session key; ARGV[1] = binding hash.
--- Returns {state}, {'confirmed', user id} (the gateway then issues the token and calls claim.lua), or
--- {'claimed', stored answer} while the claim's grace window lasts. Reading never changes state.
-local s = redis.call('HMGET', KEYS[1], 'st', 'bind', 'uid', 'resp')
+-- The browser's poll. KEYS[1] = session key; ARGV[1] = binding hash; ARGV[2] = advised poll interval (ms).
+-- Returns {state}, {'confirmed', user id} (the gateway then issues the token and calls claim.lua),
+-- {'claimed', stored answer} while the claim's grace window lasts, or {'slow_down', ms to wait}.
+-- Only the poll clock changes here, never the login's state.
+local s = redis.call('HMGET', KEYS[1], 'st', 'bind', 'uid', 'resp', 'ptat')
 if not s[1] then
   return {'expired'}
 end
 if s[2] ~= ARGV[1] then
   return {'forbidden'}
+end
+-- GCRA on this session's polls: one poll per interval, tolerating one that comes up to an interval early
+-- (jitter, a retry). Polling at the advised interval is never slowed down.
+local interval = tonumber(ARGV[2])
+if interval > 0 then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local tat = math.max(tonumber(s[5] or now), now)
+  local allow_at = tat + interval - 2 * interval
+  if allow_at > now then
+    return {'slow_down', tostring(allow_at - now)}
+  end
+  redis.call('HSET', KEYS[1], 'ptat', tat + interval)
 end
 if s[1] == 'confirmed' then
   return {'confirmed', s[3]}

@@ -8,7 +8,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::{assert_claims_token_for, assert_poll, directory_profile, keys};
+use crate::{assert_claim_repeats_then_expires, assert_claims_token_for, assert_poll, directory_profile, keys};
 
 #[tokio::test]
 async fn happy_path_phone_reads_the_png_confirms_and_the_browser_gets_a_verifiable_token() {
@@ -85,10 +85,11 @@ async fn happy_path_phone_reads_the_png_confirms_and_the_browser_gets_a_verifiab
         assert!(jwk.get("d").is_none(), "private key material in the JWKS: {jwk}");
     }
 
-    // Once claimed, the login is over for everyone.
-    assert_poll(&stack, &login, "expired").await;
+    // Once claimed, the login is over for the phone at once, and for the browser after the grace window.
     stack.scan(&alice, &login.qr_text).await.expect_problem(404, "session-not-found");
     stack.confirm(&alice, &login.uuid, &login.verification).await.expect_problem(404, "session-not-found");
+    assert_claim_repeats_then_expires(&stack, &login, &body).await;
+    stack.scan(&alice, &login.qr_text).await.expect_problem(404, "session-not-found");
 }
 
 #[tokio::test]
@@ -131,6 +132,28 @@ async fn browser_cancel_ends_the_login_for_the_phone() {
     // Cancelling is idempotent.
     stack.cancel(&fresh.uuid, Some(&fresh.binding)).await.expect_status(204);
     assert_poll(&stack, &fresh, "cancelled").await;
+
+    // Cancelled after the phone confirmed but before the browser claimed: no token is ever handed out.
+    let confirmed = stack.login().await;
+    stack.scan(&alice, &confirmed.qr_text).await.expect_status(200);
+    stack.confirm(&alice, &confirmed.uuid, &confirmed.verification).await.expect_status(200);
+    stack.cancel(&confirmed.uuid, Some(&confirmed.binding)).await.expect_status(204);
+    assert_poll(&stack, &confirmed, "cancelled").await;
+}
+
+#[tokio::test]
+async fn cancel_after_the_claim_ends_the_grace_window_at_once() {
+    let stack = Stack::start().await;
+    let login = stack.login().await;
+    let alice = stack.user_token("alice");
+    stack.scan(&alice, &login.qr_text).await.expect_status(200);
+    stack.confirm(&alice, &login.uuid, &login.verification).await.expect_status(200);
+    assert_claims_token_for(&stack, &login, "alice").await;
+
+    // The browser has its token and says it is done: the copy kept for a lost response goes now.
+    stack.cancel(&login.uuid, Some(&login.binding)).await.expect_status(204);
+
+    assert_poll(&stack, &login, "expired").await;
 }
 
 #[tokio::test]

@@ -14,7 +14,9 @@ mod qr_integrity;
 mod redis_down;
 mod user_tokens;
 
-use qrlogin_e2e::{Login, Stack};
+use std::time::Duration;
+
+use qrlogin_e2e::{CLAIM_GRACE_SECS, Login, Stack};
 use serde_json::{Value, json};
 
 /// Asserts that the browser's poll answers exactly `{"status": <status>}` (no user, no token).
@@ -32,6 +34,17 @@ async fn assert_claims_token_for(stack: &Stack, login: &Login, user: &str) -> Va
     let token = body["token"].as_str().expect("a confirmed poll carries the token");
     assert_eq!(stack.verify_web_token(token).await.claims["sub"], user);
     body
+}
+
+/// After the browser claimed `answer` (the confirmed poll body): within the grace window the same browser gets
+/// the very same answer again, never a second token; after it, the login is gone (`expired`).
+async fn assert_claim_repeats_then_expires(stack: &Stack, login: &Login, answer: &Value) {
+    let again = stack.poll(&login.uuid, Some(&login.binding)).await;
+    assert_eq!(again.expect_status(200), answer, "a repeated poll within the grace window repeats the answer");
+
+    tokio::time::sleep(Duration::from_millis(CLAIM_GRACE_SECS * 1000 + 500)).await;
+
+    assert_poll(stack, login, "expired").await;
 }
 
 /// The profile the gateway should return for `user`: its entry in deploy/dev/users.json plus `id`.

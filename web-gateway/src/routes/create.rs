@@ -4,6 +4,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use qrlogin_shared::http::ClientIp;
 use qrlogin_shared::qr_link::QrBaseUrl;
+use qrlogin_shared::rate_limit::{Check, RateLimiter, Verdict};
 use qrlogin_shared::store::{NewSession, Requester};
 use qrlogin_shared::{SessionId, SessionStore, Verifier, unix_now};
 use serde::Serialize;
@@ -11,7 +12,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::binding;
-use crate::config::SessionPolicy;
+use crate::config::{IssueLimits, SessionPolicy};
 use crate::error::GatewayError;
 use crate::qr_image::render_png;
 
@@ -35,14 +36,16 @@ pub async fn create(
     verifier: web::Data<Verifier>,
     base: web::Data<QrBaseUrl>,
     policy: web::Data<SessionPolicy>,
+    limiter: web::Data<RateLimiter>,
 ) -> Result<HttpResponse, GatewayError> {
+    let requester = requester(&req, &policy);
+    admit(&limiter, &policy.limits, &requester.ip).await?;
     let id = SessionId::random();
     tracing::Span::current().record("session", tracing::field::display(&id));
     let expires_at = u32::try_from(unix_now() + policy.ttl.as_secs()).unwrap_or(u32::MAX);
     let qr_content = base.link(&id, &verifier.issue(&id, expires_at));
     let png = render_png(&qr_content)?;
     let (cookie, binding) = binding::issue(policy.cookie_secure);
-    let requester = requester(&req, &policy);
     let new = NewSession { binding: &binding, requester: &requester, ttl: policy.ttl };
     if !store.create(&id, &new).await? {
         return Err(GatewayError::Collision);
@@ -55,6 +58,21 @@ pub async fn create(
         expires_in: policy.ttl.as_secs(),
         poll_interval_ms: policy.poll_interval.as_millis(),
     }))
+}
+
+/// Per-IP and global issuance limits, checked together in one call.
+async fn admit(limiter: &RateLimiter, limits: &IssueLimits, ip: &str) -> Result<(), GatewayError> {
+    let checks = [
+        Check { name: "ip", subject: ip, rate: limits.per_ip },
+        Check { name: "global", subject: "all", rate: limits.global },
+    ];
+    match limiter.check("issue", &checks).await? {
+        Verdict::Allowed => Ok(()),
+        Verdict::Limited { retry_after } => {
+            tracing::warn!(target: "audit", event = "rate_limited", limit = "issue", ip, "QR issuance refused");
+            Err(GatewayError::RateLimited(retry_after))
+        }
+    }
 }
 
 fn requester(req: &HttpRequest, policy: &SessionPolicy) -> Requester {

@@ -36,7 +36,7 @@ pub async fn poll(
 ) -> Result<HttpResponse, GatewayError> {
     let id = super::session_id(&uuid)?;
     let binding = binding::of_request(&req).ok_or(GatewayError::BindingMismatch)?;
-    let answer = match store.poll(&id, &binding).await? {
+    let answer = match store.poll(&id, &binding, policy.enforced_poll_interval).await? {
         PollOutcome::Confirmed(user) => {
             // Issued before the claim, so a directory or signing fault leaves the login confirmed for the
             // next poll instead of losing it.
@@ -77,6 +77,7 @@ fn render(outcome: PollOutcome) -> Result<String, GatewayError> {
         PollOutcome::Expired => Status::Expired,
         PollOutcome::Claimed(stored) => return Ok(stored),
         PollOutcome::Forbidden => return Err(GatewayError::BindingMismatch),
+        PollOutcome::SlowDown(wait) => return Err(GatewayError::SlowDown(wait)),
         PollOutcome::Confirmed(_) => return Err(GatewayError::Internal("claim script left the session confirmed")),
     };
     Ok(serde_json::to_string(&status)?)

@@ -1,6 +1,7 @@
 //! `TestApp`: one running gateway with its own Redis key prefix, one method per endpoint, and the phone side
 //! driven through the real session store.
 
+use qrlogin_shared::rate_limit::Rate;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -46,6 +47,8 @@ pub fn settings() -> Settings {
         session_ttl: SESSION_TTL,
         poll_interval: POLL_INTERVAL,
         claim_grace: std::time::Duration::from_secs(10),
+        poll_slow_down: false,
+        limits: web_gateway::config::IssueLimits { per_ip: Rate::new(0, 0), global: Rate::new(0, 0) },
         cookie_secure: false,
         web_token: WebTokenSettings {
             private_key_pem: SecretString::from(std::fs::read_to_string(KEY_PEM).expect("read the dev web JWT key")),
