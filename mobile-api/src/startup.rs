@@ -3,16 +3,23 @@
 use std::net::TcpListener;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::from_fn;
+use actix_web::http::header;
+use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
-use qrlogin_shared::http::{access_log, healthz, json_config, method_not_allowed, not_found, path_error, readyz};
+use qrlogin_shared::http::{
+    access_log, healthz, json_config, method_not_allowed, not_found, path_error, problem_fallback, readyz,
+    request_deadline,
+};
 use qrlogin_shared::store::{CreatePoolError, Decision};
 use qrlogin_shared::verification::WeakSecret;
-use qrlogin_shared::{KeySchema, Redis, SessionStore, Verifier};
+use qrlogin_shared::{KeySchema, Redis, SessionStore};
 
 use crate::config::Settings;
 use crate::routes;
 use crate::user_token::{BadKey, UserTokenValidator};
+
+/// Longest wait for a client to send its request head.
+const HEAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Largest request body: a QR link or a uuid and verification string fit many times over.
 const BODY_LIMIT: usize = 4 * 1024;
@@ -40,7 +47,7 @@ impl Application {
         let keys = KeySchema::new(settings.service.redis.key_prefix.clone());
         let store = web::Data::new(SessionStore::new(redis.clone(), keys));
         let redis = web::Data::new(redis);
-        let verifier = web::Data::new(Verifier::new(settings.service.signing_secret.clone(), Vec::new())?);
+        let verifier = web::Data::new(settings.service.verifier()?);
         let tokens = web::Data::new(UserTokenValidator::new(&settings.user_jwt)?);
         let base = web::Data::new(settings.service.qr_base_url.clone());
 
@@ -48,6 +55,14 @@ impl Application {
         let port = listener.local_addr()?.port();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(request_deadline))
+                .wrap(problem_fallback())
+                // No CORS headers at all: this API is for the app's backend and the app, never for web pages.
+                .wrap(
+                    DefaultHeaders::new()
+                        .add((header::CACHE_CONTROL, "no-store"))
+                        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")),
+                )
                 .wrap(from_fn(access_log))
                 .app_data(json_config(BODY_LIMIT))
                 .app_data(web::PathConfig::default().error_handler(path_error))
@@ -58,6 +73,7 @@ impl Application {
                 .app_data(base.clone())
                 .configure(configure_routes)
         })
+        .client_request_timeout(HEAD_TIMEOUT)
         .workers(settings.service.workers)
         .listen(listener)?
         .run();
@@ -80,8 +96,8 @@ impl Application {
 
 fn configure_routes(cfg: &mut web::ServiceConfig) {
     let resource = |path| web::resource(path).default_service(web::to(method_not_allowed));
-    cfg.service(resource("/healthz").get(healthz))
-        .service(resource("/readyz").get(readyz))
+    cfg.service(resource("/healthz").get(healthz).head(healthz))
+        .service(resource("/readyz").get(readyz).head(readyz))
         .service(resource("/v1/scan").post(routes::scan))
         .service(resource("/v1/confirm").app_data(web::Data::new(Decision::Confirm)).post(routes::decide))
         .service(resource("/v1/deny").app_data(web::Data::new(Decision::Deny)).post(routes::decide))

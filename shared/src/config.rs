@@ -123,6 +123,8 @@ pub struct ServiceSettings {
     pub redis: RedisSettings,
     /// Key for verification strings; both services must hold the same one.
     pub signing_secret: SecretSlice<u8>,
+    /// Further keys whose verification strings are still accepted (never used to issue): the rotation window.
+    pub accepted_signing_secrets: Vec<SecretSlice<u8>>,
     pub qr_base_url: QrBaseUrl,
     /// Proxies whose `X-Forwarded-For` is believed; empty means the TCP peer is the client.
     pub trusted_proxies: TrustedProxies,
@@ -132,6 +134,11 @@ pub struct ServiceSettings {
 }
 
 impl ServiceSettings {
+    /// The verification-string keys: the current one issues, all of them verify.
+    pub fn verifier(&self) -> Result<crate::Verifier, crate::verification::WeakSecret> {
+        crate::Verifier::new(self.signing_secret.clone(), self.accepted_signing_secrets.clone())
+    }
+
     pub fn from_env(env: &Env, default_port: u16) -> Result<Self, ConfigError> {
         let qr_base_url =
             QrBaseUrl::parse(&env.required("QRL_QR_BASE_URL")?).map_err(|e| invalid("QRL_QR_BASE_URL", e))?;
@@ -141,6 +148,13 @@ impl ServiceSettings {
             listen_addr: env.parse_or("QRL_LISTEN_ADDR", SocketAddr::from(([127, 0, 0, 1], default_port)))?,
             redis: RedisSettings::from_env(env)?,
             signing_secret: env.secret_bytes("QRL_SIGNING_SECRET")?,
+            accepted_signing_secrets: env
+                .or("QRL_SIGNING_SECRETS_ACCEPTED", "")
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| SecretSlice::from(s.as_bytes().to_vec()))
+                .collect(),
             qr_base_url,
             trusted_proxies: TrustedProxies::parse(&trusted).map_err(|e| invalid("QRL_TRUSTED_PROXIES", e))?,
             log_json: env.or("QRL_LOG_FORMAT", "text") == "json",

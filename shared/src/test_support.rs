@@ -39,6 +39,7 @@ pub fn service_settings() -> ServiceSettings {
         listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         redis: redis_settings(&redis_url()),
         signing_secret: SecretSlice::from(SIGNING_SECRET.as_bytes().to_vec()),
+        accepted_signing_secrets: Vec::new(),
         qr_base_url: QrBaseUrl::parse(QR_BASE_URL).expect("constant is a valid base"),
         trusted_proxies: TrustedProxies::default(),
         log_json: false,

@@ -217,11 +217,13 @@ fn gateway_settings(service: ServiceSettings) -> web_gateway::Settings {
         cookie_secure: false,
         web_token: WebTokenSettings {
             private_key_pem: SecretString::from(pem),
+            published_keys_pem: String::new(),
             issuer: WEB_ISSUER.to_owned(),
             audience: WEB_AUDIENCE.to_owned(),
             ttl: Duration::from_secs(WEB_TOKEN_TTL_SECS),
         },
         directory: DirectorySettings::File(USERS_FILE.into()),
+        cors_origins: Vec::new(),
     }
 }
 
@@ -241,6 +243,7 @@ fn copy_of(s: &ServiceSettings) -> ServiceSettings {
         listen_addr: s.listen_addr,
         redis: s.redis.clone(),
         signing_secret: s.signing_secret.clone(),
+        accepted_signing_secrets: s.accepted_signing_secrets.clone(),
         qr_base_url: s.qr_base_url.clone(),
         trusted_proxies: s.trusted_proxies.clone(),
         log_json: s.log_json,

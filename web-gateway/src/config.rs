@@ -24,6 +24,8 @@ pub struct Settings {
     pub web_token: WebTokenSettings,
     pub directory: DirectorySettings,
     pub limits: IssueLimits,
+    /// Web origins allowed to call the browser endpoints cross-origin (with credentials).
+    pub cors_origins: Vec<String>,
 }
 
 /// Bounds on issuing QR sessions, so a flood can neither exhaust Redis memory nor drown one site's users.
@@ -38,6 +40,9 @@ pub struct IssueLimits {
 pub struct WebTokenSettings {
     /// PKCS#8 PEM of a P-256 key: tokens are ES256, which every JWT library and WebCrypto verify.
     pub private_key_pem: SecretString,
+    /// Extra public keys (concatenated PEM) published in the JWKS but never used to sign: the previous key
+    /// while its tokens live out, or the next key ahead of a rotation.
+    pub published_keys_pem: String,
     pub issuer: String,
     pub audience: String,
     pub ttl: Duration,
@@ -62,6 +67,7 @@ impl Settings {
             cookie_secure: env.bool_or("QRL_COOKIE_SECURE", true)?,
             web_token: WebTokenSettings {
                 private_key_pem: web_key_pem(env)?,
+                published_keys_pem: env.or("QRL_WEB_JWT_PUBLISHED_KEYS_PEM", ""),
                 issuer: env.or("QRL_WEB_JWT_ISSUER", service.qr_base_url.as_str()),
                 audience: env.or("QRL_WEB_JWT_AUDIENCE", "qrlogin-web"),
                 ttl: env.secs_or("QRL_WEB_JWT_TTL_SECS", 3600)?,
@@ -71,9 +77,23 @@ impl Settings {
                 per_ip: env.parse_or("QRL_LIMIT_ISSUE_PER_IP", Rate::new(30, 60))?,
                 global: env.parse_or("QRL_LIMIT_ISSUE_GLOBAL", Rate::new(6000, 60))?,
             },
+            cors_origins: cors_origins(env)?,
             service,
         })
     }
+}
+
+/// `QRL_CORS_ORIGINS`: comma-separated origins such as `https://www.example.com`, exactly as browsers send them.
+fn cors_origins(env: &Env) -> Result<Vec<String>, ConfigError> {
+    let list = env.or("QRL_CORS_ORIGINS", "");
+    let origins: Vec<String> = list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    for origin in &origins {
+        let host = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+        if host.is_none_or(|h| h.is_empty() || h.contains(['/', '?', '#', ' ', '*'])) {
+            return Err(invalid("QRL_CORS_ORIGINS", format!("{origin} is not an origin like https://www.example.com")));
+        }
+    }
+    Ok(origins)
 }
 
 /// The key inline (`QRL_WEB_JWT_PRIVATE_KEY_PEM`) or as a mounted file (`QRL_WEB_JWT_PRIVATE_KEY_FILE`).

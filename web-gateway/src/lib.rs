@@ -5,6 +5,7 @@ pub mod binding;
 pub mod config;
 pub mod directory;
 pub mod error;
+pub mod hardening;
 pub mod qr_image;
 pub mod routes;
 pub mod startup;

@@ -6,14 +6,20 @@ use std::sync::Arc;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
-use qrlogin_shared::http::{access_log, healthz, json_config, method_not_allowed, not_found, path_error, readyz};
+use qrlogin_shared::http::{
+    access_log, healthz, json_config, method_not_allowed, not_found, path_error, problem_fallback, readyz,
+    request_deadline,
+};
 use qrlogin_shared::rate_limit::RateLimiter;
-use qrlogin_shared::{KeySchema, Redis, SessionStore, Verifier};
+use qrlogin_shared::{KeySchema, Redis, SessionStore};
 
 use crate::config::{SessionPolicy, Settings};
 use crate::directory::{self, DirectoryError, UserDirectory};
-use crate::routes;
 use crate::web_token::{SigningError, WebTokenSigner};
+use crate::{hardening, routes};
+
+/// Longest wait for a client to send its request head.
+const HEAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Largest request body the gateway reads: its endpoints take none worth more.
 const BODY_LIMIT: usize = 4 * 1024;
@@ -44,17 +50,21 @@ impl Application {
         let store = web::Data::new(SessionStore::new(redis.clone(), keys.clone()));
         let limiter = web::Data::new(RateLimiter::new(redis.clone(), keys));
         let redis = web::Data::new(redis);
-        let verifier = web::Data::new(Verifier::new(settings.service.signing_secret.clone(), Vec::new())?);
+        let verifier = web::Data::new(settings.service.verifier()?);
         let signer = web::Data::new(WebTokenSigner::new(&settings.web_token)?);
         let directory: web::Data<Arc<dyn UserDirectory>> =
             web::Data::new(directory::from_settings(&settings.directory)?);
         let base = web::Data::new(settings.service.qr_base_url.clone());
         let policy = web::Data::new(SessionPolicy::from(&settings));
+        let cors_origins = settings.cors_origins.clone();
 
         let listener = TcpListener::bind(settings.service.listen_addr)?;
         let port = listener.local_addr()?.port();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(request_deadline))
+                .wrap(problem_fallback())
+                .wrap(hardening::security_headers())
                 .wrap(from_fn(access_log))
                 .app_data(json_config(BODY_LIMIT))
                 .app_data(web::PathConfig::default().error_handler(path_error))
@@ -66,8 +76,9 @@ impl Application {
                 .app_data(directory.clone())
                 .app_data(base.clone())
                 .app_data(policy.clone())
-                .configure(configure_routes)
+                .configure(|cfg| configure_routes(cfg, &cors_origins))
         })
+        .client_request_timeout(HEAD_TIMEOUT)
         .workers(settings.service.workers)
         .listen(listener)?
         .run();
@@ -88,12 +99,16 @@ impl Application {
     }
 }
 
-fn configure_routes(cfg: &mut web::ServiceConfig) {
+fn configure_routes(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
     let resource = |path| web::resource(path).default_service(web::to(method_not_allowed));
-    cfg.service(resource("/healthz").get(healthz))
-        .service(resource("/readyz").get(readyz))
+    cfg.service(resource("/healthz").get(healthz).head(healthz))
+        .service(resource("/readyz").get(readyz).head(readyz))
         .service(resource("/.well-known/jwks.json").get(routes::jwks))
-        .service(resource("/v1/qr").post(routes::create))
-        .service(resource("/v1/qr/{uuid}").get(routes::poll).delete(routes::cancel))
+        .service(
+            web::scope("/v1/qr")
+                .wrap(hardening::cors(cors_origins))
+                .service(resource("").post(routes::create))
+                .service(resource("/{uuid}").get(routes::poll).delete(routes::cancel)),
+        )
         .default_service(web::to(not_found));
 }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse, ThumbprintHash};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use qrlogin_shared::UserId;
 use secrecy::ExposeSecret;
 use serde::Serialize;
@@ -19,6 +19,8 @@ pub enum SigningError {
     /// Never carries the key material.
     #[error("QRL_WEB_JWT_PRIVATE_KEY_PEM is not a PKCS#8 PEM P-256 private key")]
     BadKey(#[source] jsonwebtoken::errors::Error),
+    #[error("QRL_WEB_JWT_PUBLISHED_KEYS_PEM holds a key that is not a P-256 public key (PEM)")]
+    BadPublishedKey(#[source] jsonwebtoken::errors::Error),
     #[error("signing the web token failed")]
     Sign(#[source] jsonwebtoken::errors::Error),
 }
@@ -45,20 +47,28 @@ pub struct WebTokenSigner {
 }
 
 impl WebTokenSigner {
+    /// Signs with the private key; publishes its public key first, then every extra public key (the previous
+    /// key during a rotation, or the next one ahead of it) so verifiers know them before and after the switch.
     pub fn new(settings: &WebTokenSettings) -> Result<Self, SigningError> {
         let key = EncodingKey::from_ec_pem(settings.private_key_pem.expose_secret().as_bytes())
             .map_err(SigningError::BadKey)?;
-        let mut jwk = Jwk::from_encoding_key(&key, ALG).map_err(SigningError::BadKey)?;
-        let kid = jwk.thumbprint(ThumbprintHash::SHA256).map_err(SigningError::BadKey)?;
-        jwk.common.key_id = Some(kid.clone());
-        jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+        let signing_jwk = published(Jwk::from_encoding_key(&key, ALG)).map_err(SigningError::BadKey)?;
         let mut header = Header::new(ALG);
-        header.kid = Some(kid);
+        header.kid = signing_jwk.common.key_id.clone();
         header.typ = Some("JWT".into());
+        let mut keys = vec![signing_jwk];
+        for pem in pem_blocks(&settings.published_keys_pem) {
+            let jwk = DecodingKey::from_ec_pem(pem.as_bytes())
+                .and_then(|k| published(Jwk::from_decoding_key(&k, Some(ALG))))
+                .map_err(SigningError::BadPublishedKey)?;
+            if keys.iter().all(|k| k.common.key_id != jwk.common.key_id) {
+                keys.push(jwk);
+            }
+        }
         Ok(Self {
             key,
             header,
-            jwks: JwkSet { keys: vec![jwk] },
+            jwks: JwkSet { keys },
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
             ttl: settings.ttl,
@@ -79,6 +89,11 @@ impl WebTokenSigner {
         jsonwebtoken::encode(&self.header, &claims, &self.key).map_err(SigningError::Sign)
     }
 
+    /// The `kid` new tokens carry.
+    pub fn kid(&self) -> Option<&str> {
+        self.header.kid.as_deref()
+    }
+
     pub fn ttl(&self) -> Duration {
         self.ttl
     }
@@ -86,5 +101,37 @@ impl WebTokenSigner {
     /// Public keys only: the JWK of an EC private key carries just `x`/`y` here, never `d`.
     pub fn jwks(&self) -> &JwkSet {
         &self.jwks
+    }
+}
+
+/// A JWK ready to publish: `kid` = RFC 7638 thumbprint, `use` = sig.
+fn published(jwk: jsonwebtoken::errors::Result<Jwk>) -> jsonwebtoken::errors::Result<Jwk> {
+    let mut jwk = jwk?;
+    jwk.common.key_id = Some(jwk.thumbprint(ThumbprintHash::SHA256)?);
+    jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+    Ok(jwk)
+}
+
+/// Splits concatenated PEM documents (`-----BEGIN ...` to `-----END ...-----`).
+fn pem_blocks(text: &str) -> impl Iterator<Item = &str> {
+    text.match_indices("-----BEGIN ").filter_map(move |(start, _)| {
+        let end_marker = text[start..].find("-----END ")?;
+        let close = text[start + end_marker + 9..].find("-----")?;
+        Some(&text[start..start + end_marker + 9 + close + 5])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pem_blocks;
+
+    #[test]
+    fn pem_blocks_split_concatenated_documents() {
+        let text = "x\n-----BEGIN PUBLIC KEY-----\nAAA\n-----END PUBLIC KEY-----\n\n-----BEGIN PUBLIC KEY-----\nBBB\n-----END PUBLIC KEY-----\n";
+        let blocks: Vec<_> = pem_blocks(text).collect();
+        assert_eq!(blocks.len(), 2);
+        assert!(blocks[1].starts_with("-----BEGIN PUBLIC KEY-----\nBBB"));
+        assert!(blocks[1].ends_with("-----END PUBLIC KEY-----"));
+        assert_eq!(pem_blocks("").count(), 0);
     }
 }

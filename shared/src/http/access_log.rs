@@ -32,3 +32,27 @@ pub async fn access_log(
     }
     Ok(res)
 }
+
+/// Longest a request may take end to end, body upload included: a client trickling its body byte by byte
+/// (slowloris) is cut off with 408 rather than holding a worker. Redis calls are bounded far below this.
+pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Use with `actix_web::middleware::from_fn(request_deadline)`.
+pub async fn request_deadline(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<actix_web::body::EitherBody<impl MessageBody>>, Error> {
+    let http_req = req.request().clone();
+    match tokio::time::timeout(REQUEST_DEADLINE, next.call(req)).await {
+        Ok(res) => res.map(ServiceResponse::map_into_left_body),
+        Err(_) => {
+            let problem = super::Problem::new(
+                actix_web::http::StatusCode::REQUEST_TIMEOUT,
+                "request-timeout",
+                "Request took too long",
+            );
+            let res = actix_web::ResponseError::error_response(&problem);
+            Ok(ServiceResponse::new(http_req, res).map_into_right_body())
+        }
+    }
+}

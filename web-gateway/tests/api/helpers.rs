@@ -29,6 +29,7 @@ pub const SESSION_TTL: Duration = Duration::from_secs(120);
 pub const POLL_INTERVAL: Duration = Duration::from_millis(750);
 pub const USER_AGENT: &str = "qrlogin-gateway-tests/1.0";
 pub const PROBLEM_JSON: &str = "application/problem+json";
+pub const ALLOWED_ORIGIN: &str = "https://www.test.qrlogin.invalid";
 
 /// A binding secret of the right shape (43 base64url characters) that no session was issued with.
 pub const FOREIGN_COOKIE: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
@@ -52,11 +53,13 @@ pub fn settings() -> Settings {
         cookie_secure: false,
         web_token: WebTokenSettings {
             private_key_pem: SecretString::from(std::fs::read_to_string(KEY_PEM).expect("read the dev web JWT key")),
+            published_keys_pem: String::new(),
             issuer: ISSUER.to_owned(),
             audience: AUDIENCE.to_owned(),
             ttl: TOKEN_TTL,
         },
         directory: DirectorySettings::File(PathBuf::from(USERS_JSON)),
+        cors_origins: vec![ALLOWED_ORIGIN.to_owned()],
     }
 }
 
