@@ -1,10 +1,14 @@
 //! mobile-api's settings, from environment variables (see README "Configuration").
 
+use std::net::IpAddr;
 use std::time::Duration;
 
-use jsonwebtoken::Algorithm;
+use jsonwebtoken::{Algorithm, AlgorithmFamily};
 use qrlogin_shared::config::{ConfigError, Env, ServiceSettings, invalid};
+use reqwest::Url;
 use secrecy::SecretString;
+
+use crate::limits::MobileLimits;
 
 pub const DEFAULT_PORT: u16 = 8081;
 
@@ -12,16 +16,21 @@ pub const DEFAULT_PORT: u16 = 8081;
 pub struct Settings {
     pub service: ServiceSettings,
     pub user_jwt: UserJwtSettings,
+    pub limits: MobileLimits,
 }
 
-/// How the app user's token is checked. The algorithm is pinned here, never taken from the token alone.
+/// How the app user's token is checked. The algorithm is pinned here or comes with the provider's key, never from
+/// the token alone.
 #[derive(Debug)]
 pub struct UserJwtSettings {
+    /// With a static key: the one accepted algorithm. With a JWKS it is not used: every key brings its own
+    /// algorithm and [`JwksSettings::algorithms`] restricts them. (Kept as a plain field so that static-key
+    /// settings are written as before.)
     pub algorithm: Algorithm,
     pub key: UserJwtKey,
     pub issuer: String,
     pub audience: String,
-    /// Clock skew tolerated on `exp`/`nbf`.
+    /// Clock skew tolerated on `exp`, `nbf` and `iat`.
     pub leeway: Duration,
 }
 
@@ -31,25 +40,40 @@ pub enum UserJwtKey {
     Secret(SecretString),
     /// RS*, PS*, ES*, EdDSA: the provider's public key as PEM.
     PublicPem(String),
+    /// The provider publishes its public keys as a JWKS; tokens name theirs by `kid`.
+    Jwks(JwksSettings),
+}
+
+/// Where the identity provider's keys are and how often we may ask for them.
+#[derive(Debug, Clone)]
+pub struct JwksSettings {
+    pub url: Url,
+    /// Accepted algorithms; empty accepts whatever asymmetric algorithm a key declares or implies.
+    pub algorithms: Vec<Algorithm>,
+    /// Age after which the cached keys are fetched again (in the background; the old ones serve meanwhile).
+    pub refresh: Duration,
+    /// Least time between two fetches for the same reason (a due refresh, or a token with a `kid` we do not
+    /// know): tokens with random `kid`s cannot make us hammer the provider.
+    pub min_refetch: Duration,
+    /// Bound on one fetch, connection included.
+    pub timeout: Duration,
 }
 
 impl Settings {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        Ok(Self { service: ServiceSettings::from_env(env, DEFAULT_PORT)?, user_jwt: UserJwtSettings::from_env(env)? })
+        Ok(Self {
+            service: ServiceSettings::from_env(env, DEFAULT_PORT)?,
+            user_jwt: UserJwtSettings::from_env(env)?,
+            limits: MobileLimits::from_env(env)?,
+        })
     }
 }
 
 impl UserJwtSettings {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let algorithm: Algorithm = env.required("QRL_USER_JWT_ALG")?.parse().map_err(|_| {
-            invalid("QRL_USER_JWT_ALG", "expected HS256, RS256, ES256, EdDSA (or another JWS algorithm)")
-        })?;
-        let key = match algorithm {
-            Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => {
-                let secret = env.secret("QRL_USER_JWT_SECRET")?;
-                UserJwtKey::Secret(secret)
-            }
-            _ => UserJwtKey::PublicPem(env.required("QRL_USER_JWT_PUBLIC_KEY_PEM")?),
+        let (algorithm, key) = match env.optional("QRL_USER_JWKS_URL") {
+            Some(url) => jwks_key(env, &url)?,
+            None => static_key(env)?,
         };
         Ok(Self {
             algorithm,
@@ -58,5 +82,129 @@ impl UserJwtSettings {
             audience: env.required("QRL_USER_JWT_AUDIENCE")?,
             leeway: env.secs_or("QRL_USER_JWT_LEEWAY_SECS", 30)?,
         })
+    }
+}
+
+fn static_key(env: &Env) -> Result<(Algorithm, UserJwtKey), ConfigError> {
+    let algorithm = parse_alg(&env.required("QRL_USER_JWT_ALG")?)?;
+    let key = match algorithm.family() {
+        AlgorithmFamily::Hmac => UserJwtKey::Secret(env.secret("QRL_USER_JWT_SECRET")?),
+        _ => UserJwtKey::PublicPem(env.required("QRL_USER_JWT_PUBLIC_KEY_PEM")?),
+    };
+    Ok((algorithm, key))
+}
+
+fn jwks_key(env: &Env, url: &str) -> Result<(Algorithm, UserJwtKey), ConfigError> {
+    const NAME: &str = "QRL_USER_JWKS_URL";
+    for other in ["QRL_USER_JWT_SECRET", "QRL_USER_JWT_PUBLIC_KEY_PEM"] {
+        if env.optional(other).is_some() {
+            return Err(invalid(NAME, format!("set either {NAME} or {other}, not both")));
+        }
+    }
+    let url = Url::parse(url).map_err(|e| invalid(NAME, e))?;
+    // Keys fetched over plain http could be swapped by anyone on the path; only a local provider may use it.
+    let loopback = url.host_str().is_some_and(|host| {
+        host == "localhost" || host.trim_matches(['[', ']']).parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    });
+    if !(url.scheme() == "https" || url.scheme() == "http" && loopback) {
+        return Err(invalid(NAME, "expected an https URL (plain http only on a loopback address)"));
+    }
+    let algorithms = match env.optional("QRL_USER_JWT_ALG") {
+        None => Vec::new(),
+        Some(list) => {
+            list.split(',').map(str::trim).filter(|a| !a.is_empty()).map(parse_alg).collect::<Result<_, _>>()?
+        }
+    };
+    if algorithms.iter().any(|a| a.family() == AlgorithmFamily::Hmac) {
+        return Err(invalid("QRL_USER_JWT_ALG", "a JWKS only serves public keys: HS* cannot be accepted"));
+    }
+    let settings = JwksSettings {
+        url,
+        refresh: positive("QRL_USER_JWKS_REFRESH_SECS", env.secs_or("QRL_USER_JWKS_REFRESH_SECS", 300)?)?,
+        min_refetch: positive("QRL_USER_JWKS_MIN_REFETCH_SECS", env.secs_or("QRL_USER_JWKS_MIN_REFETCH_SECS", 30)?)?,
+        timeout: positive("QRL_USER_JWKS_TIMEOUT_MS", env.millis_or("QRL_USER_JWKS_TIMEOUT_MS", 2000)?)?,
+        algorithms,
+    };
+    // Not consulted in JWKS mode (see the field's doc); any asymmetric value will do.
+    let algorithm = settings.algorithms.first().copied().unwrap_or(Algorithm::RS256);
+    Ok((algorithm, UserJwtKey::Jwks(settings)))
+}
+
+fn parse_alg(name: &str) -> Result<Algorithm, ConfigError> {
+    name.trim()
+        .parse()
+        .map_err(|_| invalid("QRL_USER_JWT_ALG", "expected HS256, RS256, ES256, EdDSA (or another JWS algorithm)"))
+}
+
+/// Zero would turn a bound into none (no refetch gap, no timeout).
+fn positive(name: &'static str, value: Duration) -> Result<Duration, ConfigError> {
+    if value.is_zero() { Err(invalid(name, "must be greater than zero")) } else { Ok(value) }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic, reason = "tests fail loudly")]
+
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        let mut map: HashMap<String, String> =
+            [("QRL_USER_JWT_ISSUER", "https://id.example"), ("QRL_USER_JWT_AUDIENCE", "qrlogin-mobile")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+        map.extend(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        Env::from_map(map)
+    }
+
+    fn jwks(settings: UserJwtSettings) -> JwksSettings {
+        match settings.key {
+            UserJwtKey::Jwks(j) => j,
+            other => panic!("expected JWKS settings, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn jwks_url_makes_the_algorithm_optional_and_sets_the_defaults() {
+        let settings = UserJwtSettings::from_env(&env(&[("QRL_USER_JWKS_URL", "https://id.example/jwks")])).unwrap();
+
+        let j = jwks(settings);
+        assert!(j.algorithms.is_empty());
+        assert_eq!(j.refresh, Duration::from_secs(300));
+        assert_eq!(j.min_refetch, Duration::from_secs(30));
+        assert_eq!(j.timeout, Duration::from_millis(2000));
+    }
+
+    #[test]
+    fn with_a_jwks_the_algorithm_setting_is_an_allow_list() {
+        let e = env(&[("QRL_USER_JWKS_URL", "https://id.example/jwks"), ("QRL_USER_JWT_ALG", "RS256, ES256")]);
+
+        assert_eq!(jwks(UserJwtSettings::from_env(&e).unwrap()).algorithms, [Algorithm::RS256, Algorithm::ES256]);
+    }
+
+    #[test]
+    fn jwks_refuses_hs_algorithms_plain_http_and_a_second_key() {
+        let refused = [
+            env(&[("QRL_USER_JWKS_URL", "https://id.example/jwks"), ("QRL_USER_JWT_ALG", "RS256,HS256")]),
+            env(&[("QRL_USER_JWKS_URL", "http://id.example/jwks")]),
+            env(&[("QRL_USER_JWKS_URL", "https://id.example/jwks"), ("QRL_USER_JWT_SECRET", "s")]),
+            env(&[("QRL_USER_JWKS_URL", "https://id.example/jwks"), ("QRL_USER_JWKS_MIN_REFETCH_SECS", "0")]),
+        ];
+        for e in refused {
+            assert!(UserJwtSettings::from_env(&e).is_err());
+        }
+        let local = env(&[("QRL_USER_JWKS_URL", "http://127.0.0.1:9000/jwks")]);
+        assert!(UserJwtSettings::from_env(&local).is_ok());
+    }
+
+    #[test]
+    fn without_a_jwks_the_static_key_is_required_as_before() {
+        let hs = env(&[("QRL_USER_JWT_ALG", "HS256"), ("QRL_USER_JWT_SECRET", "s")]);
+        let rs = env(&[("QRL_USER_JWT_ALG", "RS256")]);
+
+        assert!(matches!(UserJwtSettings::from_env(&hs).unwrap().key, UserJwtKey::Secret(_)));
+        assert_eq!(UserJwtSettings::from_env(&rs).unwrap_err(), ConfigError::Missing("QRL_USER_JWT_PUBLIC_KEY_PEM"));
     }
 }

@@ -1,5 +1,7 @@
 //! Everything a mobile-api handler can fail with, each mapped to one status and a problem+json body.
 
+use std::time::Duration;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use qrlogin_shared::StoreError;
@@ -24,6 +26,8 @@ pub enum MobileError {
     WrongState,
     #[error("login session was scanned by another user")]
     WrongUser,
+    #[error("too many requests")]
+    RateLimited(Duration),
     #[error("session store unavailable")]
     Store(#[from] StoreError),
     #[error("internal error: {0}")]
@@ -37,6 +41,7 @@ impl ResponseError for MobileError {
             Self::QrLink(_) | Self::BadSessionRef => StatusCode::BAD_REQUEST,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::WrongState | Self::WrongUser => StatusCode::CONFLICT,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Store(StoreError::Protocol(_)) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -59,6 +64,9 @@ impl ResponseError for MobileError {
             }
             Self::WrongUser => {
                 Problem::new(StatusCode::CONFLICT, "wrong-user", "Only the user who scanned this login may decide it")
+            }
+            Self::RateLimited(wait) => {
+                Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many requests").retry_after(*wait)
             }
             Self::Store(StoreError::Protocol(_)) | Self::Internal(_) => Problem::internal(self),
             Self::Store(_) => Problem::unavailable(self),

@@ -2,8 +2,10 @@
 //! Coordinates with the web gateway only through Redis.
 
 pub mod config;
+pub mod context;
 pub mod dev_token;
 pub mod error;
+pub mod limits;
 pub mod routes;
 pub mod startup;
 pub mod user_token;

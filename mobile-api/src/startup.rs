@@ -10,11 +10,14 @@ use qrlogin_shared::http::{
     access_log, healthz, json_config, method_not_allowed, not_found, path_error, problem_fallback, readyz,
     request_deadline,
 };
+use qrlogin_shared::rate_limit::RateLimiter;
 use qrlogin_shared::store::{CreatePoolError, Decision};
 use qrlogin_shared::verification::WeakSecret;
 use qrlogin_shared::{KeySchema, Redis, SessionStore};
 
 use crate::config::Settings;
+use crate::context::PhoneContext;
+use crate::limits::throttle_bad_tokens;
 use crate::routes;
 use crate::user_token::{BadKey, UserTokenValidator};
 
@@ -45,11 +48,16 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         let redis = Redis::connect(&settings.service.redis)?;
         let keys = KeySchema::new(settings.service.redis.key_prefix.clone());
-        let store = web::Data::new(SessionStore::new(redis.clone(), keys));
-        let redis = web::Data::new(redis);
-        let verifier = web::Data::new(settings.service.verifier()?);
         let tokens = web::Data::new(UserTokenValidator::new(&settings.user_jwt)?);
-        let base = web::Data::new(settings.service.qr_base_url.clone());
+        let ctx = web::Data::new(PhoneContext {
+            store: SessionStore::new(redis.clone(), keys.clone()),
+            verifier: settings.service.verifier()?,
+            base: settings.service.qr_base_url.clone(),
+            limiter: RateLimiter::new(redis.clone(), keys),
+            limits: settings.limits,
+            trusted_proxies: settings.service.trusted_proxies.clone(),
+        });
+        let redis = web::Data::new(redis);
 
         let listener = TcpListener::bind(settings.service.listen_addr)?;
         let port = listener.local_addr()?.port();
@@ -63,14 +71,13 @@ impl Application {
                         .add((header::CACHE_CONTROL, "no-store"))
                         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")),
                 )
+                .wrap(from_fn(throttle_bad_tokens))
                 .wrap(from_fn(access_log))
                 .app_data(json_config(BODY_LIMIT))
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .app_data(redis.clone())
-                .app_data(store.clone())
-                .app_data(verifier.clone())
+                .app_data(ctx.clone())
                 .app_data(tokens.clone())
-                .app_data(base.clone())
                 .configure(configure_routes)
         })
         .client_request_timeout(HEAD_TIMEOUT)

@@ -62,7 +62,11 @@ impl Stack {
         let mut gateway = gateway_settings(test_support::service_settings());
         configure(&mut gateway);
         let needs_redis = gateway.service.redis.url.expose_secret() == test_support::redis_url();
-        let mobile = mobile_api::Settings { service: copy_of(&gateway.service), user_jwt: user_jwt_settings() };
+        let mobile = mobile_api::Settings {
+            service: copy_of(&gateway.service),
+            user_jwt: user_jwt_settings(),
+            limits: mobile_api::limits::MobileLimits::unlimited(),
+        };
 
         let gateway_app = web_gateway::Application::build(gateway).await.expect("web-gateway starts");
         let mobile_app = mobile_api::Application::build(mobile).await.expect("mobile-api starts");

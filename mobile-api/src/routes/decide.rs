@@ -1,11 +1,13 @@
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
+use qrlogin_shared::SessionId;
 use qrlogin_shared::store::{DecideOutcome, Decision};
 use qrlogin_shared::verification::VerificationCode;
-use qrlogin_shared::{SessionId, SessionStore, Verifier};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::context::PhoneContext;
 use crate::error::MobileError;
+use crate::limits::admit_user;
 use crate::user_token::AuthenticatedUser;
 
 #[derive(Deserialize)]
@@ -19,9 +21,9 @@ pub struct DecideRequest {
 #[tracing::instrument(skip_all, fields(session, user, decision = ?**decision))]
 pub async fn decide(
     AuthenticatedUser(user): AuthenticatedUser,
+    req: HttpRequest,
     body: web::Json<DecideRequest>,
-    verifier: web::Data<Verifier>,
-    store: web::Data<SessionStore>,
+    ctx: web::Data<PhoneContext>,
     decision: web::Data<Decision>,
 ) -> Result<HttpResponse, MobileError> {
     let id = SessionId::parse(&body.uuid).map_err(|_| MobileError::BadSessionRef)?;
@@ -29,17 +31,17 @@ pub async fn decide(
     let span = tracing::Span::current();
     span.record("session", tracing::field::display(&id));
     span.record("user", tracing::field::display(&user));
-    super::verify(&verifier, &id, &code)?;
-    let decision = **decision;
-    let status = match decision {
+    let ip = super::client_ip(&req, &ctx.trusted_proxies);
+    super::verify(&ctx, &id, &code, &ip).await?;
+    admit_user(&ctx.limiter, "decide", ctx.limits.decide_per_user, &user).await?;
+    let event = match **decision {
         Decision::Confirm => "confirmed",
         Decision::Deny => "denied",
     };
-    match store.decide(&id, &user, decision).await? {
-        DecideOutcome::Done => {
-            tracing::info!(target: "audit", event = status, session = %id, user = %user, "login decided");
-            Ok(HttpResponse::Ok().json(json!({ "status": status })))
-        }
+    let outcome = ctx.store.decide(&id, &user, **decision).await?;
+    tracing::info!(target: "audit", event, session = %id, user = %user, ip, outcome = ?outcome, "login decision");
+    match outcome {
+        DecideOutcome::Done => Ok(HttpResponse::Ok().json(json!({ "status": event }))),
         DecideOutcome::NotFound => Err(MobileError::NotFound),
         DecideOutcome::WrongState => Err(MobileError::WrongState),
         DecideOutcome::WrongUser => Err(MobileError::WrongUser),

@@ -6,12 +6,41 @@ mod scan;
 pub use decide::decide;
 pub use scan::scan;
 
-use qrlogin_shared::verification::VerificationCode;
-use qrlogin_shared::{SessionId, Verifier, unix_now};
+use actix_web::HttpRequest;
+use qrlogin_shared::http::{ClientIp, TrustedProxies};
+use qrlogin_shared::store::MissOutcome;
+use qrlogin_shared::verification::{VerificationCode, VerificationError};
+use qrlogin_shared::{SessionId, unix_now};
 
+use crate::context::PhoneContext;
 use crate::error::MobileError;
+use crate::limits::ALLOWED_MISSES;
 
-/// The stateless check that runs before any Redis call: a forged, foreign-keyed or stale code costs us nothing.
-fn verify(verifier: &Verifier, id: &SessionId, code: &VerificationCode) -> Result<(), MobileError> {
-    verifier.verify(id, code, unix_now()).map_err(|_| MobileError::NotFound)
+/// Checks the code without Redis, so a stale code costs nothing; only a wrong one (a guess) is counted against
+/// its session, which is destroyed after [`ALLOWED_MISSES`]. Every failure answers the same 404 as an unknown
+/// session: no oracle for guessers.
+async fn verify(ctx: &PhoneContext, id: &SessionId, code: &VerificationCode, ip: &str) -> Result<(), MobileError> {
+    match ctx.verifier.verify(id, code, unix_now()) {
+        Ok(()) => Ok(()),
+        Err(VerificationError::Invalid) => {
+            match ctx.store.record_miss(id, ALLOWED_MISSES).await {
+                Ok(MissOutcome::Destroyed) => {
+                    tracing::warn!(target: "audit", event = "lockout", session = %id, ip, outcome = "destroyed", "session destroyed after repeated wrong verification strings");
+                }
+                Ok(_) => {}
+                // The answer is a refusal either way; a Redis fault must not turn it into a 503 oracle.
+                Err(e) => tracing::warn!(session = %id, error = %e, "could not count a wrong verification string"),
+            }
+            Err(MobileError::NotFound)
+        }
+        Err(_) => {
+            tracing::info!(target: "audit", event = "expired", session = %id, ip, "verification string past its expiry");
+            Err(MobileError::NotFound)
+        }
+    }
+}
+
+/// The caller's IP for audit events, behind trusted proxies as configured.
+fn client_ip(req: &HttpRequest, trusted: &TrustedProxies) -> String {
+    ClientIp::text_of(req, trusted)
 }

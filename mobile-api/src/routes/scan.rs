@@ -1,10 +1,10 @@
-use actix_web::{HttpResponse, web};
-use qrlogin_shared::qr_link::QrBaseUrl;
+use actix_web::{HttpRequest, HttpResponse, web};
 use qrlogin_shared::store::{Requester, ScanOutcome};
-use qrlogin_shared::{SessionStore, Verifier};
 use serde::{Deserialize, Serialize};
 
+use crate::context::PhoneContext;
 use crate::error::MobileError;
+use crate::limits::admit_user;
 use crate::user_token::AuthenticatedUser;
 
 #[derive(Deserialize)]
@@ -24,22 +24,29 @@ struct Scanned {
 #[tracing::instrument(skip_all, fields(session, user))]
 pub async fn scan(
     AuthenticatedUser(user): AuthenticatedUser,
+    req: HttpRequest,
     body: web::Json<ScanRequest>,
-    base: web::Data<QrBaseUrl>,
-    verifier: web::Data<Verifier>,
-    store: web::Data<SessionStore>,
+    ctx: web::Data<PhoneContext>,
 ) -> Result<HttpResponse, MobileError> {
-    let (id, code) = base.parse_link(body.qr_content.trim())?;
+    let (id, code) = ctx.base.parse_link(body.qr_content.trim())?;
     let span = tracing::Span::current();
     span.record("session", tracing::field::display(&id));
     span.record("user", tracing::field::display(&user));
-    super::verify(&verifier, &id, &code)?;
-    match store.scan(&id, &user).await? {
+    let ip = super::client_ip(&req, &ctx.trusted_proxies);
+    super::verify(&ctx, &id, &code, &ip).await?;
+    admit_user(&ctx.limiter, "scan", ctx.limits.scan_per_user, &user).await?;
+    match ctx.store.scan(&id, &user).await? {
         ScanOutcome::Scanned { requester, ttl } => {
-            tracing::info!(target: "audit", event = "scanned", session = %id, user = %user, "login session scanned");
+            tracing::info!(target: "audit", event = "scanned", session = %id, user = %user, ip, outcome = "ok", "login session scanned");
             Ok(HttpResponse::Ok().json(Scanned { uuid: id.to_string(), requester, expires_in: ttl.as_secs() }))
         }
-        ScanOutcome::NotFound => Err(MobileError::NotFound),
-        ScanOutcome::Conflict => Err(MobileError::WrongState),
+        ScanOutcome::NotFound => {
+            tracing::info!(target: "audit", event = "expired", session = %id, user = %user, ip, "scan of an expired or finished session");
+            Err(MobileError::NotFound)
+        }
+        ScanOutcome::Conflict => {
+            tracing::info!(target: "audit", event = "scanned", session = %id, user = %user, ip, outcome = "conflict", "scan refused: wrong state");
+            Err(MobileError::WrongState)
+        }
     }
 }

@@ -7,6 +7,7 @@ mod availability;
 mod decide;
 mod errors;
 mod helpers;
+mod jwks;
 mod scan;
 mod tokens;
 mod verification;

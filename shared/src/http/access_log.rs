@@ -37,22 +37,19 @@ pub async fn access_log(
 /// (slowloris) is cut off with 408 rather than holding a worker. Redis calls are bounded far below this.
 pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Use with `actix_web::middleware::from_fn(request_deadline)`.
+/// Use with `actix_web::middleware::from_fn(request_deadline)`. On timeout the request is dropped and the
+/// error becomes the response (a request cannot be cloned past this point: actix needs it unshared).
 pub async fn request_deadline(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<actix_web::body::EitherBody<impl MessageBody>>, Error> {
-    let http_req = req.request().clone();
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
     match tokio::time::timeout(REQUEST_DEADLINE, next.call(req)).await {
-        Ok(res) => res.map(ServiceResponse::map_into_left_body),
-        Err(_) => {
-            let problem = super::Problem::new(
-                actix_web::http::StatusCode::REQUEST_TIMEOUT,
-                "request-timeout",
-                "Request took too long",
-            );
-            let res = actix_web::ResponseError::error_response(&problem);
-            Ok(ServiceResponse::new(http_req, res).map_into_right_body())
-        }
+        Ok(res) => res,
+        Err(_) => Err(super::Problem::new(
+            actix_web::http::StatusCode::REQUEST_TIMEOUT,
+            "request-timeout",
+            "Request took too long",
+        )
+        .into()),
     }
 }

@@ -42,6 +42,11 @@ impl ClientIp {
             .map(str::trim);
         Some(Self(resolve(peer, forwarded, trusted)))
     }
+
+    /// The client IP as text for records and audit events; `unknown` when there is no peer (never on TCP).
+    pub fn text_of(req: &HttpRequest, trusted: &TrustedProxies) -> String {
+        Self::of(req, trusted).map_or_else(|| "unknown".to_owned(), |ip| ip.0.to_string())
+    }
 }
 
 /// Walks the chain from the nearest hop outwards and stops at the first address that is not a trusted proxy.

@@ -74,6 +74,16 @@ pub enum ScanOutcome {
     Conflict,
 }
 
+#[derive(Debug, PartialEq, Eq)]
+pub enum MissOutcome {
+    /// No such session: nothing to count.
+    Unknown,
+    /// Counted; this many more misses are allowed.
+    Counted(u32),
+    /// This miss reached the limit: the session is destroyed.
+    Destroyed,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {
     Confirm,
@@ -95,6 +105,7 @@ struct Scripts {
     cancel: Script,
     scan: Script,
     decide: Script,
+    bad_code: Script,
 }
 
 impl Scripts {
@@ -106,6 +117,7 @@ impl Scripts {
             cancel: Script::new(include_str!("cancel.lua")),
             scan: Script::new(include_str!("scan.lua")),
             decide: Script::new(include_str!("decide.lua")),
+            bad_code: Script::new(include_str!("bad_code.lua")),
         }
     }
 }
@@ -228,6 +240,19 @@ impl SessionStore {
             "wrong_user" => Ok(DecideOutcome::WrongUser),
             other => Err(StoreError::Protocol(format!("decide: {other}"))),
         }
+    }
+
+    /// Counts a wrong verification string against the session; `allowed` misses destroy it.
+    #[tracing::instrument(skip_all, fields(session = %id))]
+    pub async fn record_miss(&self, id: &SessionId, allowed: u32) -> Result<MissOutcome, StoreError> {
+        let mut inv = self.scripts.bad_code.key(self.keys.session(id));
+        inv.arg(allowed);
+        let left: i64 = self.run(&inv).await?;
+        Ok(match left {
+            ..0 => MissOutcome::Unknown,
+            0 => MissOutcome::Destroyed,
+            n => MissOutcome::Counted(u32::try_from(n).unwrap_or(u32::MAX)),
+        })
     }
 
     async fn run<T: redis::FromRedisValue>(&self, inv: &redis::ScriptInvocation<'_>) -> Result<T, StoreError> {

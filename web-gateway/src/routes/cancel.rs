@@ -3,6 +3,7 @@ use qrlogin_shared::SessionStore;
 use qrlogin_shared::store::CancelOutcome;
 
 use crate::binding;
+use crate::config::SessionPolicy;
 use crate::error::GatewayError;
 
 /// `DELETE /v1/qr/{uuid}`: the browser abandons its login. 204 also for a session already gone, so cancelling
@@ -12,13 +13,15 @@ pub async fn cancel(
     req: HttpRequest,
     uuid: web::Path<String>,
     store: web::Data<SessionStore>,
+    policy: web::Data<SessionPolicy>,
 ) -> Result<HttpResponse, GatewayError> {
     let id = super::session_id(&uuid)?;
     let binding = binding::of_request(&req).ok_or(GatewayError::BindingMismatch)?;
     match store.cancel(&id, &binding).await? {
         CancelOutcome::Forbidden => Err(GatewayError::BindingMismatch),
         CancelOutcome::Cancelled => {
-            tracing::info!(target: "audit", event = "cancelled", session = %id, "login cancelled by browser");
+            let ip = super::client_ip(&req, &policy);
+            tracing::info!(target: "audit", event = "cancelled", session = %id, ip, outcome = "ok", "login cancelled by browser");
             Ok(HttpResponse::NoContent().finish())
         }
         CancelOutcome::Gone => Ok(HttpResponse::NoContent().finish()),

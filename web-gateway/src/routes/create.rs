@@ -50,7 +50,7 @@ pub async fn create(
     if !store.create(&id, &new).await? {
         return Err(GatewayError::Collision);
     }
-    tracing::info!(target: "audit", event = "issued", session = %id, ip = %requester.ip, "login session issued");
+    tracing::info!(target: "audit", event = "issued", session = %id, ip = %requester.ip, outcome = "ok", "login session issued");
     Ok(super::no_store(HttpResponse::Created()).cookie(cookie).json(Created {
         uuid: id.to_string(),
         qr_content,
@@ -69,19 +69,18 @@ async fn admit(limiter: &RateLimiter, limits: &IssueLimits, ip: &str) -> Result<
     match limiter.check("issue", &checks).await? {
         Verdict::Allowed => Ok(()),
         Verdict::Limited { retry_after } => {
-            tracing::warn!(target: "audit", event = "rate_limited", limit = "issue", ip, "QR issuance refused");
+            tracing::warn!(target: "audit", event = "rate_limited", limit = "issue", ip, outcome = "refused", "QR issuance refused");
             Err(GatewayError::RateLimited(retry_after))
         }
     }
 }
 
 fn requester(req: &HttpRequest, policy: &SessionPolicy) -> Requester {
-    let ip = ClientIp::of(req, &policy.trusted_proxies).map_or_else(|| "unknown".to_owned(), |ip| ip.0.to_string());
+    let ip = ClientIp::text_of(req, &policy.trusted_proxies);
     let user_agent = req
         .headers()
         .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|ua| truncate(ua, MAX_USER_AGENT))
+        .map(|v| truncate(&String::from_utf8_lossy(v.as_bytes()), MAX_USER_AGENT))
         .unwrap_or_default();
     let created_at = OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default();
     Requester { ip, user_agent, created_at }

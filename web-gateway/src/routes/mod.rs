@@ -10,10 +10,12 @@ pub use create::create;
 pub use jwks::jwks;
 pub use poll::poll;
 
-use actix_web::HttpResponseBuilder;
 use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponseBuilder};
 use qrlogin_shared::SessionId;
+use qrlogin_shared::http::ClientIp;
 
+use crate::config::SessionPolicy;
 use crate::error::GatewayError;
 
 fn session_id(raw: &str) -> Result<SessionId, GatewayError> {
@@ -24,4 +26,9 @@ fn session_id(raw: &str) -> Result<SessionId, GatewayError> {
 fn no_store(mut res: HttpResponseBuilder) -> HttpResponseBuilder {
     res.insert_header((header::CACHE_CONTROL, "no-store"));
     res
+}
+
+/// The browser's IP for audit events.
+fn client_ip(req: &HttpRequest, policy: &SessionPolicy) -> String {
+    ClientIp::text_of(req, &policy.trusted_proxies)
 }

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
 use qrlogin_shared::store::{ClaimOutcome, PollOutcome};
-use qrlogin_shared::{BindingHash, SessionId, SessionStore, UserId, unix_now};
+use qrlogin_shared::{SessionStore, UserId, unix_now};
 use serde::Serialize;
 
 use crate::binding;
@@ -25,7 +25,7 @@ enum Status {
 
 /// `GET /v1/qr/{uuid}`: the browser's poll. Answers the state; once confirmed, hands out the web token to the
 /// browser holding the binding cookie, one token per login (repeated to that browser during the grace window).
-#[tracing::instrument(skip_all, fields(session = %uuid))]
+#[tracing::instrument(skip_all, fields(session))]
 pub async fn poll(
     req: HttpRequest,
     uuid: web::Path<String>,
@@ -35,36 +35,36 @@ pub async fn poll(
     policy: web::Data<SessionPolicy>,
 ) -> Result<HttpResponse, GatewayError> {
     let id = super::session_id(&uuid)?;
+    tracing::Span::current().record("session", tracing::field::display(&id));
     let binding = binding::of_request(&req).ok_or(GatewayError::BindingMismatch)?;
+    let ip = || super::client_ip(&req, &policy);
     let answer = match store.poll(&id, &binding, policy.enforced_poll_interval).await? {
         PollOutcome::Confirmed(user) => {
             // Issued before the claim, so a directory or signing fault leaves the login confirmed for the
             // next poll instead of losing it.
             let answer = serde_json::to_string(&confirmed(&user, &signer, directory.as_ref().as_ref()).await?)?;
-            claim(&store, &id, &binding, &user, answer, &policy).await?
+            let claimed = store.claim(&id, &binding, &answer, policy.claim_grace).await?;
+            match claimed {
+                ClaimOutcome::Won => {
+                    tracing::info!(target: "audit", event = "claimed", session = %id, user = %user, ip = ip(), outcome = "ok", "web token issued");
+                    answer
+                }
+                // A concurrent poll of the same browser won: its token is the login's one token.
+                ClaimOutcome::AlreadyClaimed(stored) => stored,
+                ClaimOutcome::Other(outcome) => render(outcome)?,
+            }
+        }
+        PollOutcome::Expired => {
+            tracing::info!(target: "audit", event = "expired", session = %id, ip = ip(), "poll of an expired, unknown or finished session");
+            render(PollOutcome::Expired)?
+        }
+        PollOutcome::SlowDown(wait) => {
+            tracing::info!(target: "audit", event = "rate_limited", limit = "poll", session = %id, ip = ip(), outcome = "slow_down", "polling too fast");
+            return Err(GatewayError::SlowDown(wait));
         }
         outcome => render(outcome)?,
     };
     Ok(super::no_store(HttpResponse::Ok()).content_type(ContentType::json()).body(answer))
-}
-
-async fn claim(
-    store: &SessionStore,
-    id: &SessionId,
-    binding: &BindingHash,
-    user: &UserId,
-    answer: String,
-    policy: &SessionPolicy,
-) -> Result<String, GatewayError> {
-    match store.claim(id, binding, &answer, policy.claim_grace).await? {
-        ClaimOutcome::Won => {
-            tracing::info!(target: "audit", event = "claimed", session = %id, user = %user, "web token issued");
-            Ok(answer)
-        }
-        // A concurrent poll of the same browser won: its token is the login's one token.
-        ClaimOutcome::AlreadyClaimed(stored) => Ok(stored),
-        ClaimOutcome::Other(outcome) => render(outcome),
-    }
 }
 
 /// The JSON answer for every outcome but a fresh confirmation.

@@ -197,6 +197,35 @@ impl TestApp {
         redis::cmd("TTL").arg(self.session_key(uuid)).query_async(&mut conn).await.expect("TTL")
     }
 
+    /// Every key under the app's prefix, read straight from Redis with SCAN (never KEYS).
+    pub async fn keys_under_prefix(&self) -> Vec<String> {
+        let redis = qrlogin_shared::Redis::connect(&self.redis).expect("pool");
+        let pool = redis.pool();
+        let mut conn = pool.get().await.expect("Redis connection");
+        let pattern = format!("{}*", self.redis.key_prefix);
+        let mut keys = Vec::new();
+        let mut cursor = 0_u64;
+        loop {
+            let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut conn)
+                .await
+                .expect("SCAN");
+            keys.extend(batch);
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+
     /// Verifies a web token the way the web team's backend would: the key from the JWKS whose `kid` the token
     /// names, ES256 only, issuer and audience checked.
     pub async fn verify_token(&self, token: &str) -> TokenData<WebClaims> {

@@ -1,0 +1,17 @@
+//! What the phone endpoints need, built once at start-up and shared by all workers.
+
+use qrlogin_shared::http::TrustedProxies;
+use qrlogin_shared::qr_link::QrBaseUrl;
+use qrlogin_shared::rate_limit::RateLimiter;
+use qrlogin_shared::{SessionStore, Verifier};
+
+use crate::limits::MobileLimits;
+
+pub struct PhoneContext {
+    pub store: SessionStore,
+    pub verifier: Verifier,
+    pub base: QrBaseUrl,
+    pub limiter: RateLimiter,
+    pub limits: MobileLimits,
+    pub trusted_proxies: TrustedProxies,
+}
