@@ -136,7 +136,10 @@ pub struct ServiceSettings {
 impl ServiceSettings {
     /// The verification-string keys: the current one issues, all of them verify.
     pub fn verifier(&self) -> Result<crate::Verifier, crate::verification::WeakSecret> {
-        crate::Verifier::new(self.signing_secret.clone(), self.accepted_signing_secrets.clone())
+        let verifier = crate::Verifier::new(self.signing_secret.clone(), self.accepted_signing_secrets.clone())?;
+        let ids = verifier.key_ids();
+        tracing::info!(issuing = ?ids.first(), accepted = ?ids.get(1..), "verification keys loaded");
+        Ok(verifier)
     }
 
     pub fn from_env(env: &Env, default_port: u16) -> Result<Self, ConfigError> {

@@ -90,6 +90,20 @@ impl Verifier {
         Ok(Self { keys })
     }
 
+    /// Short public ids of the keys (the issuing one first), so operators can see a rotation's state in the
+    /// logs: the first 8 hex digits of a SHA-256 over a domain tag and the key, which reveals nothing of it.
+    pub fn key_ids(&self) -> Vec<String> {
+        use sha2::Digest;
+        self.keys
+            .iter()
+            .map(|k| {
+                let digest =
+                    Sha256::new().chain_update(b"qrlogin/v1/key-id").chain_update(k.expose_secret()).finalize();
+                digest.iter().take(4).map(|b| format!("{b:02x}")).collect()
+            })
+            .collect()
+    }
+
     pub fn issue(&self, id: &SessionId, expires_at: u32) -> VerificationCode {
         let tag = self.mac(&self.keys[0], id, expires_at).finalize().into_bytes().into();
         VerificationCode { expires_at, tag }
@@ -159,6 +173,16 @@ mod tests {
         let rotated = Verifier::new(key(2), vec![key(1)]).unwrap();
         assert_eq!(rotated.verify(&id, &old, 0), Ok(()));
         assert_ne!(rotated.issue(&id, 1_000), old);
+    }
+
+    #[test]
+    fn key_ids_are_stable_distinct_and_short() {
+        let v = Verifier::new(key(1), vec![key(2)]).unwrap();
+        let ids = v.key_ids();
+        assert_eq!(ids.len(), 2);
+        assert_ne!(ids[0], ids[1]);
+        assert_eq!(ids[0].len(), 8);
+        assert_eq!(Verifier::new(key(1), vec![]).unwrap().key_ids()[0], ids[0]);
     }
 
     #[test]

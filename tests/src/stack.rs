@@ -59,14 +59,24 @@ impl Stack {
     /// Starts both services; `configure` may change the gateway's settings first. mobile-api then copies the
     /// gateway's shared settings (Redis, key prefix, signing secret, QR base), so the two always agree.
     pub async fn start_with(configure: impl FnOnce(&mut web_gateway::Settings)) -> Self {
+        Self::start_configured(configure, |_| {}).await
+    }
+
+    /// As [`Stack::start_with`], and `configure_mobile` may then change mobile-api's settings (e.g. give it
+    /// other keys than the gateway, as during a key rotation).
+    pub async fn start_configured(
+        configure: impl FnOnce(&mut web_gateway::Settings),
+        configure_mobile: impl FnOnce(&mut mobile_api::Settings),
+    ) -> Self {
         let mut gateway = gateway_settings(test_support::service_settings());
         configure(&mut gateway);
         let needs_redis = gateway.service.redis.url.expose_secret() == test_support::redis_url();
-        let mobile = mobile_api::Settings {
+        let mut mobile = mobile_api::Settings {
             service: copy_of(&gateway.service),
             user_jwt: user_jwt_settings(),
             limits: mobile_api::limits::MobileLimits::unlimited(),
         };
+        configure_mobile(&mut mobile);
 
         let gateway_app = web_gateway::Application::build(gateway).await.expect("web-gateway starts");
         let mobile_app = mobile_api::Application::build(mobile).await.expect("mobile-api starts");

@@ -52,6 +52,7 @@ impl Application {
         let redis = web::Data::new(redis);
         let verifier = web::Data::new(settings.service.verifier()?);
         let signer = web::Data::new(WebTokenSigner::new(&settings.web_token)?);
+        tracing::info!(signing_kid = ?signer.kid(), published = signer.jwks().keys.len(), "web token keys loaded");
         let directory: web::Data<Arc<dyn UserDirectory>> =
             web::Data::new(directory::from_settings(&settings.directory)?);
         let base = web::Data::new(settings.service.qr_base_url.clone());

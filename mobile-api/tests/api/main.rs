@@ -8,6 +8,7 @@ mod decide;
 mod errors;
 mod helpers;
 mod jwks;
+mod limits;
 mod scan;
 mod tokens;
 mod verification;

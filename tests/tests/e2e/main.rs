@@ -12,6 +12,7 @@ mod flow;
 mod http_errors;
 mod qr_integrity;
 mod redis_down;
+mod rotation;
 mod user_tokens;
 
 use std::time::Duration;
