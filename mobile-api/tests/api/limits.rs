@@ -4,8 +4,8 @@
 
 use mobile_api::limits::{ALLOWED_MISSES, MobileLimits};
 use qrlogin_shared::rate_limit::Rate;
-use qrlogin_shared::store::PollOutcome;
-use qrlogin_shared::{KeySchema, SessionId, test_support};
+use qrlogin_shared::store::{ClaimOutcome, PollOutcome};
+use qrlogin_shared::{KeySchema, SessionId, UserId, test_support};
 use reqwest::header::{DATE, RETRY_AFTER, WWW_AUTHENTICATE};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -132,6 +132,11 @@ async fn four_wrong_verification_strings_leave_the_session_usable() {
     let body = assert_ok_json(genuine).await;
     assert_eq!(body["uuid"], session.id.to_string());
     assert_eq!(app.poll(&session).await, PollOutcome::Scanned);
+    // The miss counter kept in the session hash does not disturb the rest of the login.
+    let confirm = app.confirm(&token_for("alice"), &session.id.to_string(), &session.verification).await;
+    assert_eq!(assert_ok_json(confirm).await["status"], "confirmed");
+    assert_eq!(app.poll(&session).await, PollOutcome::Confirmed(UserId::parse("alice").unwrap()));
+    assert_eq!(app.claim(&session).await, ClaimOutcome::Won);
 }
 
 #[tokio::test]
