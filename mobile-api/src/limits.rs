@@ -46,7 +46,8 @@ pub async fn admit_user(
     rate: Rate,
     user: &UserId,
 ) -> Result<(), MobileError> {
-    match limiter.check("user", &[Check { name: action, subject: user.as_str(), rate }]).await? {
+    // The user is the hash tag: in a Redis Cluster, users' limits spread over all slots.
+    match limiter.check(user.as_str(), &[Check { name: action, subject: "user", rate }]).await? {
         Verdict::Allowed => Ok(()),
         Verdict::Limited { retry_after } => {
             tracing::warn!(target: "audit", event = "rate_limited", limit = action, user = %user, outcome = "refused", "user action refused");
@@ -69,7 +70,7 @@ pub async fn throttle_bad_tokens(
     let ip =
         ClientIp::of(res.request(), &ctx.trusted_proxies).map_or_else(|| "unknown".to_owned(), |ip| ip.0.to_string());
     let rate = ctx.limits.bad_token_per_ip;
-    let verdict = ctx.limiter.check("token", &[Check { name: "bad_token", subject: &ip, rate }]).await;
+    let verdict = ctx.limiter.check(&ip, &[Check { name: "bad_token", subject: "ip", rate }]).await;
     let error = match verdict {
         Ok(Verdict::Allowed) => return Ok(res.map_into_left_body()),
         Ok(Verdict::Limited { retry_after }) => {

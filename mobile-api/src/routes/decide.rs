@@ -32,18 +32,18 @@ pub async fn decide(
     span.record("session", tracing::field::display(&id));
     span.record("user", tracing::field::display(&user));
     let ip = super::client_ip(&req, &ctx.trusted_proxies);
-    super::verify(&ctx, &id, &code, &ip).await?;
+    super::verify(&ctx, &id, &code, &user, &ip).await?;
     admit_user(&ctx.limiter, "decide", ctx.limits.decide_per_user, &user).await?;
     let event = match **decision {
         Decision::Confirm => "confirmed",
         Decision::Deny => "denied",
     };
-    let outcome = ctx.store.decide(&id, &user, **decision).await?;
-    tracing::info!(target: "audit", event, session = %id, user = %user, ip, outcome = ?outcome, "login decision");
-    match outcome {
-        DecideOutcome::Done => Ok(HttpResponse::Ok().json(json!({ "status": event }))),
-        DecideOutcome::NotFound => Err(MobileError::NotFound),
-        DecideOutcome::WrongState => Err(MobileError::WrongState),
-        DecideOutcome::WrongUser => Err(MobileError::WrongUser),
-    }
+    let (outcome, result) = match ctx.store.decide(&id, &user, **decision).await? {
+        DecideOutcome::Done => ("ok", Ok(HttpResponse::Ok().json(json!({ "status": event })))),
+        DecideOutcome::NotFound => ("not_found", Err(MobileError::NotFound)),
+        DecideOutcome::WrongState => ("wrong_state", Err(MobileError::WrongState)),
+        DecideOutcome::WrongUser => ("wrong_user", Err(MobileError::WrongUser)),
+    };
+    tracing::info!(target: "audit", event, session = %id, user = %user, ip, outcome, "login decision");
+    result
 }

@@ -10,7 +10,7 @@ use actix_web::HttpRequest;
 use qrlogin_shared::http::{ClientIp, TrustedProxies};
 use qrlogin_shared::store::MissOutcome;
 use qrlogin_shared::verification::{VerificationCode, VerificationError};
-use qrlogin_shared::{SessionId, unix_now};
+use qrlogin_shared::{SessionId, UserId, unix_now};
 
 use crate::context::PhoneContext;
 use crate::error::MobileError;
@@ -19,22 +19,31 @@ use crate::limits::ALLOWED_MISSES;
 /// Checks the code without Redis, so a stale code costs nothing; only a wrong one (a guess) is counted against
 /// its session, which is destroyed after [`ALLOWED_MISSES`]. Every failure answers the same 404 as an unknown
 /// session: no oracle for guessers.
-async fn verify(ctx: &PhoneContext, id: &SessionId, code: &VerificationCode, ip: &str) -> Result<(), MobileError> {
+async fn verify(
+    ctx: &PhoneContext,
+    id: &SessionId,
+    code: &VerificationCode,
+    user: &UserId,
+    ip: &str,
+) -> Result<(), MobileError> {
     match ctx.verifier.verify(id, code, unix_now()) {
         Ok(()) => Ok(()),
         Err(VerificationError::Invalid) => {
             match ctx.store.record_miss(id, ALLOWED_MISSES).await {
                 Ok(MissOutcome::Destroyed) => {
-                    tracing::warn!(target: "audit", event = "lockout", session = %id, ip, outcome = "destroyed", "session destroyed after repeated wrong verification strings");
+                    tracing::warn!(target: "audit", event = "lockout", session = %id, user = %user, ip, outcome = "destroyed", "session destroyed after repeated wrong verification strings");
                 }
-                Ok(_) => {}
+                Ok(MissOutcome::Counted(left)) => {
+                    tracing::info!(target: "audit", event = "wrong_verification", session = %id, user = %user, ip, outcome = "counted", left, "wrong verification string");
+                }
+                Ok(MissOutcome::Unknown) => {}
                 // The answer is a refusal either way; a Redis fault must not turn it into a 503 oracle.
                 Err(e) => tracing::warn!(session = %id, error = %e, "could not count a wrong verification string"),
             }
             Err(MobileError::NotFound)
         }
         Err(_) => {
-            tracing::info!(target: "audit", event = "expired", session = %id, ip, "verification string past its expiry");
+            tracing::info!(target: "audit", event = "expired", session = %id, user = %user, ip, "verification string past its expiry");
             Err(MobileError::NotFound)
         }
     }

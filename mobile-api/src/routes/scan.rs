@@ -33,7 +33,7 @@ pub async fn scan(
     span.record("session", tracing::field::display(&id));
     span.record("user", tracing::field::display(&user));
     let ip = super::client_ip(&req, &ctx.trusted_proxies);
-    super::verify(&ctx, &id, &code, &ip).await?;
+    super::verify(&ctx, &id, &code, &user, &ip).await?;
     admit_user(&ctx.limiter, "scan", ctx.limits.scan_per_user, &user).await?;
     match ctx.store.scan(&id, &user).await? {
         ScanOutcome::Scanned { requester, ttl } => {
