@@ -37,6 +37,7 @@ pub enum MobileError {
 impl ResponseError for MobileError {
     fn status_code(&self) -> StatusCode {
         match self {
+            Self::Token(TokenError::KeysUnavailable) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Token(_) => StatusCode::UNAUTHORIZED,
             Self::QrLink(_) | Self::BadSessionRef => StatusCode::BAD_REQUEST,
             Self::NotFound => StatusCode::NOT_FOUND,
@@ -50,6 +51,7 @@ impl ResponseError for MobileError {
     /// Called once per failed request: the place where a 5xx cause is logged.
     fn error_response(&self) -> HttpResponse {
         let problem = match self {
+            Self::Token(TokenError::KeysUnavailable) => Problem::unavailable(self),
             Self::Token(e) => unauthorized(e),
             Self::QrLink(e) => Problem::new(StatusCode::BAD_REQUEST, "invalid-qr", "Not a QR code of this service")
                 .with_detail(e.to_string()),
@@ -79,7 +81,9 @@ fn unauthorized(e: &TokenError) -> Problem {
     let mut p = Problem::new(StatusCode::UNAUTHORIZED, "invalid-token", "Missing or invalid user token");
     p.www_authenticate = Some(match e {
         TokenError::Missing => "Bearer",
-        TokenError::Invalid(_) | TokenError::BadSubject => "Bearer error=\"invalid_token\"",
+        TokenError::Invalid(_) | TokenError::BadSubject | TokenError::KeysUnavailable => {
+            "Bearer error=\"invalid_token\""
+        }
     });
     tracing::info!(reason = %e, "user token refused");
     p

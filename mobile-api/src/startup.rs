@@ -19,7 +19,7 @@ use crate::config::Settings;
 use crate::context::PhoneContext;
 use crate::limits::throttle_bad_tokens;
 use crate::routes;
-use crate::user_token::{BadKey, UserTokenValidator};
+use crate::user_token::{BadKey, UserTokenValidator, authenticate};
 
 /// Longest wait for a client to send its request head.
 const HEAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -103,10 +103,12 @@ impl Application {
 
 fn configure_routes(cfg: &mut web::ServiceConfig) {
     let resource = |path| web::resource(path).default_service(web::to(method_not_allowed));
+    // The user's token is checked before anything of the request body is read.
+    let authed = |path| resource(path).wrap(from_fn(authenticate));
     cfg.service(resource("/healthz").get(healthz).head(healthz))
         .service(resource("/readyz").get(readyz).head(readyz))
-        .service(resource("/v1/scan").post(routes::scan))
-        .service(resource("/v1/confirm").app_data(web::Data::new(Decision::Confirm)).post(routes::decide))
-        .service(resource("/v1/deny").app_data(web::Data::new(Decision::Deny)).post(routes::decide))
+        .service(authed("/v1/scan").post(routes::scan))
+        .service(authed("/v1/confirm").app_data(web::Data::new(Decision::Confirm)).post(routes::decide))
+        .service(authed("/v1/deny").app_data(web::Data::new(Decision::Deny)).post(routes::decide))
         .default_service(web::to(not_found));
 }

@@ -1,54 +1,53 @@
-//! The [`AuthenticatedUser`] extractor. As the first handler argument it decides before the body is read, so an
-//! unauthenticated caller learns nothing about how we parse bodies.
-//!
-//! actix polls all of a handler's extractors together, so while this one waits for the identity provider's keys
-//! the body extractor after it would already be reading and parsing. In that case the body is handed on behind a
-//! gate that opens only once the token is accepted; if it is refused, not a byte of the body is read.
+//! Authentication runs as middleware in front of the phone endpoints, so a request with a missing or invalid
+//! token is answered 401 before its body is read: an unauthenticated caller learns nothing about how we parse
+//! bodies, even while the check waits for the identity provider's keys. Handlers then take the already
+//! authenticated [`AuthenticatedUser`].
 
-use std::future::{Future, ready};
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::future::{Ready, ready};
 
-use actix_web::dev::Payload;
-use actix_web::error::PayloadError;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::web::Bytes;
-use actix_web::{FromRequest, HttpRequest, web};
-use futures_core::Stream;
+use actix_web::middleware::Next;
+use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, ResponseError, web};
 use qrlogin_shared::UserId;
-use tokio::sync::oneshot;
 
-use super::{Checked, TokenError, UserTokenValidator};
+use super::{TokenError, UserTokenValidator};
 use crate::error::MobileError;
 
-/// The app user behind the request.
+/// The app user behind the request, as established by [`authenticate`].
+#[derive(Clone)]
 pub struct AuthenticatedUser(pub UserId);
+
+/// Use with `actix_web::middleware::from_fn(authenticate)` on the routes that need a user.
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    match user_of(req.request()).await {
+        Ok(user) => {
+            req.extensions_mut().insert(AuthenticatedUser(user));
+            next.call(req).await.map(ServiceResponse::map_into_left_body)
+        }
+        Err(e) => Ok(req.into_response(e.error_response()).map_into_right_body()),
+    }
+}
+
+async fn user_of(req: &HttpRequest) -> Result<UserId, MobileError> {
+    let validator = req
+        .app_data::<web::Data<UserTokenValidator>>()
+        .ok_or(MobileError::Internal("user token validator not configured"))?;
+    let token = bearer(req).ok_or(TokenError::Missing)?;
+    Ok(validator.validate(token).await?)
+}
 
 impl FromRequest for AuthenticatedUser {
     type Error = MobileError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, MobileError>>>>;
+    type Future = Ready<Result<Self, MobileError>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let Some(validator) = req.app_data::<web::Data<UserTokenValidator>>() else {
-            return Box::pin(ready(Err(MobileError::Internal("user token validator not configured"))));
-        };
-        let Some(token) = bearer(req) else {
-            return Box::pin(ready(Err(TokenError::Missing.into())));
-        };
-        let pending = match validator.check_now(token) {
-            Checked::Done(user) => return Box::pin(ready(user.map(AuthenticatedUser).map_err(MobileError::from))),
-            Checked::NeedsKeys(pending) => pending,
-        };
-        let (open, gate) = oneshot::channel();
-        *payload = Payload::from(Box::pin(GatedBody { gate: Some(gate), body: payload.take() })
-            as Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>>);
-        let validator = validator.clone();
-        Box::pin(async move {
-            let user = validator.finish(pending).await?;
-            // Accepted: the body extractor may read now. It has gone only if the request was dropped.
-            let _ = open.send(());
-            Ok(AuthenticatedUser(user))
-        })
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // Only missing when a route was registered without the middleware: a bug, not a client error.
+        ready(req.extensions().get::<Self>().cloned().ok_or(MobileError::Internal("route is not authenticated")))
     }
 }
 
@@ -57,27 +56,4 @@ fn bearer(req: &HttpRequest) -> Option<&str> {
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
-}
-
-/// The request body, held back until the token is accepted.
-struct GatedBody {
-    /// `None` once open.
-    gate: Option<oneshot::Receiver<()>>,
-    body: Payload,
-}
-
-impl Stream for GatedBody {
-    type Item = Result<Bytes, PayloadError>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if let Some(gate) = self.gate.as_mut() {
-            match Pin::new(gate).poll(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Ok(())) => self.gate = None,
-                // Refused: the request fails with the token error, and the body stays unread.
-                Poll::Ready(Err(_)) => return Poll::Ready(None),
-            }
-        }
-        Pin::new(&mut self.body).poll_next(cx)
-    }
 }

@@ -146,7 +146,12 @@ impl JwksKeys {
     async fn load(&self) {
         match self.fetch().await {
             Ok(keys) => {
-                tracing::info!(keys = keys.len(), "user token keys loaded from the identity provider's JWKS");
+                if keys.is_empty() {
+                    // Taken as is (the provider may have withdrawn every key), but no token can pass now.
+                    tracing::warn!("the identity provider's JWKS has no usable signature key (see QRL_USER_JWT_ALG)");
+                } else {
+                    tracing::info!(keys = keys.len(), "user token keys loaded from the identity provider's JWKS");
+                }
                 let mut state = self.state();
                 state.keys = keys;
                 state.loaded_at = Some(Instant::now());

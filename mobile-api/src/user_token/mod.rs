@@ -16,7 +16,7 @@ use qrlogin_shared::{UserId, unix_now};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
-pub use extract::AuthenticatedUser;
+pub use extract::{AuthenticatedUser, authenticate};
 pub use jwks::KeyError;
 
 use crate::config::{UserJwtKey, UserJwtSettings};
@@ -31,13 +31,19 @@ pub enum TokenError {
     Invalid(#[source] jsonwebtoken::errors::Error),
     #[error("user token subject is not a valid user id")]
     BadSubject,
+    /// The identity provider has not answered since start-up: our fault, not the token's (503, so the app
+    /// retries instead of logging its user out).
+    #[error("user token keys unavailable")]
+    KeysUnavailable,
 }
 
 impl From<KeyError> for TokenError {
-    /// No key for the token: an invalid token as far as the client is told. (`KeyError::Unavailable` would
-    /// deserve a 503 of its own; until error.rs maps it, it is a 401 like the rest.)
+    /// No key for the token: an invalid token as far as the client is told, unless no keys could be had at all.
     fn from(e: KeyError) -> Self {
-        Self::Invalid(new_error(ErrorKind::Provider(e.to_string())))
+        match e {
+            KeyError::Unavailable => Self::KeysUnavailable,
+            e => Self::Invalid(new_error(ErrorKind::Provider(e.to_string()))),
+        }
     }
 }
 
@@ -69,13 +75,13 @@ enum Keys {
 }
 
 /// How far a token could be checked without waiting.
-pub(crate) enum Checked {
+enum Checked {
     Done(Result<UserId, TokenError>),
     /// Its key is not cached but a fetch may bring it: finish with [`UserTokenValidator::finish`].
     NeedsKeys(PendingCheck),
 }
 
-pub(crate) struct PendingCheck {
+struct PendingCheck {
     jwks: Arc<JwksKeys>,
     token: String,
     kid: String,
@@ -106,7 +112,7 @@ impl UserTokenValidator {
     }
 
     /// Checks `token` with the keys at hand; says so when it needs keys that a fetch may bring.
-    pub(crate) fn check_now(&self, token: &str) -> Checked {
+    fn check_now(&self, token: &str) -> Checked {
         let jwks = match &self.keys {
             Keys::Static(key) => return Checked::Done(verify(token, key, &self.validation)),
             Keys::Jwks(jwks) => jwks,
@@ -125,10 +131,15 @@ impl UserTokenValidator {
         }
     }
 
-    /// Completes a check that needed keys, fetching them if that is allowed now.
-    pub(crate) async fn finish(&self, pending: PendingCheck) -> Result<UserId, TokenError> {
-        let key = pending.jwks.fetch_for(&pending.kid).await?;
-        self.verify_with(&pending.token, &key)
+    /// The user behind `token`, fetching the provider's keys first when that is needed and allowed.
+    pub async fn validate(&self, token: &str) -> Result<UserId, TokenError> {
+        match self.check_now(token) {
+            Checked::Done(user) => user,
+            Checked::NeedsKeys(pending) => {
+                let key = pending.jwks.fetch_for(&pending.kid).await?;
+                self.verify_with(&pending.token, &key)
+            }
+        }
     }
 
     fn verify_with(&self, token: &str, key: &VerifyKey) -> Result<UserId, TokenError> {
