@@ -21,6 +21,12 @@ impl KeySchema {
         format!("{}:{{{id}}}", self.prefix)
     }
 
+    /// The pub/sub channel every session transition is announced on (payload: the session id). One channel for
+    /// all sessions, so each gateway instance needs a single subscription, whatever number of browsers wait.
+    pub fn events_channel(&self) -> String {
+        format!("{}:events", self.prefix)
+    }
+
     /// A rate limit's state: `qrl:rl:{<group>}:<name>:<subject>`. Limits checked together share a group, so
     /// one script can touch them all in one cluster slot.
     pub fn rate_limit(&self, group: &str, name: &str, subject: &str) -> String {

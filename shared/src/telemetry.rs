@@ -11,3 +11,26 @@ pub fn init(json: bool) {
     // try_init: a second call (tests starting several apps) is harmless.
     let _ = if json { builder.json().flatten_event(true).try_init() } else { builder.try_init() };
 }
+
+/// Resolves on SIGTERM (the orchestrator's stop) or Ctrl-C.
+pub async fn terminated() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops gracefully");
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -227,6 +227,8 @@ fn gateway_settings(service: ServiceSettings) -> web_gateway::Settings {
         poll_interval: Duration::from_secs(1),
         claim_grace: Duration::from_secs(CLAIM_GRACE_SECS),
         poll_slow_down: false,
+        qr_rotate: Duration::ZERO,
+        waiters: web_gateway::push::WaiterLimits { per_instance: 10_000, per_session: 8 },
         limits: web_gateway::config::IssueLimits { per_ip: Rate::new(0, 0), global: Rate::new(0, 0) },
         cookie_secure: false,
         web_token: WebTokenSettings {

@@ -6,6 +6,8 @@ use std::time::Duration;
 use qrlogin_shared::config::{ConfigError, Env, ServiceSettings, invalid};
 use qrlogin_shared::http::TrustedProxies;
 use qrlogin_shared::rate_limit::Rate;
+
+use crate::push::WaiterLimits;
 use secrecy::SecretString;
 
 pub const DEFAULT_PORT: u16 = 8080;
@@ -15,6 +17,9 @@ pub struct Settings {
     pub service: ServiceSettings,
     pub session_ttl: Duration,
     pub poll_interval: Duration,
+    /// How often a pending session's QR is re-issued (zero: never; the first code then lives the whole window).
+    pub qr_rotate: Duration,
+    pub waiters: WaiterLimits,
     /// Answer 429 `slow-down` to a browser polling one session faster than `poll_interval`.
     pub poll_slow_down: bool,
     /// How long the browser that claimed a token gets the same answer again, should a response be lost.
@@ -63,6 +68,11 @@ impl Settings {
             session_ttl: session_ttl(env)?,
             poll_interval: env.millis_or("QRL_POLL_INTERVAL_MS", 1000)?,
             poll_slow_down: env.bool_or("QRL_POLL_SLOW_DOWN", true)?,
+            qr_rotate: env.secs_or("QRL_QR_ROTATE_SECS", 30)?,
+            waiters: WaiterLimits {
+                per_instance: env.parse_or("QRL_MAX_WAITERS", 10_000)?,
+                per_session: env.parse_or("QRL_MAX_WAITERS_PER_SESSION", 4)?,
+            },
             claim_grace: env.secs_or("QRL_CLAIM_GRACE_SECS", 10)?,
             cookie_secure: env.bool_or("QRL_COOKIE_SECURE", true)?,
             web_token: WebTokenSettings {
@@ -106,9 +116,9 @@ fn web_key_pem(env: &Env) -> Result<SecretString, ConfigError> {
         .map_err(|e| invalid("QRL_WEB_JWT_PRIVATE_KEY_FILE", format!("cannot read {path}: {e}")))
 }
 
-/// Long enough to scan and decide, short enough that a QR photographed now is useless soon.
+/// The login window: how long one session waits for its scan and decision, its QR re-issued meanwhile.
 fn session_ttl(env: &Env) -> Result<Duration, ConfigError> {
-    let ttl = env.secs_or("QRL_SESSION_TTL_SECS", 120)?;
+    let ttl = env.secs_or("QRL_SESSION_TTL_SECS", 300)?;
     if ttl.is_zero() || ttl > Duration::from_secs(3600) {
         return Err(invalid("QRL_SESSION_TTL_SECS", "must be between 1 and 3600 seconds"));
     }
@@ -133,6 +143,7 @@ pub struct SessionPolicy {
     /// The interval the poll script enforces: `poll_interval`, or zero when slowing down is off.
     pub enforced_poll_interval: Duration,
     pub claim_grace: Duration,
+    pub qr_rotate: Duration,
     pub cookie_secure: bool,
     pub limits: IssueLimits,
     pub trusted_proxies: TrustedProxies,
@@ -145,6 +156,7 @@ impl From<&Settings> for SessionPolicy {
             poll_interval: s.poll_interval,
             enforced_poll_interval: if s.poll_slow_down { s.poll_interval } else { Duration::ZERO },
             claim_grace: s.claim_grace,
+            qr_rotate: s.qr_rotate,
             limits: s.limits,
             cookie_secure: s.cookie_secure,
             trusted_proxies: s.service.trusted_proxies.clone(),

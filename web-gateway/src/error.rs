@@ -8,6 +8,7 @@ use qrlogin_shared::StoreError;
 use qrlogin_shared::http::Problem;
 
 use crate::directory::DirectoryError;
+use crate::push::Full;
 use crate::qr_image::QrImageError;
 use crate::web_token::SigningError;
 
@@ -21,6 +22,10 @@ pub enum GatewayError {
     RateLimited(Duration),
     #[error("polling faster than advised")]
     SlowDown(Duration),
+    #[error("invalid query: {0}")]
+    BadQuery(&'static str),
+    #[error("too many browsers waiting")]
+    WaitersFull(Full),
     #[error("session store unavailable")]
     Store(#[from] StoreError),
     #[error("user directory unavailable")]
@@ -45,6 +50,16 @@ impl GatewayError {
                 Problem::new(StatusCode::FORBIDDEN, "binding-mismatch", "Not the browser that started this login")
                     .with_detail("poll with the qrl_bind cookie set when the QR was issued")
             }
+            Self::BadQuery(detail) => Problem::bad_request(*detail),
+            Self::WaitersFull(Full::Instance) => {
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "Too many browsers waiting on this instance")
+                    .retry_after(Duration::from_secs(1))
+            }
+            Self::WaitersFull(Full::Session) => {
+                Problem::new(StatusCode::TOO_MANY_REQUESTS, "too-many-waiters", "Too many waits on this session")
+                    .with_detail("wait on a session from one tab at a time")
+                    .retry_after(Duration::from_secs(1))
+            }
             Self::RateLimited(wait) => {
                 Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many requests").retry_after(*wait)
             }
@@ -67,7 +82,11 @@ impl ResponseError for GatewayError {
         match self {
             Self::BadSessionId => StatusCode::BAD_REQUEST,
             Self::BindingMismatch => StatusCode::FORBIDDEN,
-            Self::RateLimited(_) | Self::SlowDown(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited(_) | Self::SlowDown(_) | Self::WaitersFull(Full::Session) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            Self::BadQuery(_) => StatusCode::BAD_REQUEST,
+            Self::WaitersFull(Full::Instance) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Store(StoreError::Protocol(_))
             | Self::Signing(_)
             | Self::QrImage(_)
@@ -81,5 +100,11 @@ impl ResponseError for GatewayError {
     /// Called once per failed request: the place where a 5xx cause is logged.
     fn error_response(&self) -> HttpResponse {
         self.problem().error_response()
+    }
+}
+
+impl From<Full> for GatewayError {
+    fn from(full: Full) -> Self {
+        Self::WaitersFull(full)
     }
 }

@@ -3,11 +3,14 @@
 
 pub mod binding;
 pub mod config;
+pub mod context;
 pub mod directory;
 pub mod error;
 pub mod hardening;
+pub mod push;
 pub mod qr_image;
 pub mod routes;
+pub mod session_view;
 pub mod startup;
 pub mod web_token;
 

@@ -1,28 +1,33 @@
 //! Builds the gateway from its settings: the same code path for the binary and for tests (which bind port 0).
 
 use std::net::TcpListener;
-use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use qrlogin_shared::http::{
-    access_log, healthz, json_config, method_not_allowed, not_found, path_error, problem_fallback, readyz,
+    access_log, healthz, json_config, method_not_allowed, not_found, path_error, problem_fallback, query_error, readyz,
     request_deadline,
 };
 use qrlogin_shared::rate_limit::RateLimiter;
 use qrlogin_shared::{KeySchema, Redis, SessionStore};
+use tokio::sync::watch;
 
 use crate::config::{SessionPolicy, Settings};
-use crate::directory::{self, DirectoryError, UserDirectory};
+use crate::context::GatewayContext;
+use crate::directory::{self, DirectoryError};
+use crate::push::{Notifier, listener};
 use crate::web_token::{SigningError, WebTokenSigner};
 use crate::{hardening, routes};
 
 /// Longest wait for a client to send its request head.
-const HEAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
-
+const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 /// Largest request body the gateway reads: its endpoints take none worth more.
 const BODY_LIMIT: usize = 4 * 1024;
+/// On shutdown, how long in-flight requests may finish. Waiting browsers are answered at once, so this only
+/// bounds ordinary requests.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -41,49 +46,70 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    stopper: Stopper,
+}
+
+/// Stops an instance gracefully: waiting browsers are answered and event streams end (with the retry advice
+/// they got first, so browsers reconnect elsewhere), then in-flight requests finish.
+#[derive(Clone)]
+pub struct Stopper {
+    shutdown: std::sync::Arc<watch::Sender<bool>>,
+    server: ServerHandle,
+}
+
+impl Stopper {
+    pub async fn stop(&self) {
+        self.shutdown.send_replace(true);
+        self.server.stop(true).await;
+    }
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let redis = Redis::connect(&settings.service.redis)?;
-        let keys = KeySchema::new(settings.service.redis.key_prefix.clone());
-        let store = web::Data::new(SessionStore::new(redis.clone(), keys.clone()));
-        let limiter = web::Data::new(RateLimiter::new(redis.clone(), keys));
-        let redis = web::Data::new(redis);
-        let verifier = web::Data::new(settings.service.verifier()?);
-        let signer = web::Data::new(WebTokenSigner::new(&settings.web_token)?);
+        let redis_settings = &settings.service.redis;
+        let redis = Redis::connect(redis_settings)?;
+        let keys = KeySchema::new(redis_settings.key_prefix.clone());
+        let signer = WebTokenSigner::new(&settings.web_token)?;
         tracing::info!(signing_kid = ?signer.kid(), published = signer.jwks().keys.len(), "web token keys loaded");
-        let directory: web::Data<Arc<dyn UserDirectory>> =
-            web::Data::new(directory::from_settings(&settings.directory)?);
-        let base = web::Data::new(settings.service.qr_base_url.clone());
-        let policy = web::Data::new(SessionPolicy::from(&settings));
+        let notifier = Notifier::new(settings.waiters);
+        listener::spawn(notifier.clone(), &redis_settings.url, keys.events_channel(), redis_settings.connect_timeout);
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let ctx = web::Data::new(GatewayContext {
+            store: SessionStore::new(redis.clone(), keys.clone()),
+            verifier: settings.service.verifier()?,
+            base: settings.service.qr_base_url.clone(),
+            signer,
+            directory: directory::from_settings(&settings.directory)?,
+            policy: SessionPolicy::from(&settings),
+            limiter: RateLimiter::new(redis.clone(), keys),
+            notifier,
+            shutdown: shutdown_rx,
+        });
+        let redis = web::Data::new(redis);
         let cors_origins = settings.cors_origins.clone();
 
         let listener = TcpListener::bind(settings.service.listen_addr)?;
         let port = listener.local_addr()?.port();
         let server = HttpServer::new(move || {
             App::new()
-                .wrap(from_fn(request_deadline))
                 .wrap(problem_fallback())
                 .wrap(hardening::security_headers())
                 .wrap(from_fn(access_log))
                 .app_data(json_config(BODY_LIMIT))
                 .app_data(web::PathConfig::default().error_handler(path_error))
+                .app_data(web::QueryConfig::default().error_handler(query_error))
                 .app_data(redis.clone())
-                .app_data(store.clone())
-                .app_data(limiter.clone())
-                .app_data(verifier.clone())
-                .app_data(signer.clone())
-                .app_data(directory.clone())
-                .app_data(base.clone())
-                .app_data(policy.clone())
+                .app_data(ctx.clone())
                 .configure(|cfg| configure_routes(cfg, &cors_origins))
         })
         .client_request_timeout(HEAD_TIMEOUT)
+        .shutdown_timeout(SHUTDOWN_TIMEOUT.as_secs())
+        .disable_signals()
         .workers(settings.service.workers)
         .listen(listener)?
         .run();
-        Ok(Self { port, server })
+        let stopper = Stopper { shutdown: std::sync::Arc::new(shutdown), server: server.handle() };
+        Ok(Self { port, server, stopper })
     }
 
     pub fn port(&self) -> u16 {
@@ -95,7 +121,18 @@ impl Application {
         self.server.handle()
     }
 
+    pub fn stopper(&self) -> Stopper {
+        self.stopper.clone()
+    }
+
+    /// Runs until SIGTERM or Ctrl-C, then stops gracefully (see [`Stopper`]).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let stopper = self.stopper.clone();
+        tokio::spawn(async move {
+            qrlogin_shared::telemetry::terminated().await;
+            tracing::info!("shutting down: answering waiting browsers, finishing requests");
+            stopper.stop().await;
+        });
         self.server.await
     }
 }
@@ -108,8 +145,10 @@ fn configure_routes(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
         .service(
             web::scope("/v1/qr")
                 .wrap(hardening::cors(cors_origins))
-                .service(resource("").post(routes::create))
-                .service(resource("/{uuid}").get(routes::poll).delete(routes::cancel)),
+                // Only create reads a body; waits and streams are long by design and end on their own.
+                .service(resource("").wrap(from_fn(request_deadline)).post(routes::create))
+                .service(resource("/{uuid}").get(routes::poll).delete(routes::cancel))
+                .service(resource("/{uuid}/events").get(routes::events)),
         )
         .default_service(web::to(not_found));
 }

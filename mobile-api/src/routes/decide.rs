@@ -32,13 +32,13 @@ pub async fn decide(
     span.record("session", tracing::field::display(&id));
     span.record("user", tracing::field::display(&user));
     let ip = super::client_ip(&req, &ctx.trusted_proxies);
-    super::verify(&ctx, &id, &code, &user, &ip).await?;
+    super::verify(&ctx, super::Step { kind: super::StepKind::Decide, id: &id, code: &code }, &user, &ip).await?;
     admit_user(&ctx.limiter, "decide", ctx.limits.decide_per_user, &user).await?;
     let event = match **decision {
         Decision::Confirm => "confirmed",
         Decision::Deny => "denied",
     };
-    let (outcome, result) = match ctx.store.decide(&id, &user, **decision).await? {
+    let (outcome, result) = match ctx.store.decide(&id, &user, **decision, code.expires_at()).await? {
         DecideOutcome::Done => ("ok", Ok(HttpResponse::Ok().json(json!({ "status": event })))),
         DecideOutcome::NotFound => ("not_found", Err(MobileError::NotFound)),
         DecideOutcome::WrongState => ("wrong_state", Err(MobileError::WrongState)),

@@ -19,14 +19,13 @@ use crate::limits::ALLOWED_MISSES;
 /// Checks the code without Redis, so a stale code costs nothing; only a wrong one (a guess) is counted against
 /// its session, which is destroyed after [`ALLOWED_MISSES`]. Every failure answers the same 404 as an unknown
 /// session: no oracle for guessers.
-async fn verify(
-    ctx: &PhoneContext,
-    id: &SessionId,
-    code: &VerificationCode,
-    user: &UserId,
-    ip: &str,
-) -> Result<(), MobileError> {
-    match ctx.verifier.verify(id, code, unix_now()) {
+async fn verify(ctx: &PhoneContext, step: Step<'_>, user: &UserId, ip: &str) -> Result<(), MobileError> {
+    let (id, code) = (step.id, step.code);
+    let checked = match step.kind {
+        StepKind::Scan => ctx.verifier.verify(id, code, unix_now()),
+        StepKind::Decide => ctx.verifier.verify_tag(id, code),
+    };
+    match checked {
         Ok(()) => Ok(()),
         Err(VerificationError::Invalid) => {
             match ctx.store.record_miss(id, ALLOWED_MISSES).await {
@@ -47,6 +46,21 @@ async fn verify(
             Err(MobileError::NotFound)
         }
     }
+}
+
+/// What the phone presents a code for. A code must be unexpired to be scanned; the decision that follows may
+/// come after it aged out (the QR stops rotating once scanned), bounded by the session's TTL instead.
+#[derive(Clone, Copy)]
+struct Step<'a> {
+    kind: StepKind,
+    id: &'a SessionId,
+    code: &'a VerificationCode,
+}
+
+#[derive(Clone, Copy)]
+enum StepKind {
+    Scan,
+    Decide,
 }
 
 /// The caller's IP for audit events, behind trusted proxies as configured.

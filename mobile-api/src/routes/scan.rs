@@ -33,9 +33,9 @@ pub async fn scan(
     span.record("session", tracing::field::display(&id));
     span.record("user", tracing::field::display(&user));
     let ip = super::client_ip(&req, &ctx.trusted_proxies);
-    super::verify(&ctx, &id, &code, &user, &ip).await?;
+    super::verify(&ctx, super::Step { kind: super::StepKind::Scan, id: &id, code: &code }, &user, &ip).await?;
     admit_user(&ctx.limiter, "scan", ctx.limits.scan_per_user, &user).await?;
-    match ctx.store.scan(&id, &user).await? {
+    match ctx.store.scan(&id, &user, code.expires_at()).await? {
         ScanOutcome::Scanned { requester, ttl } => {
             tracing::info!(target: "audit", event = "scanned", session = %id, user = %user, ip, outcome = "ok", "login session scanned");
             Ok(HttpResponse::Ok().json(Scanned { uuid: id.to_string(), requester, expires_in: ttl.as_secs() }))

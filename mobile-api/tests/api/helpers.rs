@@ -178,18 +178,19 @@ impl TestApp {
             user_agent: "Mozilla/5.0 (X11; Linux x86_64) qrlogin-test".to_owned(),
             created_at: "2025-06-01T12:34:56Z".to_owned(),
         };
-        let new = NewSession { binding: &binding, requester: &requester, ttl: SESSION_TTL };
+        let code_expires_at = expires_at(SESSION_TTL);
+        let new = NewSession { binding: &binding, requester: &requester, ttl: SESSION_TTL, code_expires_at };
         let created = self.store.create(&id, &new).await.unwrap_or_else(|e| {
             panic!("cannot reach the test Redis ({e}); start it with `deploy/redis.sh 6390 target/test-redis`")
         });
         assert!(created, "session id collision");
-        let code = self.verifier.issue(&id, expires_at(SESSION_TTL));
+        let code = self.verifier.issue(&id, code_expires_at);
         TestSession { id, binding, verification: code.encode(), qr_content: self.base.link(&id, &code), requester }
     }
 
-    /// The browser's poll. Claims the session when it is confirmed.
+    /// The browser's poll (which never changes the state).
     pub async fn poll(&self, session: &TestSession) -> PollOutcome {
-        self.store.poll(&session.id, &session.binding, std::time::Duration::ZERO).await.unwrap()
+        self.store.poll(&session.id, &session.binding, std::time::Duration::ZERO).await.unwrap().outcome
     }
 
     /// What the gateway does once the poll says confirmed: hand the token out (here a stand-in answer).

@@ -9,7 +9,7 @@ mod problem;
 pub use access_log::{REQUEST_DEADLINE, access_log, request_deadline};
 pub use client_ip::{ClientIp, TrustedProxies};
 pub use fallback::problem_fallback;
-pub use problem::{Problem, json_config, method_not_allowed, not_found, path_error};
+pub use problem::{Problem, json_config, method_not_allowed, not_found, path_error, query_error};
 
 use actix_web::{HttpResponse, web};
 

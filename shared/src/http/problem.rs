@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use actix_web::error::{JsonPayloadError, PathError};
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde::Serialize;
@@ -128,6 +128,10 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
 
 pub fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
     Problem::bad_request("malformed path parameter").into()
+}
+
+pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    Problem::bad_request(format!("malformed query: {err}")).into()
 }
 
 /// Default service of a resource: a known path with a method it does not serve.

@@ -1,9 +1,10 @@
 -- Hands the token out: confirmed -> claimed, storing the answer that carries it. KEYS[1] = session key;
--- ARGV[1] = binding hash; ARGV[2] = the answer (JSON with the token); ARGV[3] = grace window, seconds.
--- Exactly one caller wins ({'won', answer}); concurrent or repeated polls of the same browser within the grace
--- window get that same answer ({'claimed', answer}), so a lost response is not a lost login. The session then
--- lives only for the grace window.
-local s = redis.call('HMGET', KEYS[1], 'st', 'bind', 'resp')
+-- ARGV[1] = binding hash; ARGV[2] = the answer (JSON with the token); ARGV[3] = grace window, seconds;
+-- ARGV[4] = events channel; ARGV[5] = session id.
+-- Exactly one caller wins ({'won', version}); concurrent or repeated polls of the same browser within the grace
+-- window get that same answer ({'claimed', version, answer}), so a lost response is not a lost login. The
+-- session then lives only for the grace window. Otherwise {'expired'}, {'forbidden'} or {state, version}.
+local s = redis.call('HMGET', KEYS[1], 'st', 'bind', 'resp', 'v')
 if not s[1] then
   return {'expired'}
 end
@@ -11,11 +12,13 @@ if s[2] ~= ARGV[1] then
   return {'forbidden'}
 end
 if s[1] == 'confirmed' then
+  local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
   redis.call('HSET', KEYS[1], 'st', 'claimed', 'resp', ARGV[2])
   redis.call('EXPIRE', KEYS[1], ARGV[3])
-  return {'won', ARGV[2]}
+  redis.call('PUBLISH', ARGV[4], ARGV[5])
+  return {'won', tostring(v)}
 end
 if s[1] == 'claimed' then
-  return {'claimed', s[3]}
+  return {'claimed', s[4], s[3]}
 end
-return {s[1]}
+return {s[1], s[4]}

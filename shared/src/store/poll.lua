@@ -1,8 +1,8 @@
--- The browser's poll. KEYS[1] = session key; ARGV[1] = binding hash; ARGV[2] = advised poll interval (ms).
--- Returns {state}, {'confirmed', user id} (the gateway then issues the token and calls claim.lua),
--- {'claimed', stored answer} while the claim's grace window lasts, or {'slow_down', ms to wait}.
+-- The browser's poll. KEYS[1] = session key; ARGV[1] = binding hash; ARGV[2] = enforced poll interval (ms, 0 =
+-- none). Returns {'expired'}, {'forbidden'}, {'slow_down', ms to wait}, or {state, version, code expiry[, extra]}
+-- where extra is the user id when confirmed and the stored answer when claimed (grace window).
 -- Only the poll clock changes here, never the login's state.
-local s = redis.call('HMGET', KEYS[1], 'st', 'bind', 'uid', 'resp', 'ptat')
+local s = redis.call('HMGET', KEYS[1], 'st', 'bind', 'uid', 'resp', 'ptat', 'v', 'cexp')
 if not s[1] then
   return {'expired'}
 end
@@ -16,16 +16,16 @@ if interval > 0 then
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
   local tat = math.max(tonumber(s[5] or now), now)
-  local allow_at = tat + interval - 2 * interval
+  local allow_at = tat - interval
   if allow_at > now then
     return {'slow_down', tostring(allow_at - now)}
   end
   redis.call('HSET', KEYS[1], 'ptat', tat + interval)
 end
+local reply = {s[1], s[6], s[7]}
 if s[1] == 'confirmed' then
-  return {'confirmed', s[3]}
+  reply[4] = s[3]
+elseif s[1] == 'claimed' then
+  reply[4] = s[4]
 end
-if s[1] == 'claimed' then
-  return {'claimed', s[4]}
-end
-return {s[1]}
+return reply

@@ -1,12 +1,16 @@
--- The phone scanned the QR. KEYS[1] = session key; ARGV[1] = user id.
--- pending -> scanned (recording the scanner); the same user scanning again is answered the same way, so an app
--- may retry. Returns {'ok', ip, user_agent, created_at, ttl}, {'not_found'} or {'conflict', state}.
-local s = redis.call('HMGET', KEYS[1], 'st', 'uid', 'ip', 'ua', 'ct')
-if not s[1] or s[1] == 'claimed' then
+-- The phone scanned the QR. KEYS[1] = session key; ARGV[1] = user id; ARGV[2] = the scanned code's expiry;
+-- ARGV[3] = events channel; ARGV[4] = session id.
+-- pending -> scanned (recording the scanner; the QR stops rotating); the same user scanning again is answered
+-- the same way, so an app may retry. A code superseded by a rotation is as unknown as a missing session.
+-- Returns {'ok', ip, user_agent, created_at, ttl}, {'not_found'} or {'conflict', state}.
+local s = redis.call('HMGET', KEYS[1], 'st', 'uid', 'ip', 'ua', 'ct', 'cexp')
+if not s[1] or s[1] == 'claimed' or s[6] ~= ARGV[2] then
   return {'not_found'}
 end
 if s[1] == 'pending' then
   redis.call('HSET', KEYS[1], 'st', 'scanned', 'uid', ARGV[1])
+  redis.call('HINCRBY', KEYS[1], 'v', 1)
+  redis.call('PUBLISH', ARGV[3], ARGV[4])
 elseif not (s[1] == 'scanned' and s[2] == ARGV[1]) then
   return {'conflict', s[1]}
 end

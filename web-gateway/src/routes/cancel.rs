@@ -1,9 +1,8 @@
 use actix_web::{HttpRequest, HttpResponse, web};
-use qrlogin_shared::SessionStore;
 use qrlogin_shared::store::CancelOutcome;
 
 use crate::binding;
-use crate::config::SessionPolicy;
+use crate::context::GatewayContext;
 use crate::error::GatewayError;
 
 /// `DELETE /v1/qr/{uuid}`: the browser abandons its login. 204 also for a session already gone, so cancelling
@@ -12,15 +11,14 @@ use crate::error::GatewayError;
 pub async fn cancel(
     req: HttpRequest,
     uuid: web::Path<String>,
-    store: web::Data<SessionStore>,
-    policy: web::Data<SessionPolicy>,
+    ctx: web::Data<GatewayContext>,
 ) -> Result<HttpResponse, GatewayError> {
     let id = super::session_id(&uuid)?;
     let binding = binding::of_request(&req).ok_or(GatewayError::BindingMismatch)?;
-    match store.cancel(&id, &binding).await? {
+    match ctx.store.cancel(&id, &binding).await? {
         CancelOutcome::Forbidden => Err(GatewayError::BindingMismatch),
         CancelOutcome::Cancelled => {
-            let ip = super::client_ip(&req, &policy);
+            let ip = super::client_ip(&req, &ctx.policy);
             tracing::info!(target: "audit", event = "cancelled", session = %id, ip, outcome = "ok", "login cancelled by browser");
             Ok(HttpResponse::NoContent().finish())
         }

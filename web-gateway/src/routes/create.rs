@@ -1,20 +1,18 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use qrlogin_shared::http::ClientIp;
-use qrlogin_shared::qr_link::QrBaseUrl;
 use qrlogin_shared::rate_limit::{Check, RateLimiter, Verdict};
 use qrlogin_shared::store::{NewSession, Requester};
-use qrlogin_shared::{SessionId, SessionStore, Verifier, unix_now};
+use qrlogin_shared::{SessionId, unix_now};
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::binding;
 use crate::config::{IssueLimits, SessionPolicy};
+use crate::context::{GatewayContext, QrCode};
 use crate::error::GatewayError;
-use crate::qr_image::render_png;
+use crate::session_view::ROTATION_OVERLAP_SECS;
 
 /// Longest user agent recorded: enough to name the browser, bounded so a client cannot bloat Redis.
 const MAX_USER_AGENT: usize = 256;
@@ -30,34 +28,41 @@ struct Created {
 
 /// `POST /v1/qr`: a new pending login session, its QR, and the binding cookie for this browser.
 #[tracing::instrument(skip_all, fields(session))]
-pub async fn create(
-    req: HttpRequest,
-    store: web::Data<SessionStore>,
-    verifier: web::Data<Verifier>,
-    base: web::Data<QrBaseUrl>,
-    policy: web::Data<SessionPolicy>,
-    limiter: web::Data<RateLimiter>,
-) -> Result<HttpResponse, GatewayError> {
-    let requester = requester(&req, &policy);
-    admit(&limiter, &policy.limits, &requester.ip).await?;
+pub async fn create(req: HttpRequest, ctx: web::Data<GatewayContext>) -> Result<HttpResponse, GatewayError> {
+    let policy = &ctx.policy;
+    let requester = requester(&req, policy);
+    admit(&ctx.limiter, &policy.limits, &requester.ip).await?;
     let id = SessionId::random();
     tracing::Span::current().record("session", tracing::field::display(&id));
-    let expires_at = u32::try_from(unix_now() + policy.ttl.as_secs()).unwrap_or(u32::MAX);
-    let qr_content = base.link(&id, &verifier.issue(&id, expires_at));
-    let png = render_png(&qr_content)?;
+    let QrCode { qr_content, qr_image } = ctx.qr(&id, first_code_expiry(policy))?;
     let (cookie, binding) = binding::issue(policy.cookie_secure);
-    let new = NewSession { binding: &binding, requester: &requester, ttl: policy.ttl };
-    if !store.create(&id, &new).await? {
+    let new = NewSession {
+        binding: &binding,
+        requester: &requester,
+        ttl: policy.ttl,
+        code_expires_at: first_code_expiry(policy),
+    };
+    if !ctx.store.create(&id, &new).await? {
         return Err(GatewayError::Collision);
     }
     tracing::info!(target: "audit", event = "issued", session = %id, ip = %requester.ip, outcome = "ok", "login session issued");
     Ok(super::no_store(HttpResponse::Created()).cookie(cookie).json(Created {
         uuid: id.to_string(),
         qr_content,
-        qr_image: format!("data:image/png;base64,{}", STANDARD.encode(png)),
+        qr_image,
         expires_in: policy.ttl.as_secs(),
         poll_interval_ms: policy.poll_interval.as_millis(),
     }))
+}
+
+/// The first code lives one rotation (plus the overlap), or the whole login window when rotation is off.
+fn first_code_expiry(policy: &SessionPolicy) -> u32 {
+    let life = if policy.qr_rotate.is_zero() {
+        policy.ttl.as_secs()
+    } else {
+        (policy.qr_rotate.as_secs() + ROTATION_OVERLAP_SECS).min(policy.ttl.as_secs())
+    };
+    u32::try_from(unix_now() + life).unwrap_or(u32::MAX)
 }
 
 /// Per-IP and global issuance limits, checked together in one call.

@@ -2,11 +2,13 @@
 
 mod cancel;
 mod create;
+mod events;
 mod jwks;
 mod poll;
 
 pub use cancel::cancel;
 pub use create::create;
+pub use events::events;
 pub use jwks::jwks;
 pub use poll::poll;
 

@@ -1,98 +1,83 @@
-use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
-use qrlogin_shared::store::{ClaimOutcome, PollOutcome};
-use qrlogin_shared::{SessionStore, UserId, unix_now};
-use serde::Serialize;
+use serde::Deserialize;
 
 use crate::binding;
-use crate::config::SessionPolicy;
-use crate::directory::{Profile, UserDirectory};
+use crate::context::GatewayContext;
 use crate::error::GatewayError;
-use crate::web_token::WebTokenSigner;
+use crate::push::Watch;
+use crate::session_view::{Read, Snapshot, observe};
 
-#[derive(Serialize)]
-#[serde(tag = "status", rename_all = "lowercase")]
-enum Status {
-    Pending,
-    Scanned,
-    Denied,
-    Cancelled,
-    Expired,
-    Confirmed { token: String, token_type: &'static str, expires_in: u64, user: Profile },
+/// Longest a long-poll may wait: below the usual 60 s proxy read timeout.
+const MAX_WAIT_SECS: u64 = 30;
+const STATUSES: [&str; 6] = ["pending", "scanned", "denied", "cancelled", "expired", "confirmed"];
+
+#[derive(Deserialize)]
+pub struct PollQuery {
+    /// Seconds to wait for a change (long-poll), at most 30; absent or 0: answer at once.
+    wait: Option<u64>,
+    /// The status the browser already shows; a long-poll answers as soon as it differs.
+    known: Option<String>,
 }
 
-/// `GET /v1/qr/{uuid}`: the browser's poll. Answers the state; once confirmed, hands out the web token to the
-/// browser holding the binding cookie, one token per login (repeated to that browser during the grace window).
+/// `GET /v1/qr/{uuid}[?wait=<s>&known=<status>]`: the browser's poll or long-poll. Answers the state; once
+/// confirmed, hands out the web token to the browser holding the binding cookie, one token per login
+/// (repeated to that browser during the grace window).
 #[tracing::instrument(skip_all, fields(session))]
 pub async fn poll(
     req: HttpRequest,
     uuid: web::Path<String>,
-    store: web::Data<SessionStore>,
-    signer: web::Data<WebTokenSigner>,
-    directory: web::Data<Arc<dyn UserDirectory>>,
-    policy: web::Data<SessionPolicy>,
+    query: web::Query<PollQuery>,
+    ctx: web::Data<GatewayContext>,
 ) -> Result<HttpResponse, GatewayError> {
     let id = super::session_id(&uuid)?;
     tracing::Span::current().record("session", tracing::field::display(&id));
     let binding = binding::of_request(&req).ok_or(GatewayError::BindingMismatch)?;
-    let ip = || super::client_ip(&req, &policy);
-    let answer = match store.poll(&id, &binding, policy.enforced_poll_interval).await? {
-        PollOutcome::Confirmed(user) => {
-            // Issued before the claim, so a directory or signing fault leaves the login confirmed for the
-            // next poll instead of losing it.
-            let answer = serde_json::to_string(&confirmed(&user, &signer, directory.as_ref().as_ref()).await?)?;
-            let claimed = store.claim(&id, &binding, &answer, policy.claim_grace).await?;
-            match claimed {
-                ClaimOutcome::Won => {
-                    tracing::info!(target: "audit", event = "claimed", session = %id, user = %user, ip = ip(), outcome = "ok", "web token issued");
-                    answer
-                }
-                // A concurrent poll of the same browser won: its token is the login's one token.
-                ClaimOutcome::AlreadyClaimed(stored) => stored,
-                ClaimOutcome::Other(outcome) => render(outcome)?,
-            }
-        }
-        PollOutcome::Expired => {
-            tracing::info!(target: "audit", event = "expired", session = %id, ip = ip(), "poll of an expired, unknown or finished session");
-            render(PollOutcome::Expired)?
-        }
-        PollOutcome::SlowDown(wait) => {
-            tracing::info!(target: "audit", event = "rate_limited", limit = "poll", session = %id, ip = ip(), outcome = "slow_down", "polling too fast");
-            return Err(GatewayError::SlowDown(wait));
-        }
-        outcome => render(outcome)?,
+    let ip = super::client_ip(&req, &ctx.policy);
+    let wait = Duration::from_secs(query.wait.unwrap_or(0).min(MAX_WAIT_SECS));
+    let read = |interval| Read { id: &id, binding: &binding, interval, with_qr: false, ip: &ip };
+    let snapshot = if wait.is_zero() {
+        observe(&ctx, read(ctx.policy.enforced_poll_interval)).await?
+    } else {
+        let known = match query.known.as_deref() {
+            Some(k) if !STATUSES.contains(&k) => return Err(GatewayError::BadQuery("known must be a status")),
+            k => k,
+        };
+        let watch = ctx.notifier.watch(id).map_err(GatewayError::from)?;
+        long_poll(&ctx, &watch, || read(Duration::ZERO), known, wait).await?
     };
-    Ok(super::no_store(HttpResponse::Ok()).content_type(ContentType::json()).body(answer))
+    Ok(super::no_store(HttpResponse::Ok()).content_type(ContentType::json()).body(snapshot.body))
 }
 
-/// The JSON answer for every outcome but a fresh confirmation.
-fn render(outcome: PollOutcome) -> Result<String, GatewayError> {
-    let status = match outcome {
-        PollOutcome::Pending => Status::Pending,
-        PollOutcome::Scanned => Status::Scanned,
-        PollOutcome::Denied => Status::Denied,
-        PollOutcome::Cancelled => Status::Cancelled,
-        PollOutcome::Expired => Status::Expired,
-        PollOutcome::Claimed(stored) => return Ok(stored),
-        PollOutcome::Forbidden => return Err(GatewayError::BindingMismatch),
-        PollOutcome::SlowDown(wait) => return Err(GatewayError::SlowDown(wait)),
-        PollOutcome::Confirmed(_) => return Err(GatewayError::Internal("claim script left the session confirmed")),
-    };
-    Ok(serde_json::to_string(&status)?)
-}
-
-async fn confirmed(
-    user: &UserId,
-    signer: &WebTokenSigner,
-    directory: &dyn UserDirectory,
-) -> Result<Status, GatewayError> {
-    let mut profile = directory.profile(user).await?.unwrap_or_else(|| {
-        tracing::warn!(user = %user, "confirmed user is not in the user directory; issuing a token without profile");
-        Profile::new()
-    });
-    profile.insert("id".into(), user.as_str().into());
-    let token = signer.mint(user, unix_now())?;
-    Ok(Status::Confirmed { token, token_type: "Bearer", expires_in: signer.ttl().as_secs(), user: profile })
+/// Waits until the status differs from `known`, the QR is re-issued, or `wait` ends (then the unchanged
+/// status). Every wake-up re-reads Redis, the source of truth.
+async fn long_poll<'a>(
+    ctx: &GatewayContext,
+    watch: &Watch,
+    read: impl Fn() -> Read<'a>,
+    known: Option<&str>,
+    wait: Duration,
+) -> Result<Snapshot, GatewayError> {
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut shutdown = ctx.shutdown.clone();
+    loop {
+        let notify = watch.notify();
+        let notified = notify.notified();
+        tokio::pin!(notified);
+        // Enabled before the read: a transition published during the read still wakes us.
+        notified.as_mut().enable();
+        let snapshot = observe(ctx, read()).await?;
+        let changed = known != Some(snapshot.status) || snapshot.rotated || snapshot.is_final();
+        if changed || tokio::time::Instant::now() >= deadline || *shutdown.borrow() {
+            return Ok(snapshot);
+        }
+        let wake_at = snapshot.rotation_due_in.map_or(deadline, |due| deadline.min(tokio::time::Instant::now() + due));
+        tokio::select! {
+            () = &mut notified => {}
+            () = tokio::time::sleep_until(wake_at) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
 }

@@ -31,7 +31,8 @@ async fn cancelled_login_can_no_longer_be_scanned() {
     assert_eq!(app.cancel(&login.uuid, Some(&login.cookie)).await.status(), StatusCode::NO_CONTENT);
 
     // Assert
-    let outcome = app.store.scan(&session_id(&login.uuid), &user_id("alice")).await.unwrap();
+    let code = app.code_expiry(&login.uuid).await;
+    let outcome = app.store.scan(&session_id(&login.uuid), &user_id("alice"), code).await.unwrap();
     assert!(matches!(outcome, ScanOutcome::Conflict), "{outcome:?}");
 }
 

@@ -49,6 +49,8 @@ pub fn settings() -> Settings {
         poll_interval: POLL_INTERVAL,
         claim_grace: std::time::Duration::from_secs(10),
         poll_slow_down: false,
+        qr_rotate: Duration::ZERO,
+        waiters: web_gateway::push::WaiterLimits { per_instance: 10_000, per_session: 8 },
         limits: web_gateway::config::IssueLimits { per_ip: Rate::new(0, 0), global: Rate::new(0, 0) },
         cookie_secure: false,
         web_token: WebTokenSettings {
@@ -161,13 +163,20 @@ impl TestApp {
         (status, res.json().await.expect("JSON body"))
     }
 
+    /// The expiry of the session's current QR code, as a phone holding that QR would present it.
+    pub async fn code_expiry(&self, uuid: &str) -> u32 {
+        self.session_hash(uuid).await.get("cexp").and_then(|v| v.parse().ok()).unwrap_or(0)
+    }
+
     pub async fn phone_scan(&self, uuid: &str, user: &str) {
-        let outcome = self.store.scan(&session_id(uuid), &user_id(user)).await.expect("scan");
+        let outcome = self.store.scan(&session_id(uuid), &user_id(user), self.code_expiry(uuid).await).await;
+        let outcome = outcome.expect("scan");
         assert!(matches!(outcome, ScanOutcome::Scanned { .. }), "scan: {outcome:?}");
     }
 
     pub async fn phone_decide(&self, uuid: &str, user: &str, decision: Decision) {
-        let outcome = self.store.decide(&session_id(uuid), &user_id(user), decision).await.expect("decide");
+        let code = self.code_expiry(uuid).await;
+        let outcome = self.store.decide(&session_id(uuid), &user_id(user), decision, code).await.expect("decide");
         assert_eq!(outcome, DecideOutcome::Done);
     }
 

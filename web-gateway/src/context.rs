@@ -1,0 +1,46 @@
+//! What the gateway's handlers need, built once at start-up and shared by all workers.
+
+use std::sync::Arc;
+
+use qrlogin_shared::qr_link::QrBaseUrl;
+use qrlogin_shared::rate_limit::RateLimiter;
+use qrlogin_shared::{SessionId, SessionStore, Verifier};
+use tokio::sync::watch;
+
+use crate::config::SessionPolicy;
+use crate::directory::UserDirectory;
+use crate::push::Notifier;
+use crate::qr_image::{QrImageError, render_png};
+use crate::web_token::WebTokenSigner;
+
+pub struct GatewayContext {
+    pub store: SessionStore,
+    pub verifier: Verifier,
+    pub base: QrBaseUrl,
+    pub signer: WebTokenSigner,
+    pub directory: Arc<dyn UserDirectory>,
+    pub policy: SessionPolicy,
+    pub limiter: RateLimiter,
+    pub notifier: Arc<Notifier>,
+    /// Turns true when the instance is shutting down: waiting browsers are answered now, streams end.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// A QR as the browser shows it: the link and its PNG as a data URL, under the names of the create answer.
+#[derive(serde::Serialize)]
+pub struct QrCode {
+    pub qr_content: String,
+    pub qr_image: String,
+}
+
+impl GatewayContext {
+    /// The QR of `id`'s code expiring at `expires_at`. Codes are deterministic (an HMAC), so any instance can
+    /// draw the current one again from the expiry kept in Redis.
+    pub fn qr(&self, id: &SessionId, expires_at: u32) -> Result<QrCode, QrImageError> {
+        use base64::Engine;
+        let qr_content = self.base.link(id, &self.verifier.issue(id, expires_at));
+        let png = render_png(&qr_content)?;
+        let qr_image = format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png));
+        Ok(QrCode { qr_content, qr_image })
+    }
+}

@@ -1,0 +1,62 @@
+//! The instance's one pub/sub connection: subscribes to the events channel and hands each session id to the
+//! [`Notifier`]. It reconnects on its own; after every (re)subscription all waiters re-read their state, since
+//! anything published while the connection was down was missed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use qrlogin_shared::SessionId;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::notifier::Notifier;
+
+const BACKOFF_MIN: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(2);
+
+/// Runs until the process ends.
+pub fn spawn(notifier: Arc<Notifier>, url: &SecretString, channel: String, connect_timeout: Duration) {
+    let client = match redis::Client::open(url.expose_secret()) {
+        Ok(client) => client,
+        Err(e) => {
+            tracing::error!(error = %e, "invalid Redis URL for pub/sub: browsers fall back to re-reading state");
+            return;
+        }
+    };
+    tokio::spawn(async move {
+        let mut backoff = BACKOFF_MIN;
+        loop {
+            match subscribe(&client, &channel, connect_timeout).await {
+                Ok(pubsub) => {
+                    backoff = BACKOFF_MIN;
+                    tracing::info!("subscribed to session events");
+                    notifier.notify_all();
+                    let mut messages = pubsub.into_on_message();
+                    while let Some(msg) = messages.next().await {
+                        if let Some(id) =
+                            std::str::from_utf8(msg.get_payload_bytes()).ok().and_then(|s| SessionId::parse(s).ok())
+                        {
+                            notifier.notify(&id);
+                        }
+                    }
+                    tracing::warn!("session events subscription lost; reconnecting");
+                    notifier.notify_all();
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot subscribe to session events; retrying"),
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(BACKOFF_MAX);
+        }
+    });
+}
+
+async fn subscribe(client: &redis::Client, channel: &str, timeout: Duration) -> redis::RedisResult<redis::aio::PubSub> {
+    let connect = async {
+        let mut pubsub = client.get_async_pubsub().await?;
+        pubsub.subscribe(channel).await?;
+        Ok(pubsub)
+    };
+    tokio::time::timeout(timeout, connect)
+        .await
+        .unwrap_or_else(|_| Err(redis::RedisError::from((redis::ErrorKind::Io, "pub/sub connect timed out"))))
+}

@@ -1,0 +1,107 @@
+use std::time::Duration;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, Responder, web};
+use actix_web_lab::sse;
+use futures_util::stream;
+use qrlogin_shared::{BindingHash, SessionId};
+
+use crate::binding;
+use crate::context::GatewayContext;
+use crate::error::GatewayError;
+use crate::push::Watch;
+use crate::session_view::{Read, Snapshot, observe};
+
+/// A comment line this often keeps proxies from closing an idle stream.
+const HEARTBEAT: Duration = Duration::from_secs(15);
+/// Advised reconnection delay, sent first on every stream.
+const RETRY: Duration = Duration::from_secs(2);
+/// Longest a stream waits without re-reading the state: sessions that simply time out publish nothing.
+const REREAD: Duration = Duration::from_secs(15);
+
+/// `GET /v1/qr/{uuid}/events`: Server-Sent Events. Each `status` event carries the poll's JSON body and the
+/// session version as its id; the stream ends after the final state (with the token, once confirmed). A
+/// reconnect with `Last-Event-ID` resumes: only a newer state is sent, or 204 when nothing more will come.
+#[tracing::instrument(skip_all, fields(session))]
+pub async fn events(
+    req: HttpRequest,
+    uuid: web::Path<String>,
+    ctx: web::Data<GatewayContext>,
+) -> Result<HttpResponse, GatewayError> {
+    let id = super::session_id(&uuid)?;
+    tracing::Span::current().record("session", tracing::field::display(&id));
+    let binding = binding::of_request(&req).ok_or(GatewayError::BindingMismatch)?;
+    let last_seen =
+        req.headers().get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    let ip = super::client_ip(&req, &ctx.policy);
+    let watch = ctx.notifier.watch(id).map_err(GatewayError::from)?;
+    // The first read happens here, so a wrong cookie is a 403 rather than a stream.
+    let read = Read { id: &id, binding: &binding, interval: Duration::ZERO, with_qr: true, ip: &ip };
+    let first = observe(&ctx, read).await?;
+    if first.is_final() && last_seen.is_some_and(|seen| seen >= first.version) {
+        return Ok(HttpResponse::NoContent().finish());
+    }
+    let state = Stream { ctx: ctx.into_inner(), watch, id, binding, ip, last_seen, next: Some(first) };
+    let events = stream::unfold(Some(state), |state| async move { state?.next_event().await });
+    let mut res =
+        sse::Sse::from_infallible_stream(events).with_keep_alive(HEARTBEAT).with_retry_duration(RETRY).respond_to(&req);
+    // nginx would otherwise buffer the stream and deliver nothing until it ends.
+    res.headers_mut()
+        .insert(header::HeaderName::from_static("x-accel-buffering"), header::HeaderValue::from_static("no"));
+    Ok(res)
+}
+
+struct Stream {
+    ctx: std::sync::Arc<GatewayContext>,
+    watch: Watch,
+    id: SessionId,
+    binding: BindingHash,
+    ip: String,
+    last_seen: Option<u64>,
+    /// A snapshot read but not yet considered (the first one).
+    next: Option<Snapshot>,
+}
+
+impl Stream {
+    /// The next event, and the stream state after it (`None`: end after this event).
+    async fn next_event(mut self) -> Option<(sse::Event, Option<Self>)> {
+        let mut shutdown = self.ctx.shutdown.clone();
+        loop {
+            let notify = self.watch.notify();
+            let notified = notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let snapshot = match self.next.take() {
+                Some(s) => s,
+                None => match observe(&self.ctx, self.read()).await {
+                    Ok(s) => s,
+                    // Redis or a dependency failed: end the stream; the browser reconnects after `retry`.
+                    Err(e) => {
+                        tracing::warn!(session = %self.id, error = %e, "event stream ended on an error");
+                        return None;
+                    }
+                },
+            };
+            if self.last_seen.is_none_or(|seen| snapshot.version != seen) || snapshot.rotated {
+                self.last_seen = Some(snapshot.version);
+                let is_final = snapshot.is_final();
+                let event = sse::Data::new(snapshot.body).event("status").id(snapshot.version.to_string());
+                return Some((sse::Event::Data(event), (!is_final).then_some(self)));
+            }
+            if *shutdown.borrow() {
+                return None;
+            }
+            let wait = snapshot.rotation_due_in.map_or(REREAD, |due| due.min(REREAD));
+            tokio::select! {
+                () = &mut notified => {}
+                () = tokio::time::sleep(wait) => {}
+                // Shutting down: end the stream; the browser reconnects (to another instance) after `retry`.
+                _ = shutdown.changed() => return None,
+            }
+        }
+    }
+
+    fn read(&self) -> Read<'_> {
+        Read { id: &self.id, binding: &self.binding, interval: Duration::ZERO, with_qr: false, ip: &self.ip }
+    }
+}
