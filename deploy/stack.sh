@@ -16,7 +16,7 @@ set -a
 set +a
 export REDIS_URL="redis://127.0.0.1:$port"
 
-cargo build --bins --quiet
+cargo build -p web-gateway -p mobile-api --bins --quiet
 
 pids=()
 cleanup() {

@@ -6,6 +6,7 @@ pub mod context;
 pub mod dev_token;
 pub mod error;
 pub mod limits;
+pub mod phone;
 pub mod routes;
 pub mod startup;
 pub mod user_token;

@@ -12,12 +12,16 @@
 )]
 
 mod qr;
+mod redis_process;
 mod reply;
+mod sse;
 mod stack;
 mod tokens;
 
 pub use qr::{decode_qr, split_qr_link};
+pub use redis_process::RedisProcess;
 pub use reply::Reply;
+pub use sse::{EventStream, SseEvent};
 pub use stack::{Login, Stack};
 pub use tokens::{WebToken, b64url, hs256_token, unsigned_token, user_claims};
 

@@ -13,9 +13,11 @@ use qrlogin_shared::test_support;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use web_gateway::config::{DirectorySettings, WebTokenSettings};
+use web_gateway::startup::Stopper;
 
 use crate::qr::{decode_qr, split_qr_link};
 use crate::reply::Reply;
+use crate::sse::EventStream;
 use crate::tokens::WebToken;
 use crate::{
     BROWSER_USER_AGENT, CLAIM_GRACE_SECS, PHONE_USER_AGENT, SESSION_TTL_SECS, USER_AUDIENCE, USER_ISSUER,
@@ -24,6 +26,8 @@ use crate::{
 
 /// Generous bound on any one request, so a hung service fails a test instead of stalling the run.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// The same for a whole event stream; tests bound each read far tighter.
+const STREAM_TIMEOUT: Duration = Duration::from_secs(120);
 
 pub struct Stack {
     pub gateway_url: String,
@@ -33,6 +37,10 @@ pub struct Stack {
     browser: reqwest::Client,
     phone: reqwest::Client,
     servers: Vec<ServerHandle>,
+    /// Stops this stack's gateway gracefully, as SIGTERM would.
+    gateway_stopper: Stopper,
+    /// The gateway's shared settings, for [`Stack::another_gateway`].
+    service: ServiceSettings,
 }
 
 /// A login the browser started, with the QR as the phone reads it off the PNG.
@@ -77,12 +85,14 @@ impl Stack {
             limits: mobile_api::limits::MobileLimits::unlimited(),
         };
         configure_mobile(&mut mobile);
+        let service = copy_of(&gateway.service);
 
         let gateway_app = web_gateway::Application::build(gateway).await.expect("web-gateway starts");
         let mobile_app = mobile_api::Application::build(mobile).await.expect("mobile-api starts");
         let gateway_url = format!("http://127.0.0.1:{}", gateway_app.port());
         let mobile_url = format!("http://127.0.0.1:{}", mobile_app.port());
         let servers = vec![gateway_app.handle(), mobile_app.handle()];
+        let gateway_stopper = gateway_app.stopper();
         tokio::spawn(gateway_app.run_until_stopped());
         tokio::spawn(mobile_app.run_until_stopped());
 
@@ -93,6 +103,8 @@ impl Stack {
             browser: client(BROWSER_USER_AGENT),
             phone: client(PHONE_USER_AGENT),
             servers,
+            gateway_stopper,
+            service,
         };
         if needs_redis {
             // Fail here, with the fix, rather than as a puzzling 503 somewhere in the test.
@@ -106,6 +118,35 @@ impl Stack {
             );
         }
         stack
+    }
+
+    /// A second gateway instance (another port) on the same Redis and key prefix, in front of this stack's
+    /// mobile-api: a browser may create on one instance and wait on the other. `configure` starts from the
+    /// harness defaults with this stack's shared settings (Redis, prefix, signing secret, QR base). The new
+    /// stack owns only its gateway; keep this one alive as long as the new one is used.
+    pub async fn another_gateway(&self, configure: impl FnOnce(&mut web_gateway::Settings)) -> Self {
+        let mut settings = gateway_settings(copy_of(&self.service));
+        configure(&mut settings);
+        let service = copy_of(&settings.service);
+        let app = web_gateway::Application::build(settings).await.expect("web-gateway starts");
+        let stack = Self {
+            gateway_url: format!("http://127.0.0.1:{}", app.port()),
+            mobile_url: self.mobile_url.clone(),
+            user_jwt: user_jwt_settings(),
+            browser: client(BROWSER_USER_AGENT),
+            phone: client(PHONE_USER_AGENT),
+            servers: vec![app.handle()],
+            gateway_stopper: app.stopper(),
+            service,
+        };
+        tokio::spawn(app.run_until_stopped());
+        stack
+    }
+
+    /// Stops the gateway gracefully, as SIGTERM would: waiting browsers are answered, streams end, then
+    /// in-flight requests finish. Resolves once the server has stopped.
+    pub async fn stop_gateway(&self) {
+        self.gateway_stopper.stop().await;
     }
 
     // --- the browser -------------------------------------------------------------------------------------
@@ -149,6 +190,34 @@ impl Stack {
     /// `GET /v1/qr/{uuid}` with `binding` as the `qrl_bind` cookie, or no cookie at all.
     pub async fn poll(&self, uuid: &str, binding: Option<&str>) -> Reply {
         send(with_cookie(self.browser.get(format!("{}/v1/qr/{uuid}", self.gateway_url)), binding)).await
+    }
+
+    /// `GET /v1/qr/{uuid}?wait=<wait_secs>&known=<known>`: the long-poll. The request may take the whole wait.
+    pub async fn long_poll(&self, uuid: &str, binding: Option<&str>, wait_secs: u64, known: &str) -> Reply {
+        let url = format!("{}/v1/qr/{uuid}?wait={wait_secs}&known={known}", self.gateway_url);
+        let req = self.browser.get(url).timeout(Duration::from_secs(wait_secs) + REQUEST_TIMEOUT);
+        send(with_cookie(req, binding)).await
+    }
+
+    /// `GET /v1/qr/{uuid}/events`, optionally resuming after `last_event_id`: the open stream on 200, else
+    /// the whole (non-stream) answer. The stream may stay open for minutes: bound each read instead.
+    pub async fn events(
+        &self,
+        uuid: &str,
+        binding: Option<&str>,
+        last_event_id: Option<&str>,
+    ) -> Result<EventStream, Reply> {
+        let mut req = self.browser.get(format!("{}/v1/qr/{uuid}/events", self.gateway_url)).timeout(STREAM_TIMEOUT);
+        if let Some(id) = last_event_id {
+            req = req.header("last-event-id", id);
+        }
+        let started = Instant::now();
+        let res = with_cookie(req, binding).send().await.expect("the service answers");
+        if res.status() == reqwest::StatusCode::OK {
+            Ok(EventStream::new(res))
+        } else {
+            Err(Reply::read(res, started).await)
+        }
     }
 
     /// `DELETE /v1/qr/{uuid}` with `binding` as the `qrl_bind` cookie, or no cookie at all.

@@ -31,6 +31,8 @@ pub struct Settings {
     pub limits: IssueLimits,
     /// Web origins allowed to call the browser endpoints cross-origin (with credentials).
     pub cors_origins: Vec<String>,
+    /// Where the page a QR link opens in a camera app sends people to get the app.
+    pub app_link: String,
 }
 
 /// Bounds on issuing QR sessions, so a flood can neither exhaust Redis memory nor drown one site's users.
@@ -88,6 +90,7 @@ impl Settings {
                 global: env.parse_or("QRL_LIMIT_ISSUE_GLOBAL", Rate::new(6000, 60))?,
             },
             cors_origins: cors_origins(env)?,
+            app_link: env.or("QRL_APP_LINK", "https://apps.example.com/qrlogin"),
             service,
         })
     }
@@ -147,6 +150,7 @@ pub struct SessionPolicy {
     pub cookie_secure: bool,
     pub limits: IssueLimits,
     pub trusted_proxies: TrustedProxies,
+    pub app_link: String,
 }
 
 impl From<&Settings> for SessionPolicy {
@@ -158,6 +162,7 @@ impl From<&Settings> for SessionPolicy {
             claim_grace: s.claim_grace,
             qr_rotate: s.qr_rotate,
             limits: s.limits,
+            app_link: s.app_link.clone(),
             cookie_secure: s.cookie_secure,
             trusted_proxies: s.service.trusted_proxies.clone(),
         }

@@ -22,6 +22,8 @@ pub enum GatewayError {
     RateLimited(Duration),
     #[error("polling faster than advised")]
     SlowDown(Duration),
+    #[error("missing or invalid web token")]
+    Unauthorized,
     #[error("invalid query: {0}")]
     BadQuery(&'static str),
     #[error("too many browsers waiting")]
@@ -51,6 +53,11 @@ impl GatewayError {
                     .with_detail("poll with the qrl_bind cookie set when the QR was issued")
             }
             Self::BadQuery(detail) => Problem::bad_request(*detail),
+            Self::Unauthorized => {
+                let mut p = Problem::new(StatusCode::UNAUTHORIZED, "invalid-token", "Missing or invalid web token");
+                p.www_authenticate = Some("Bearer error=\"invalid_token\"");
+                p
+            }
             Self::WaitersFull(Full::Instance) => {
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "Too many browsers waiting on this instance")
                     .retry_after(Duration::from_secs(1))
@@ -86,6 +93,7 @@ impl ResponseError for GatewayError {
                 StatusCode::TOO_MANY_REQUESTS
             }
             Self::BadQuery(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::WaitersFull(Full::Instance) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Store(StoreError::Protocol(_))
             | Self::Signing(_)

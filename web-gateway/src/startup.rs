@@ -139,7 +139,11 @@ impl Application {
 
 fn configure_routes(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
     let resource = |path| web::resource(path).default_service(web::to(method_not_allowed));
-    cfg.service(resource("/healthz").get(healthz).head(healthz))
+    cfg.service(resource("/").get(routes::index))
+        .service(resource("/q/{code}").get(routes::landing))
+        .service(resource("/static/{file}").get(routes::asset))
+        .service(resource("/v1/me").get(routes::me))
+        .service(resource("/healthz").get(healthz).head(healthz))
         .service(resource("/readyz").get(readyz).head(readyz))
         .service(resource("/.well-known/jwks.json").get(routes::jwks))
         .service(

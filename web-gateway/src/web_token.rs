@@ -89,6 +89,14 @@ impl WebTokenSigner {
         jsonwebtoken::encode(&self.header, &claims, &self.key).map_err(SigningError::Sign)
     }
 
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
     /// The `kid` new tokens carry.
     pub fn kid(&self) -> Option<&str> {
         self.header.kid.as_deref()

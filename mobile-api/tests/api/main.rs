@@ -9,6 +9,7 @@ mod errors;
 mod helpers;
 mod jwks;
 mod limits;
+mod phone;
 mod scan;
 mod tokens;
 mod verification;

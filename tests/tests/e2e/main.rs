@@ -10,6 +10,7 @@
 mod binding;
 mod flow;
 mod http_errors;
+mod push;
 mod qr_integrity;
 mod redis_down;
 mod rotation;

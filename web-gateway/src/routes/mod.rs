@@ -4,12 +4,16 @@ mod cancel;
 mod create;
 mod events;
 mod jwks;
+mod me;
+mod pages;
 mod poll;
 
 pub use cancel::cancel;
 pub use create::create;
 pub use events::events;
 pub use jwks::jwks;
+pub use me::me;
+pub use pages::{asset, index, landing};
 pub use poll::poll;
 
 use actix_web::http::header;

@@ -62,6 +62,7 @@ pub fn settings() -> Settings {
         },
         directory: DirectorySettings::File(PathBuf::from(USERS_JSON)),
         cors_origins: vec![ALLOWED_ORIGIN.to_owned()],
+        app_link: "https://apps.test.qrlogin.invalid".to_owned(),
     }
 }
 

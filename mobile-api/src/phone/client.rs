@@ -1,0 +1,206 @@
+//! mobile-api's three phone calls, made with the user's bearer token. A refusal comes back as the API's own
+//! problem+json, typed ([`ApiProblem`]), so the app can tell "expired" from "scanned by someone else".
+
+use std::fmt;
+use std::time::Duration;
+
+use qrlogin_shared::qr_link::QrBaseUrl;
+use reqwest::{Response, header};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use super::{PhoneError, QrLink, split_link};
+
+/// Bound on one call, connection included: a phone on a bad network must get an answer, not a spinner.
+const TIMEOUT: Duration = Duration::from_secs(10);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const PROBLEM_TYPE_PREFIX: &str = "urn:qrlogin:problem:";
+
+/// Where the login comes from, as mobile-api recorded it when the browser asked for the QR.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Requester {
+    pub ip: String,
+    pub user_agent: String,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// A successful scan: show it to the user ([`super::describe_requester`]), then confirm or deny.
+#[derive(Clone, Debug)]
+pub struct ScanResult {
+    pub uuid: String,
+    pub requester: Requester,
+    /// Seconds left to decide.
+    pub expires_in: u64,
+    /// The scanned link; its `uuid` and `verification` are what confirm and deny take.
+    pub link: QrLink,
+    /// Whether `link.site` was checked against the app's own site ([`PhoneClient::with_expected_site`]).
+    pub site_checked: bool,
+}
+
+#[derive(Deserialize)]
+struct ScanAnswer {
+    uuid: String,
+    requester: Requester,
+    expires_in: u64,
+}
+
+#[derive(Deserialize)]
+struct DecideAnswer {
+    status: String,
+}
+
+/// A refusal from mobile-api: its RFC 9457 problem details.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct ApiProblem {
+    /// `urn:qrlogin:problem:<name>`; `about:blank` when the answer was not problem+json (e.g. from a proxy).
+    #[serde(rename = "type", default = "about_blank")]
+    pub type_uri: String,
+    #[serde(default)]
+    pub title: String,
+    /// The HTTP status.
+    #[serde(default)]
+    pub status: u16,
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// `Retry-After` in seconds (429, 503): when trying again may succeed.
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
+}
+
+impl ApiProblem {
+    /// The stable name of the problem (`session-not-found`, `wrong-state`, `invalid-token`…), if it is one of ours.
+    pub fn name(&self) -> Option<&str> {
+        self.type_uri.strip_prefix(PROBLEM_TYPE_PREFIX)
+    }
+}
+
+impl fmt::Display for ApiProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "mobile-api refused: {} {}", self.status, self.title)?;
+        if let Some(detail) = &self.detail {
+            write!(f, " ({detail})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiProblem {}
+
+fn about_blank() -> String {
+    "about:blank".to_owned()
+}
+
+/// The app's connection to mobile-api, acting as one user (the token's subject).
+#[derive(Debug)]
+pub struct PhoneClient {
+    http: reqwest::Client,
+    /// mobile-api's base URL without a trailing slash.
+    api: String,
+    token: SecretString,
+    site: Option<QrBaseUrl>,
+}
+
+impl PhoneClient {
+    /// `api_base` is mobile-api's base URL (`http://127.0.0.1:8081`); `token` the user's bearer token.
+    pub fn new(api_base: &str, token: impl Into<String>) -> Result<Self, PhoneError> {
+        let api = api_base.trim().trim_end_matches('/');
+        let valid = reqwest::Url::parse(api)
+            .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.has_host() && url.query().is_none());
+        if !valid {
+            return Err(PhoneError::BadApiUrl(api_base.to_owned()));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .user_agent(concat!("qrlogin-phone/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self { http, api: api.to_owned(), token: SecretString::from(token.into()), site: None })
+    }
+
+    /// The app's own site (`QRL_QR_BASE_URL`): links for any other site are then refused before any call, as
+    /// [`PhoneError::ForeignSite`]. Without it every `<site>/q/<uuid>.<verification>` is sent to mobile-api.
+    pub fn with_expected_site(mut self, site: QrBaseUrl) -> Self {
+        self.site = Some(site);
+        self
+    }
+
+    /// `POST /v1/scan`: claims the login for this user and learns where it comes from. Decide nothing yet.
+    pub async fn scan(&self, qr_content: &str) -> Result<ScanResult, PhoneError> {
+        let link = split_link(qr_content, self.site.as_ref())?;
+        let answer: ScanAnswer = self.post("/v1/scan", &json!({ "qr_content": qr_content.trim() })).await?;
+        if answer.uuid != link.uuid {
+            return Err(PhoneError::UnexpectedAnswer(format!(
+                "scanned {} but the QR is for {}",
+                answer.uuid, link.uuid
+            )));
+        }
+        Ok(ScanResult {
+            uuid: answer.uuid,
+            requester: answer.requester,
+            expires_in: answer.expires_in,
+            link,
+            site_checked: self.site.is_some(),
+        })
+    }
+
+    /// `POST /v1/confirm`: the user approves; the browser's next poll receives its web token.
+    pub async fn confirm(&self, uuid: &str, verification: &str) -> Result<(), PhoneError> {
+        self.decide("/v1/confirm", "confirmed", uuid, verification).await
+    }
+
+    /// `POST /v1/deny`: the user refuses; the browser learns it was denied.
+    pub async fn deny(&self, uuid: &str, verification: &str) -> Result<(), PhoneError> {
+        self.decide("/v1/deny", "denied", uuid, verification).await
+    }
+
+    async fn decide(&self, path: &str, expected: &str, uuid: &str, verification: &str) -> Result<(), PhoneError> {
+        let answer: DecideAnswer = self.post(path, &json!({ "uuid": uuid, "verification": verification })).await?;
+        if answer.status == expected {
+            Ok(())
+        } else {
+            Err(PhoneError::UnexpectedAnswer(format!("status {:?} instead of {expected:?}", answer.status)))
+        }
+    }
+
+    async fn post<T: DeserializeOwned>(&self, path: &str, body: &Value) -> Result<T, PhoneError> {
+        let res = self
+            .http
+            .post(format!("{}{path}", self.api))
+            .bearer_auth(self.token.expose_secret())
+            .json(body)
+            .send()
+            .await?;
+        if !res.status().is_success() {
+            return Err(PhoneError::Api(problem(res).await?));
+        }
+        let bytes = res.bytes().await?;
+        serde_json::from_slice(&bytes).map_err(|e| PhoneError::UnexpectedAnswer(format!("{path}: {e}")))
+    }
+}
+
+/// The refusal as problem+json, or (from something in front of mobile-api) a problem built from the status.
+async fn problem(res: Response) -> Result<ApiProblem, PhoneError> {
+    let status = res.status();
+    let retry_after =
+        res.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
+    let bytes = res.bytes().await?;
+    let mut problem = serde_json::from_slice::<ApiProblem>(&bytes).unwrap_or_else(|_| {
+        let text = String::from_utf8_lossy(&bytes);
+        ApiProblem {
+            type_uri: about_blank(),
+            title: String::new(),
+            status: 0,
+            detail: Some(text.trim().chars().take(200).collect()).filter(|d: &String| !d.is_empty()),
+            retry_after: None,
+        }
+    });
+    problem.status = status.as_u16();
+    if problem.title.is_empty() {
+        problem.title = status.canonical_reason().unwrap_or("Error").to_owned();
+    }
+    problem.retry_after = retry_after;
+    Ok(problem)
+}

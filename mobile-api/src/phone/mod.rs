@@ -1,0 +1,38 @@
+//! The reference phone client: what the qrlogin app does, as a library the `qrlogin-phone` binary and browser
+//! tests drive. Read the QR ([`decode_qr_image`], or take its text), take the link apart ([`split_link`]),
+//! scan it with the user's token ([`PhoneClient::scan`]), show the user where the login comes from
+//! ([`describe_requester`]) and only then confirm or deny.
+
+mod client;
+mod decode;
+mod describe;
+mod link;
+
+pub use client::{ApiProblem, PhoneClient, Requester, ScanResult};
+pub use decode::decode_qr_image;
+pub use describe::{Warning, browser_summary, describe_requester, describe_requester_at};
+pub use link::{QrLink, split_link};
+
+/// Everything the phone side can fail with; each message is fit to show the user.
+#[derive(Debug, thiserror::Error)]
+pub enum PhoneError {
+    // Causes are `source`s, not repeated in the message: print the chain to show them (the binary does).
+    #[error("not a readable PNG or JPEG image")]
+    Image(#[from] image::ImageError),
+    #[error("no readable QR code in the image")]
+    NoQrCode,
+    #[error("the QR code is not a login link (<site>/q/<uuid>.<verification>)")]
+    NotALoginLink,
+    /// The link is for another site than the app's own: a copied or look-alike login page. Never approve it.
+    #[error("this QR code is for {found}, not {expected}: it may come from a phishing page; do not approve it")]
+    ForeignSite { found: String, expected: String },
+    #[error("invalid mobile-api URL {0:?}")]
+    BadApiUrl(String),
+    #[error("cannot talk to mobile-api")]
+    Http(#[from] reqwest::Error),
+    /// mobile-api refused the call; the problem+json body says why.
+    #[error(transparent)]
+    Api(#[from] ApiProblem),
+    #[error("unexpected answer from mobile-api: {0}")]
+    UnexpectedAnswer(String),
+}

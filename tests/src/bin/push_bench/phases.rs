@@ -1,0 +1,151 @@
+//! One mode, start to end: create and scan the sessions, let every browser wait, confirm them all at a steady
+//! pace, and collect when each browser got its token.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use futures_util::{StreamExt, stream};
+use tokio::time::Instant;
+
+use crate::login::{self, Phone, Session};
+use crate::procs::{Gateway, Stack};
+use crate::redis_probe;
+use crate::report::ModeReport;
+use crate::waiters::{Progress, Waited, Waiter, browser_client};
+use crate::{Mode, Options, Result};
+
+/// Requests in flight while creating and scanning the sessions (setup, not measured).
+const SETUP_CONCURRENCY: usize = 50;
+/// Bound on all browsers being in place before the confirms start.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// After the browsers are in place, a moment for the machine to go quiet.
+const SETTLE: Duration = Duration::from_millis(500);
+/// After the last confirm, how long the browsers have to get their tokens.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(15);
+/// Kept from the run's deadline for stopping and printing.
+const MARGIN: Duration = Duration::from_secs(3);
+
+pub(crate) async fn run_mode(
+    mode: Mode,
+    options: &Options,
+    stack: &Stack,
+    gateway: &Gateway,
+    token: &str,
+    deadline: Instant,
+) -> Result<ModeReport> {
+    let label = mode.name();
+    let end = deadline.checked_sub(MARGIN).unwrap_or(deadline);
+    let mut report = ModeReport::new(mode, options.browsers);
+    let setup = reqwest::Client::builder().no_proxy().pool_max_idle_per_host(SETUP_CONCURRENCY).build()?;
+    let phone = Phone { client: setup.clone(), base: stack.mobile_url.clone(), token: token.to_owned() };
+
+    // 1. Browsers create their sessions; the phone scans each one.
+    let started = Instant::now();
+    let created: Vec<Result<Session>> = stream::iter(0..options.browsers)
+        .map(|_| login::create(&setup, &gateway.url))
+        .buffer_unordered(SETUP_CONCURRENCY)
+        .collect()
+        .await;
+    let sessions = report.keep_ok("create", created);
+    let scanned: Vec<Result<Session>> = stream::iter(sessions)
+        .map(|s| async { phone.scan(&s).await.map(|()| s) })
+        .buffer_unordered(SETUP_CONCURRENCY)
+        .collect()
+        .await;
+    let sessions: Vec<Arc<Session>> = report.keep_ok("scan", scanned).into_iter().map(Arc::new).collect();
+    eprintln!("[{label}] {} sessions created and scanned in {:.1?}", sessions.len(), started.elapsed());
+
+    // 2. Every browser starts waiting.
+    let progress = Arc::new(Progress::default());
+    let scripts_before = redis_probe::script_calls(stack.redis_port).await?;
+    let mut browsers = Vec::with_capacity(sessions.len());
+    for (index, session) in sessions.iter().enumerate() {
+        let waiter = Waiter {
+            mode,
+            client: browser_client()?,
+            gateway: gateway.url.clone(),
+            session: Arc::clone(session),
+            index,
+            browsers: sessions.len(),
+            progress: Arc::clone(&progress),
+            until: end,
+        };
+        browsers.push(tokio::spawn(waiter.run()));
+    }
+    let waiting = wait_connected(mode, stack.redis_port, &progress, sessions.len(), scripts_before, end).await?;
+    eprintln!("[{label}] {waiting} of {} browsers waiting after {:.1?}", sessions.len(), started.elapsed());
+    tokio::time::sleep(SETTLE).await;
+
+    // 3. The phone confirms every session, paced evenly over --confirm-secs.
+    let step = Duration::from_secs(options.confirm_secs).div_f64(sessions.len().max(1) as f64);
+    let first = Instant::now();
+    let phone = &phone;
+    let confirms: Vec<(usize, Result<(Instant, Instant)>)> = stream::iter(sessions.iter().enumerate())
+        .map(|(i, s)| async move {
+            tokio::time::sleep_until(first + step.mul_f64(i as f64)).await;
+            (i, phone.confirm(s).await)
+        })
+        .buffer_unordered(options.confirm_concurrency)
+        .collect()
+        .await;
+    eprintln!("[{label}] {} confirms sent in {:.1?}", confirms.len(), first.elapsed());
+
+    // 4. Every browser should now have its token.
+    let collect_until = end.min(Instant::now() + DELIVERY_TIMEOUT);
+    let mut waited = Vec::with_capacity(browsers.len());
+    for mut handle in browsers {
+        match tokio::time::timeout_at(collect_until, &mut handle).await {
+            Ok(Ok(w)) => waited.push(w),
+            Ok(Err(e)) => waited.push(Waited { error: Some(format!("browser task failed: {e}")), ..Waited::default() }),
+            Err(_) => {
+                handle.abort();
+                waited.push(Waited { error: Some("no token before the deadline".into()), ..Waited::default() });
+            }
+        }
+    }
+    let mut confirmed = vec![None; sessions.len()];
+    for (i, result) in confirms {
+        match result {
+            Ok(times) => confirmed[i] = Some(times),
+            Err(e) => report.error("confirm", &e.to_string()),
+        }
+    }
+    report.record(&confirmed, &waited);
+    report.peak_rss_kib = gateway.peak_rss_kib()?;
+    report.waiting_at_start = waiting;
+    eprintln!("[{label}] done in {:.1?}: {} tokens", started.elapsed(), report.delivered());
+    Ok(report)
+}
+
+/// Waits until every browser is waiting (or gave up); returns how many are. A stream or a plain poll has seen
+/// `scanned` by then; a long-poll answers nothing until the state changes, so for it Redis is watched instead:
+/// each one's first read of the session is one script call, made after its waiter registered.
+async fn wait_connected(
+    mode: Mode,
+    redis_port: u16,
+    progress: &Progress,
+    browsers: usize,
+    scripts_before: u64,
+    end: Instant,
+) -> Result<usize> {
+    let until = end.min(Instant::now() + CONNECT_TIMEOUT);
+    loop {
+        let failed = progress.failed.load(Ordering::Relaxed);
+        let waiting = match mode {
+            Mode::LongPoll => {
+                let calls = redis_probe::script_calls(redis_port).await?.saturating_sub(scripts_before);
+                usize::try_from(calls)?.min(browsers - failed)
+            }
+            Mode::Sse | Mode::Poll1s => progress.connected.load(Ordering::Relaxed),
+        };
+        if waiting + failed >= browsers {
+            return Ok(waiting);
+        }
+        if Instant::now() >= until {
+            eprintln!("push-bench: only {waiting} of {browsers} browsers waiting; confirming anyway");
+            return Ok(waiting);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -1,0 +1,154 @@
+//! What one mode measured, and the side-by-side table of all modes.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::waiters::Waited;
+use crate::{Mode, Result};
+
+pub(crate) struct ModeReport {
+    mode: Mode,
+    browsers: usize,
+    /// Phone taps confirm (request sent) → browser has the token.
+    from_sent: Vec<Duration>,
+    /// Phone has its answer → browser has the token; clamped at zero (see `before_ack`).
+    from_ack: Vec<Duration>,
+    /// Browsers that had the token before the phone had its answer (push can beat the confirm response).
+    before_ack: usize,
+    /// The confirm request's round trip, as the phone sees it.
+    confirm_rtt: Vec<Duration>,
+    errors: usize,
+    /// The first error message of each step, to say what went wrong.
+    first_errors: Vec<String>,
+    slow_downs: u64,
+    reissued: u64,
+    pub(crate) waiting_at_start: usize,
+    pub(crate) peak_rss_kib: u64,
+}
+
+impl ModeReport {
+    pub(crate) fn new(mode: Mode, browsers: usize) -> Self {
+        Self {
+            mode,
+            browsers,
+            from_sent: Vec::new(),
+            from_ack: Vec::new(),
+            before_ack: 0,
+            confirm_rtt: Vec::new(),
+            errors: 0,
+            first_errors: Vec::new(),
+            slow_downs: 0,
+            reissued: 0,
+            waiting_at_start: 0,
+            peak_rss_kib: 0,
+        }
+    }
+
+    /// Counts one failure of `step`; the first of each step is kept for the report.
+    pub(crate) fn error(&mut self, step: &str, message: &str) {
+        self.errors += 1;
+        if !self.first_errors.iter().any(|e| e.starts_with(step)) {
+            self.first_errors.push(format!("{step}: {message}"));
+        }
+    }
+
+    /// The successes of `step`; its failures are counted.
+    pub(crate) fn keep_ok<T>(&mut self, step: &str, results: Vec<Result<T>>) -> Vec<T> {
+        let mut ok = Vec::with_capacity(results.len());
+        for r in results {
+            match r {
+                Ok(v) => ok.push(v),
+                Err(e) => self.error(step, &e.to_string()),
+            }
+        }
+        ok
+    }
+
+    /// Pairs each session's confirm (sent, acknowledged) with the instant its browser got the token.
+    pub(crate) fn record(&mut self, confirmed: &[Option<(Instant, Instant)>], waited: &[Waited]) {
+        for (confirm, w) in confirmed.iter().zip(waited) {
+            self.slow_downs += u64::from(w.slow_downs);
+            self.reissued += u64::from(w.reissued);
+            if let Some(e) = &w.error {
+                self.error("browser", e);
+                continue;
+            }
+            let (Some((sent, acked)), Some(got)) = (confirm, w.got_token) else { continue };
+            self.confirm_rtt.push(acked.saturating_duration_since(*sent));
+            self.from_sent.push(got.saturating_duration_since(*sent));
+            if got < *acked {
+                self.before_ack += 1;
+            }
+            self.from_ack.push(got.saturating_duration_since(*acked));
+        }
+        for v in [&mut self.from_sent, &mut self.from_ack, &mut self.confirm_rtt] {
+            v.sort_unstable();
+        }
+    }
+
+    pub(crate) fn delivered(&self) -> usize {
+        self.from_sent.len()
+    }
+
+    pub(crate) fn errors(&self) -> usize {
+        self.errors
+    }
+
+    fn p99_from_sent(&self) -> Option<Duration> {
+        percentile(&self.from_sent, 99.0)
+    }
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[Duration], p: f64) -> Option<Duration> {
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted.get(rank.clamp(1, sorted.len().max(1)) - 1).copied()
+}
+
+fn ms(d: Option<Duration>) -> String {
+    d.map_or_else(|| "-".into(), |d| format!("{:.1}", d.as_secs_f64() * 1e3))
+}
+
+/// One column per mode.
+pub(crate) fn table(reports: &[ModeReport]) -> String {
+    let mut out = String::new();
+    let mut row = |label: &str, cell: &dyn Fn(&ModeReport) -> String| {
+        let _ = write!(out, "{label:<44}");
+        for r in reports {
+            let _ = write!(out, "{:>12}", cell(r));
+        }
+        out.push('\n');
+    };
+    row("", &|r| r.mode.name().to_owned());
+    row("browsers with the token", &|r| format!("{}/{}", r.delivered(), r.browsers));
+    row("errors", &|r| r.errors.to_string());
+    row("latency, confirm sent -> token (ms)  p50", &|r| ms(percentile(&r.from_sent, 50.0)));
+    for p in [90.0, 99.0] {
+        row(&format!("{:>44}", format!("p{p}")), &|r| ms(percentile(&r.from_sent, p)));
+    }
+    row(&format!("{:>44}", "max"), &|r| ms(r.from_sent.last().copied()));
+    row("latency, confirm answered -> token (ms) p50", &|r| ms(percentile(&r.from_ack, 50.0)));
+    row(&format!("{:>44}", "p99"), &|r| ms(percentile(&r.from_ack, 99.0)));
+    row(&format!("{:>44}", "tokens before the confirm answer"), &|r| r.before_ack.to_string());
+    row("confirm round trip at the phone (ms)  p50", &|r| ms(percentile(&r.confirm_rtt, 50.0)));
+    row(&format!("{:>44}", "p99"), &|r| ms(percentile(&r.confirm_rtt, 99.0)));
+    row("browsers waiting when the confirms began", &|r| r.waiting_at_start.to_string());
+    row("long-polls re-issued / polls slowed down", &|r| format!("{}/{}", r.reissued, r.slow_downs));
+    row("gateway peak RSS (VmHWM, MiB)", &|r| format!("{:.1}", r.peak_rss_kib as f64 / 1024.0));
+
+    let poll = reports.iter().find(|r| r.mode == Mode::Poll1s).and_then(ModeReport::p99_from_sent);
+    for push in reports.iter().filter(|r| r.mode != Mode::Poll1s) {
+        if let (Some(poll), Some(p99)) = (poll, push.p99_from_sent()) {
+            let ratio = poll.as_secs_f64() / p99.as_secs_f64().max(1e-6);
+            let _ = writeln!(out, "p99 poll-1s / p99 {}: {ratio:.0}x", push.mode.name());
+        }
+    }
+    for r in reports {
+        for e in &r.first_errors {
+            let _ = writeln!(out, "{}: first error of {e}", r.mode.name());
+        }
+    }
+    out
+}

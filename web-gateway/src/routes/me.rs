@@ -1,0 +1,39 @@
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use qrlogin_shared::UserId;
+use serde_json::{Value, json};
+
+use crate::context::GatewayContext;
+use crate::directory::Profile;
+use crate::error::GatewayError;
+
+/// `GET /v1/me` with `Authorization: Bearer <web token>`: verifies the token exactly as the web team's backend
+/// should (key from the JWKS by `kid`, ES256 only, `iss`, `aud`, `exp`) and answers the user's profile and the
+/// token's claims. The demo page uses it; it doubles as a reference implementation.
+pub async fn me(req: HttpRequest, ctx: web::Data<GatewayContext>) -> Result<HttpResponse, GatewayError> {
+    let token = bearer(&req).ok_or(GatewayError::Unauthorized)?;
+    let claims = verify(&ctx, token).ok_or(GatewayError::Unauthorized)?;
+    let user = claims.get("sub").and_then(Value::as_str).and_then(|s| UserId::parse(s).ok());
+    let user = user.ok_or(GatewayError::Unauthorized)?;
+    let mut profile = ctx.directory.profile(&user).await?.unwrap_or_else(Profile::new);
+    profile.insert("id".into(), user.as_str().into());
+    Ok(HttpResponse::Ok().json(json!({ "user": profile, "claims": claims })))
+}
+
+fn verify(ctx: &GatewayContext, token: &str) -> Option<Value> {
+    let kid = jsonwebtoken::decode_header(token).ok()?.kid?;
+    let jwk = ctx.signer.jwks().find(&kid)?;
+    let key = DecodingKey::from_jwk(jwk).ok()?;
+    let mut validation = Validation::new(Algorithm::ES256);
+    validation.set_issuer(&[ctx.signer.issuer()]);
+    validation.set_audience(&[ctx.signer.audience()]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    jsonwebtoken::decode::<Value>(token, &key, &validation).ok().map(|data| data.claims)
+}
+
+fn bearer(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+}
