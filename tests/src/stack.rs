@@ -309,6 +309,7 @@ fn gateway_settings(service: ServiceSettings) -> web_gateway::Settings {
         },
         directory: DirectorySettings::File(USERS_FILE.into()),
         cors_origins: Vec::new(),
+        app_link: "https://apps.test.qrlogin.invalid".to_owned(),
     }
 }
 
