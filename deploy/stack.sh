@@ -40,11 +40,16 @@ done
 
 cat <<EOT
 qrlogin is running (development settings from deploy/dev.env; logs in $run/).
+  login page   http://127.0.0.1:8080/   <- open this in a browser
   web-gateway  http://127.0.0.1:8080   (JWKS: http://127.0.0.1:8080/.well-known/jwks.json)
   mobile-api   http://127.0.0.1:8081
   Redis        redis://127.0.0.1:$port
 
-Log in with curl, acting as both browser and phone:
+Act as the phone with the reference client: save the page's QR (or a screenshot of the page) as login.png, then
+  (set -a; . deploy/dev.env; target/debug/qrlogin-phone scan login.png --user alice)
+and watch the page log in as alice.
+
+Or log in with curl, acting as both browser and phone:
   # 1. browser: create a login session (keeps the binding cookie in /tmp/qrl.jar)
   curl -s -c /tmp/qrl.jar -X POST http://127.0.0.1:8080/v1/qr | tee /tmp/qrl.json | cut -c1-200; echo
   QR=\$(sed 's/.*"qr_content":"\\([^"]*\\)".*/\\1/' /tmp/qrl.json); UUID=\${QR##*/q/}; VER=\${UUID#*.}; UUID=\${UUID%%.*}
