@@ -18,5 +18,6 @@ mod health;
 mod helpers;
 mod jwks;
 mod limits;
+mod pages;
 mod poll;
 mod routing;
