@@ -7,10 +7,10 @@ use std::future::{Ready, ready};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, ResponseError, web};
 use qrlogin_shared::UserId;
+use qrlogin_shared::http::bearer_token;
 
 use super::{TokenError, UserTokenValidator};
 use crate::error::MobileError;
@@ -37,7 +37,7 @@ async fn user_of(req: &HttpRequest) -> Result<UserId, MobileError> {
     let validator = req
         .app_data::<web::Data<UserTokenValidator>>()
         .ok_or(MobileError::Internal("user token validator not configured"))?;
-    let token = bearer(req).ok_or(TokenError::Missing)?;
+    let token = bearer_token(req).ok_or(TokenError::Missing)?;
     Ok(validator.validate(token).await?)
 }
 
@@ -49,11 +49,4 @@ impl FromRequest for AuthenticatedUser {
         // Only missing when a route was registered without the middleware: a bug, not a client error.
         ready(req.extensions().get::<Self>().cloned().ok_or(MobileError::Internal("route is not authenticated")))
     }
-}
-
-fn bearer(req: &HttpRequest) -> Option<&str> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }

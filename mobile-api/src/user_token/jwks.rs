@@ -6,6 +6,7 @@
 //! fetch runs wait for that one fetch (single flight) instead of starting their own. When the provider fails, the
 //! keys we have keep serving.
 
+use qrlogin_shared::http::ErrorChain;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
@@ -158,7 +159,7 @@ impl JwksKeys {
             }
             Err(e) => {
                 let cached = self.state().keys.len();
-                tracing::warn!(error = %Chain(&e), cached, "cannot fetch the identity provider's JWKS; keeping the cached keys");
+                tracing::warn!(error = %ErrorChain(&e), cached, "cannot fetch the identity provider's JWKS; keeping the cached keys");
             }
         }
     }
@@ -257,19 +258,4 @@ fn usable_keys(set: RawSet, allowed: &[Algorithm]) -> HashMap<String, Arc<Verify
         }
     }
     keys
-}
-
-/// An error with its sources, for one log line.
-struct Chain<'a>(&'a (dyn std::error::Error + 'static));
-
-impl std::fmt::Display for Chain<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut source = self.0.source();
-        while let Some(e) = source {
-            write!(f, ": {e}")?;
-            source = e.source();
-        }
-        Ok(())
-    }
 }

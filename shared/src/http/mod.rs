@@ -9,11 +9,19 @@ mod problem;
 pub use access_log::{REQUEST_DEADLINE, access_log, request_deadline};
 pub use client_ip::{ClientIp, TrustedProxies};
 pub use fallback::problem_fallback;
-pub use problem::{Problem, json_config, method_not_allowed, not_found, path_error, query_error};
+pub use problem::{ErrorChain, Problem, json_config, method_not_allowed, not_found, path_error, query_error};
 
 use actix_web::{HttpResponse, web};
 
 use crate::Redis;
+
+/// The token of an `Authorization: Bearer <token>` header, if the request carries a non-empty one.
+pub fn bearer_token(req: &actix_web::HttpRequest) -> Option<&str> {
+    let value = req.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
 
 /// `GET /healthz`: the process is up; says nothing about its dependencies.
 pub async fn healthz() -> HttpResponse {

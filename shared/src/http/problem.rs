@@ -94,7 +94,7 @@ impl ResponseError for Problem {
 }
 
 /// Prints an error with its sources, for the one log line at the edge.
-struct ErrorChain<'a>(&'a (dyn std::error::Error + 'static));
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
 
 impl fmt::Display for ErrorChain<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,7 +1,7 @@
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use qrlogin_shared::UserId;
+use qrlogin_shared::http::bearer_token;
 use serde_json::{Value, json};
 
 use crate::context::GatewayContext;
@@ -12,7 +12,7 @@ use crate::error::GatewayError;
 /// should (key from the JWKS by `kid`, ES256 only, `iss`, `aud`, `exp`) and answers the user's profile and the
 /// token's claims. The demo page uses it; it doubles as a reference implementation.
 pub async fn me(req: HttpRequest, ctx: web::Data<GatewayContext>) -> Result<HttpResponse, GatewayError> {
-    let token = bearer(&req).ok_or(GatewayError::Unauthorized)?;
+    let token = bearer_token(&req).ok_or(GatewayError::Unauthorized)?;
     let claims = verify(&ctx, token).ok_or(GatewayError::Unauthorized)?;
     let user = claims.get("sub").and_then(Value::as_str).and_then(|s| UserId::parse(s).ok());
     let user = user.ok_or(GatewayError::Unauthorized)?;
@@ -30,10 +30,4 @@ fn verify(ctx: &GatewayContext, token: &str) -> Option<Value> {
     validation.set_audience(&[ctx.signer.audience()]);
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     jsonwebtoken::decode::<Value>(token, &key, &validation).ok().map(|data| data.claims)
-}
-
-fn bearer(req: &HttpRequest) -> Option<&str> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
 }
