@@ -41,6 +41,7 @@ class Login {
     this.session = null;
     this.status = null;
     this.timer = null;
+    this.deadline = null;
     this.events = null;
     this.render();
     this.leave = () => this.cancel();
@@ -80,6 +81,10 @@ class Login {
       this.showCode(this.session);
       this.setStatus("pending");
       this.wait();
+      // A login window that simply runs out publishes nothing, so a stream would only notice at its next
+      // re-read: ask once the window has ended (the gateway forgets the session then), and offer a new code.
+      const uuid = this.session.uuid;
+      this.deadline = setTimeout(() => this.checkExpired(uuid), this.session.expires_in * 1000 + 500);
     } catch (e) {
       this.retryLater(e);
     }
@@ -130,6 +135,16 @@ class Login {
     }
   }
 
+  async checkExpired(uuid) {
+    if (!this.session || this.session.uuid !== uuid || FINAL.has(this.status)) return;
+    try {
+      const res = await fetch(`${this.gateway}/v1/qr/${uuid}`, { credentials: "include", cache: "no-store" });
+      if (res.ok && this.session && this.session.uuid === uuid) this.handle(await res.json());
+    } catch (_) {
+      // The gateway is unreachable: the stream or the poll loop already says so.
+    }
+  }
+
   handle(answer) {
     if (answer.qr_image) this.showCode(answer);
     if (answer.status === "confirmed") {
@@ -171,6 +186,7 @@ class Login {
 
   stopWaiting() {
     clearTimeout(this.timer);
+    clearTimeout(this.deadline);
     if (this.events) this.events.close();
     this.events = null;
   }

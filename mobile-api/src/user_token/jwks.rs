@@ -6,13 +6,13 @@
 //! fetch runs wait for that one fetch (single flight) instead of starting their own. When the provider fails, the
 //! keys we have keep serving.
 
-use qrlogin_shared::http::ErrorChain;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, DecodingKey};
+use qrlogin_shared::http::ErrorChain;
 use reqwest::header::ACCEPT;
 use serde::Deserialize;
 

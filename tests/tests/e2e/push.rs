@@ -7,6 +7,7 @@
 mod cross_instance;
 mod limits;
 mod long_poll;
+mod open_issues;
 mod redis_restart;
 mod resume;
 mod rotation;

@@ -81,14 +81,16 @@ pub(crate) async fn run_mode(
     let step = Duration::from_secs(options.confirm_secs).div_f64(sessions.len().max(1) as f64);
     let first = Instant::now();
     let phone = &phone;
-    let confirms: Vec<(usize, Result<(Instant, Instant)>)> = stream::iter(sessions.iter().enumerate())
-        .map(|(i, s)| async move {
-            tokio::time::sleep_until(first + step.mul_f64(i as f64)).await;
-            (i, phone.confirm(s).await)
-        })
-        .buffer_unordered(options.confirm_concurrency)
-        .collect()
-        .await;
+    let sessions = &sessions;
+    let confirms: Vec<(usize, Result<(Instant, Instant)>)> =
+        stream::iter(confirm_order(sessions.len()).into_iter().enumerate())
+            .map(|(slot, i)| async move {
+                tokio::time::sleep_until(first + step.mul_f64(slot as f64)).await;
+                (i, phone.confirm(&sessions[i]).await)
+            })
+            .buffer_unordered(options.confirm_concurrency)
+            .collect()
+            .await;
     eprintln!("[{label}] {} confirms sent in {:.1?}", confirms.len(), first.elapsed());
 
     // 4. Every browser should now have its token.
@@ -116,6 +118,24 @@ pub(crate) async fn run_mode(
     report.waiting_at_start = waiting;
     eprintln!("[{label}] done in {:.1?}: {} tokens", started.elapsed(), report.delivered());
     Ok(report)
+}
+
+/// The order the phone confirms in: shuffled (fixed seed, so runs compare), so that a browser's place in the
+/// poll cycle, which follows its index, says nothing about when its session is confirmed.
+fn confirm_order(n: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut state: u64 = 0x5eed;
+    for i in (1..n).rev() {
+        // splitmix64: plenty for a shuffle, and no dependency.
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        let j = usize::try_from(z % (i as u64 + 1)).unwrap_or(i);
+        order.swap(i, j);
+    }
+    order
 }
 
 /// Waits until every browser is waiting (or gave up); returns how many are. A stream or a plain poll has seen

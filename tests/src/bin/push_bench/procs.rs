@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
-use crate::{Mode, Result};
+use crate::Result;
 
 /// The workspace root, where `deploy/dev.env` and the files it names live.
 const WORKSPACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
@@ -151,11 +151,11 @@ impl Stack {
         Ok(Self { redis_port, mobile_url, env, bin_dir, log_dir, _mobile: mobile, _redis: redis })
     }
 
-    /// A fresh gateway process for `mode`, ready to serve.
-    pub(crate) async fn start_gateway(&self, mode: Mode) -> Result<Gateway> {
+    /// A fresh gateway process, ready to serve; `label` names its log file.
+    pub(crate) async fn start_gateway(&self, label: &str) -> Result<Gateway> {
         let port = free_port()?;
         let url = format!("http://127.0.0.1:{port}");
-        let log = self.log_dir.join(format!("web-gateway-{}.log", mode.name()));
+        let log = self.log_dir.join(format!("web-gateway-{label}.log"));
         let mut guard =
             Guard::spawn("web-gateway", service_command(&self.bin_dir.join("web-gateway"), &self.env, port), log)?;
         guard.wait_ready(async || ready(&url).await).await?;
