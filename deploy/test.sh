@@ -8,5 +8,13 @@ port=${QRL_TEST_REDIS_PORT:-6390}
 deploy/redis.sh "$port" target/test-redis
 export QRL_TEST_REDIS_URL="redis://127.0.0.1:$port"
 
+# The browser tests (tests/tests/browser) drive Debian's Chromium through its chromedriver.
+if ! command -v chromedriver >/dev/null 2>&1 || [ ! -x /usr/bin/chromium ]; then
+  echo "chromium or chromedriver not found: installing Debian's packages (needs root)" >&2
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
 # One build, one target dir for every test binary; benches run once each as smoke tests.
 cargo test --workspace --all-targets "$@"

@@ -73,7 +73,7 @@ impl Settings {
             qr_rotate: env.secs_or("QRL_QR_ROTATE_SECS", 30)?,
             waiters: WaiterLimits {
                 per_instance: env.parse_or("QRL_MAX_WAITERS", 10_000)?,
-                per_session: env.parse_or("QRL_MAX_WAITERS_PER_SESSION", 4)?,
+                per_session: env.parse_or("QRL_MAX_WAITERS_PER_SESSION", 8)?,
             },
             claim_grace: env.secs_or("QRL_CLAIM_GRACE_SECS", 10)?,
             cookie_secure: env.bool_or("QRL_COOKIE_SECURE", true)?,

@@ -11,8 +11,8 @@ use crate::context::{GatewayContext, QrCode};
 use crate::directory::Profile;
 use crate::error::GatewayError;
 
-/// A code stays scannable this long after its successor is issued, so a phone pointed at the old picture
-/// while the page swaps it in still succeeds.
+/// A code's expiry lies this far beyond its scheduled replacement, so a code is never stale merely because the
+/// read that rotates it came a little late (a browser polling once a second). Once replaced it no longer scans.
 pub const ROTATION_OVERLAP_SECS: u64 = 5;
 
 #[derive(Serialize)]
@@ -44,8 +44,8 @@ pub struct Snapshot {
     pub body: String,
     /// The QR was re-issued by this read: the body carries the new one.
     pub rotated: bool,
-    /// When the current QR is due for rotation (pending sessions with rotation on).
-    pub rotation_due_in: Option<Duration>,
+    /// When a waiter must re-read even if nothing is published: the next QR rotation or the session's expiry.
+    pub wake_in: Option<Duration>,
 }
 
 impl Snapshot {
@@ -68,8 +68,14 @@ pub struct Read<'a> {
 pub async fn observe(ctx: &GatewayContext, read: Read<'_>) -> Result<Snapshot, GatewayError> {
     let polled = ctx.store.poll(read.id, read.binding, read.interval).await?;
     let version = polled.version;
+    // Expiry publishes nothing: a waiter wakes when the session ends to tell the browser so.
+    let expiry = (!polled.expires_in.is_zero()).then_some(polled.expires_in + Duration::from_millis(50));
     let (status, body) = match polled.outcome {
-        PollOutcome::Pending => return pending(ctx, &read, version, polled.code_expires_at).await,
+        PollOutcome::Pending => {
+            let mut snapshot = pending(ctx, &read, version, polled.code_expires_at).await?;
+            snapshot.wake_in = earliest(snapshot.wake_in, expiry);
+            return Ok(snapshot);
+        }
         PollOutcome::Confirmed(user) => return claim(ctx, &read, &user).await,
         PollOutcome::Claimed(answer) => ("confirmed", answer),
         PollOutcome::Scanned => ("scanned", json(&Status::Scanned)?),
@@ -85,7 +91,14 @@ pub async fn observe(ctx: &GatewayContext, read: Read<'_>) -> Result<Snapshot, G
             return Err(GatewayError::SlowDown(wait));
         }
     };
-    Ok(Snapshot { version, status, body, rotated: false, rotation_due_in: None })
+    Ok(Snapshot { version, status, body, rotated: false, wake_in: expiry })
+}
+
+fn earliest(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// A pending session: re-issues its QR when the code is due, so the page never has to start over before the
@@ -109,7 +122,7 @@ async fn pending(ctx: &GatewayContext, read: &Read<'_>, version: u64, code_exp: 
     let due_in = (!rotate.is_zero()).then(|| {
         Duration::from_secs(u64::from(code_exp).saturating_sub(ROTATION_OVERLAP_SECS).saturating_sub(unix_now()))
     });
-    Ok(Snapshot { version, status: "pending", body: json(&Status::Pending { qr })?, rotated, rotation_due_in: due_in })
+    Ok(Snapshot { version, status: "pending", body: json(&Status::Pending { qr })?, rotated, wake_in: due_in })
 }
 
 /// Issues the token (before claiming, so a directory or signing fault leaves the login confirmed for the next
@@ -117,8 +130,7 @@ async fn pending(ctx: &GatewayContext, read: &Read<'_>, version: u64, code_exp: 
 /// window.
 async fn claim(ctx: &GatewayContext, read: &Read<'_>, user: &UserId) -> Result<Snapshot, GatewayError> {
     let answer = json(&confirmed(ctx, user).await?)?;
-    let snapshot =
-        |version, body| Snapshot { version, status: "confirmed", body, rotated: false, rotation_due_in: None };
+    let snapshot = |version, body| Snapshot { version, status: "confirmed", body, rotated: false, wake_in: None };
     match ctx.store.claim(read.id, read.binding, &answer, ctx.policy.claim_grace).await? {
         ClaimOutcome::Won(version) => {
             tracing::info!(target: "audit", event = "claimed", session = %read.id, user = %user, ip = read.ip, outcome = "ok", "web token issued");
@@ -131,15 +143,11 @@ async fn claim(ctx: &GatewayContext, read: &Read<'_>, user: &UserId) -> Result<S
             status: "cancelled",
             body: json(&Status::Cancelled)?,
             rotated: false,
-            rotation_due_in: None,
+            wake_in: None,
         }),
-        ClaimOutcome::Other(_) => Ok(Snapshot {
-            version: 0,
-            status: "expired",
-            body: json(&Status::Expired)?,
-            rotated: false,
-            rotation_due_in: None,
-        }),
+        ClaimOutcome::Other(_) => {
+            Ok(Snapshot { version: 0, status: "expired", body: json(&Status::Expired)?, rotated: false, wake_in: None })
+        }
     }
 }
 

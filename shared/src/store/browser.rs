@@ -86,7 +86,7 @@ impl SessionStore {
 
 /// Parses the shared reply shape of poll.lua (and claim.lua's fall-through).
 fn polled(mut reply: Vec<String>) -> Result<Polled, StoreError> {
-    let bare = |outcome| Polled { outcome, version: 0, code_expires_at: 0 };
+    let bare = |outcome| Polled { outcome, version: 0, code_expires_at: 0, expires_in: Duration::ZERO };
     match (reply.first().map(String::as_str), reply.len()) {
         (Some("expired"), 1) => return Ok(bare(PollOutcome::Expired)),
         (Some("forbidden"), 1) => return Ok(bare(PollOutcome::Forbidden)),
@@ -98,7 +98,9 @@ fn polled(mut reply: Vec<String>) -> Result<Polled, StoreError> {
     let bad = || StoreError::Protocol(format!("poll: {reply:?}"));
     let version = reply.get(1).and_then(|v| v.parse().ok()).ok_or_else(bad)?;
     let code_expires_at = reply.get(2).and_then(|v| v.parse().ok()).unwrap_or(0);
-    let extra = if reply.len() == 4 { reply.pop() } else { None };
+    let ttl_ms: i64 = reply.get(3).and_then(|v| v.parse().ok()).unwrap_or(0);
+    let expires_in = Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(0));
+    let extra = if reply.len() == 5 { reply.pop() } else { None };
     let outcome = match (reply[0].as_str(), extra) {
         ("pending", None) => PollOutcome::Pending,
         ("scanned", None) => PollOutcome::Scanned,
@@ -108,5 +110,5 @@ fn polled(mut reply: Vec<String>) -> Result<Polled, StoreError> {
         ("claimed", Some(answer)) => PollOutcome::Claimed(answer),
         _ => return Err(StoreError::Protocol(format!("poll: {reply:?}"))),
     };
-    Ok(Polled { outcome, version, code_expires_at })
+    Ok(Polled { outcome, version, code_expires_at, expires_in })
 }

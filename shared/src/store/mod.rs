@@ -59,12 +59,14 @@ pub enum PollOutcome {
     SlowDown(Duration),
 }
 
-/// A poll's answer with the session's version (0 when there is no session) and current code's expiry.
+/// A poll's answer with the session's version (0 when there is no session), current code's expiry, and how
+/// long the session still lives.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Polled {
     pub outcome: PollOutcome,
     pub version: u64,
     pub code_expires_at: u32,
+    pub expires_in: Duration,
 }
 
 #[derive(Debug, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 -- The browser's poll. KEYS[1] = session key; ARGV[1] = binding hash; ARGV[2] = enforced poll interval (ms, 0 =
--- none). Returns {'expired'}, {'forbidden'}, {'slow_down', ms to wait}, or {state, version, code expiry[, extra]}
--- where extra is the user id when confirmed and the stored answer when claimed (grace window).
+-- none). Returns {'expired'}, {'forbidden'}, {'slow_down', ms to wait}, or
+-- {state, version, code expiry, ms to live[, extra]} where extra is the user id when confirmed and the stored
+-- answer when claimed (grace window). Waiters wake at the end of the session's life: expiry publishes nothing.
 -- Only the poll clock changes here, never the login's state.
 local s = redis.call('HMGET', KEYS[1], 'st', 'bind', 'uid', 'resp', 'ptat', 'v', 'cexp')
 if not s[1] then
@@ -22,10 +23,10 @@ if interval > 0 then
   end
   redis.call('HSET', KEYS[1], 'ptat', tat + interval)
 end
-local reply = {s[1], s[6], s[7]}
+local reply = {s[1], s[6], s[7], tostring(redis.call('PTTL', KEYS[1]))}
 if s[1] == 'confirmed' then
-  reply[4] = s[3]
+  reply[5] = s[3]
 elseif s[1] == 'claimed' then
-  reply[4] = s[4]
+  reply[5] = s[4]
 end
 return reply

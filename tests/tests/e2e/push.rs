@@ -7,8 +7,8 @@
 mod cross_instance;
 mod limits;
 mod long_poll;
-mod open_issues;
 mod redis_restart;
+mod regressions;
 mod resume;
 mod rotation;
 mod shutdown;

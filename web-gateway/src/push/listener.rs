@@ -39,8 +39,9 @@ pub fn spawn(notifier: Arc<Notifier>, url: &SecretString, channel: String, conne
                             notifier.notify(&id);
                         }
                     }
+                    // Waiters are woken once subscribed again (above): waking them now, while Redis may be down,
+                    // would only fail their reads.
                     tracing::warn!("session events subscription lost; reconnecting");
-                    notifier.notify_all();
                 }
                 Err(e) => tracing::warn!(error = %e, "cannot subscribe to session events; retrying"),
             }

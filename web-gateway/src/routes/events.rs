@@ -38,7 +38,8 @@ pub async fn events(
     // The first read happens here, so a wrong cookie is a 403 rather than a stream.
     let read = Read { id: &id, binding: &binding, interval: Duration::ZERO, with_qr: true, ip: &ip };
     let first = observe(&ctx, read).await?;
-    if first.is_final() && last_seen.is_some_and(|seen| seen >= first.version) {
+    // Version 0 is a session that is gone: the browser must still be told it expired.
+    if first.is_final() && first.version != 0 && last_seen.is_some_and(|seen| seen >= first.version) {
         return Ok(HttpResponse::NoContent().finish());
     }
     let state = Stream { ctx: ctx.into_inner(), watch, id, binding, ip, last_seen, next: Some(first) };
@@ -48,6 +49,8 @@ pub async fn events(
     // nginx would otherwise buffer the stream and deliver nothing until it ends.
     res.headers_mut()
         .insert(header::HeaderName::from_static("x-accel-buffering"), header::HeaderValue::from_static("no"));
+    // The last event carries the web token: no cache may keep any of it.
+    res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     Ok(res)
 }
 
@@ -91,7 +94,7 @@ impl Stream {
             if *shutdown.borrow() {
                 return None;
             }
-            let wait = snapshot.rotation_due_in.map_or(REREAD, |due| due.min(REREAD));
+            let wait = snapshot.wake_in.map_or(REREAD, |due| due.min(REREAD));
             tokio::select! {
                 () = &mut notified => {}
                 () = tokio::time::sleep(wait) => {}

@@ -37,14 +37,14 @@ pub async fn poll(
     let binding = binding::of_request(&req).ok_or(GatewayError::BindingMismatch)?;
     let ip = super::client_ip(&req, &ctx.policy);
     let wait = Duration::from_secs(query.wait.unwrap_or(0).min(MAX_WAIT_SECS));
+    let known = match query.known.as_deref() {
+        Some(k) if !STATUSES.contains(&k) => return Err(GatewayError::BadQuery("known must be a status")),
+        k => k,
+    };
     let read = |interval| Read { id: &id, binding: &binding, interval, with_qr: false, ip: &ip };
     let snapshot = if wait.is_zero() {
         observe(&ctx, read(ctx.policy.enforced_poll_interval)).await?
     } else {
-        let known = match query.known.as_deref() {
-            Some(k) if !STATUSES.contains(&k) => return Err(GatewayError::BadQuery("known must be a status")),
-            k => k,
-        };
         let watch = ctx.notifier.watch(id).map_err(GatewayError::from)?;
         long_poll(&ctx, &watch, || read(Duration::ZERO), known, wait).await?
     };
@@ -73,7 +73,7 @@ async fn long_poll<'a>(
         if changed || tokio::time::Instant::now() >= deadline || *shutdown.borrow() {
             return Ok(snapshot);
         }
-        let wake_at = snapshot.rotation_due_in.map_or(deadline, |due| deadline.min(tokio::time::Instant::now() + due));
+        let wake_at = snapshot.wake_in.map_or(deadline, |due| deadline.min(tokio::time::Instant::now() + due));
         tokio::select! {
             () = &mut notified => {}
             () = tokio::time::sleep_until(wake_at) => {}
