@@ -16,5 +16,13 @@ if ! command -v chromedriver >/dev/null 2>&1 || [ ! -x /usr/bin/chromium ]; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
+# The proxy tests (tests/tests/e2e/proxy.rs) run Debian's nginx with deploy/nginx/qrlogin.conf.
+if [ ! -x /usr/sbin/nginx ]; then
+  echo "nginx not found: installing Debian's package (needs root)" >&2
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null
+fi
+
 # One build, one target dir for every test binary; benches run once each as smoke tests.
 cargo test --workspace --all-targets "$@"

@@ -51,6 +51,7 @@ pub async fn admit_user(
         Verdict::Allowed => Ok(()),
         Verdict::Limited { retry_after } => {
             tracing::warn!(target: "audit", event = "rate_limited", limit = action, user = %user, outcome = "refused", "user action refused");
+            qrlogin_shared::metrics::rate_limited(action);
             Err(MobileError::RateLimited(retry_after))
         }
     }
@@ -75,10 +76,14 @@ pub async fn throttle_bad_tokens(
         Ok(Verdict::Allowed) => return Ok(res.map_into_left_body()),
         Ok(Verdict::Limited { retry_after }) => {
             tracing::warn!(target: "audit", event = "rate_limited", limit = "bad_token", ip, outcome = "refused", "invalid tokens throttled");
+            qrlogin_shared::metrics::rate_limited("bad_token");
             MobileError::RateLimited(retry_after)
         }
         // The request already failed; a Redis fault while counting it must not hide that it was a 401.
-        Err(_) => return Ok(res.map_into_left_body()),
+        Err(e) => {
+            qrlogin_shared::metrics::redis_error_in(&e);
+            return Ok(res.map_into_left_body());
+        }
     };
     let (req, _) = res.into_parts();
     Ok(ServiceResponse::new(req, error.error_response()).map_into_right_body())

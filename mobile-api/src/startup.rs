@@ -10,6 +10,7 @@ use qrlogin_shared::http::{
     access_log, healthz, json_config, method_not_allowed, not_found, path_error, problem_fallback, readyz,
     request_deadline,
 };
+use qrlogin_shared::metrics::Exporter;
 use qrlogin_shared::rate_limit::RateLimiter;
 use qrlogin_shared::store::{CreatePoolError, Decision};
 use qrlogin_shared::verification::WeakSecret;
@@ -41,6 +42,7 @@ pub enum StartupError {
 
 pub struct Application {
     port: u16,
+    metrics_port: Option<u16>,
     server: Server,
 }
 
@@ -57,6 +59,10 @@ impl Application {
             limits: settings.limits,
             trusted_proxies: settings.service.trusted_proxies.clone(),
         });
+        // `/metrics` on a listener of its own when configured: the public port then never answers it.
+        let metrics_listener = settings.service.metrics_addr.map(TcpListener::bind).transpose()?;
+        let metrics_addr = metrics_listener.as_ref().map(TcpListener::local_addr).transpose()?;
+        let exporter = web::Data::new(Exporter::new(redis.clone(), metrics_addr));
         let redis = web::Data::new(redis);
 
         let listener = TcpListener::bind(settings.service.listen_addr)?;
@@ -78,17 +84,30 @@ impl Application {
                 .app_data(redis.clone())
                 .app_data(ctx.clone())
                 .app_data(tokens.clone())
+                .app_data(exporter.clone())
                 .configure(configure_routes)
         })
         .client_request_timeout(HEAD_TIMEOUT)
+        .shutdown_timeout(settings.service.shutdown_timeout.as_secs())
+        // SIGTERM is handled in `run_until_stopped`, the same way as on the gateway.
+        .disable_signals()
         .workers(settings.service.workers)
-        .listen(listener)?
+        .listen(listener)?;
+        let server = match metrics_listener {
+            Some(metrics) => server.listen(metrics)?,
+            None => server,
+        }
         .run();
-        Ok(Self { port, server })
+        Ok(Self { port, metrics_port: metrics_addr.map(|a| a.port()), server })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of `QRL_METRICS_ADDR`, when set (tests bind port 0 and read it back).
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
     /// Stops the server gracefully; tests use it to end an instance.
@@ -96,7 +115,15 @@ impl Application {
         self.server.handle()
     }
 
+    /// Runs until SIGTERM or Ctrl-C, then stops accepting connections and lets in-flight requests finish,
+    /// within `QRL_SHUTDOWN_TIMEOUT_SECS`.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        tokio::spawn(async move {
+            qrlogin_shared::telemetry::terminated().await;
+            tracing::info!("shutting down: finishing requests");
+            handle.stop(true).await;
+        });
         self.server.await
     }
 }
@@ -107,6 +134,7 @@ fn configure_routes(cfg: &mut web::ServiceConfig) {
     let authed = |path| resource(path).wrap(from_fn(authenticate));
     cfg.service(resource("/healthz").get(healthz).head(healthz))
         .service(resource("/readyz").get(readyz).head(readyz))
+        .service(resource("/metrics").get(qrlogin_shared::http::metrics))
         .service(authed("/v1/scan").post(routes::scan))
         .service(authed("/v1/confirm").app_data(web::Data::new(Decision::Confirm)).post(routes::decide))
         .service(authed("/v1/deny").app_data(web::Data::new(Decision::Deny)).post(routes::decide))

@@ -91,8 +91,11 @@ pub fn invalid(name: &'static str, reason: impl std::fmt::Display) -> ConfigErro
 /// How to reach Redis and how long anything may wait for it.
 #[derive(Clone, Debug)]
 pub struct RedisSettings {
-    /// May carry a password, hence secret.
+    /// A single Redis. May carry a password, hence secret. Unused when `cluster_nodes` is not empty.
     pub url: SecretString,
+    /// Seed nodes of a Redis Cluster (`QRL_REDIS_CLUSTER_NODES`); not empty selects cluster mode. Any reachable
+    /// one is enough to learn the cluster's layout; listing every master keeps pub/sub up while some are down.
+    pub cluster_nodes: Vec<SecretString>,
     pub key_prefix: String,
     pub pool_size: usize,
     /// Longest wait for a free pooled connection.
@@ -105,15 +108,48 @@ pub struct RedisSettings {
 
 impl RedisSettings {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let cluster_nodes = cluster_nodes(env)?;
+        // Both set is a half-done switch between the two: refuse it rather than guess which one was meant.
+        if !cluster_nodes.is_empty() && env.optional("REDIS_URL").is_some() {
+            return Err(invalid("QRL_REDIS_CLUSTER_NODES", "set together with REDIS_URL: unset one of them"));
+        }
+        let key_prefix = env.or("QRL_REDIS_KEY_PREFIX", crate::KeySchema::DEFAULT_PREFIX);
+        // A brace in the prefix would become the keys' hash tag, and a session's keys could leave their slot.
+        if key_prefix.contains(['{', '}']) {
+            return Err(invalid("QRL_REDIS_KEY_PREFIX", "must not contain { or } (they make Redis Cluster hash tags)"));
+        }
         Ok(Self {
             url: SecretString::from(env.or("REDIS_URL", "redis://127.0.0.1:6379")),
-            key_prefix: env.or("QRL_REDIS_KEY_PREFIX", crate::KeySchema::DEFAULT_PREFIX),
+            cluster_nodes,
+            key_prefix,
             pool_size: env.parse_or("QRL_REDIS_POOL_SIZE", 32)?,
             wait_timeout: env.millis_or("QRL_REDIS_WAIT_TIMEOUT_MS", 500)?,
             connect_timeout: env.millis_or("QRL_REDIS_CONNECT_TIMEOUT_MS", 1000)?,
             command_timeout: env.millis_or("QRL_REDIS_COMMAND_TIMEOUT_MS", 1000)?,
         })
     }
+
+    pub fn is_cluster(&self) -> bool {
+        !self.cluster_nodes.is_empty()
+    }
+
+    /// Where a plain connection (pub/sub) may go, in order of preference: the cluster's seed nodes, or the URL.
+    pub fn node_urls(&self) -> Vec<SecretString> {
+        if self.is_cluster() { self.cluster_nodes.clone() } else { vec![self.url.clone()] }
+    }
+}
+
+/// `QRL_REDIS_CLUSTER_NODES`: comma-separated `redis://` (or `rediss://`) URLs; empty or unset: single node.
+fn cluster_nodes(env: &Env) -> Result<Vec<SecretString>, ConfigError> {
+    let list = env.or("QRL_REDIS_CLUSTER_NODES", "");
+    let nodes: Vec<&str> = list.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    for (i, node) in nodes.iter().enumerate() {
+        // The reason names the entry, never its text: a URL may carry a password.
+        if redis::IntoConnectionInfo::into_connection_info(*node).is_err() {
+            return Err(invalid("QRL_REDIS_CLUSTER_NODES", format!("entry {} is not a redis:// URL", i + 1)));
+        }
+    }
+    Ok(nodes.into_iter().map(|n| SecretString::from(n.to_owned())).collect())
 }
 
 /// What both services are configured with, under the same variable names.
@@ -131,6 +167,11 @@ pub struct ServiceSettings {
     pub log_json: bool,
     /// HTTP worker threads; defaults to the number of CPUs.
     pub workers: usize,
+    /// After SIGTERM, how long in-flight requests may finish before the rest are cut off.
+    pub shutdown_timeout: Duration,
+    /// Where `GET /metrics` is answered (`QRL_METRICS_ADDR`); `None`: on `listen_addr`, which the proxy must then
+    /// not route.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl ServiceSettings {
@@ -162,12 +203,19 @@ impl ServiceSettings {
             trusted_proxies: TrustedProxies::parse(&trusted).map_err(|e| invalid("QRL_TRUSTED_PROXIES", e))?,
             log_json: env.or("QRL_LOG_FORMAT", "text") == "json",
             workers: env.parse_or("QRL_WORKERS", cpus)?,
+            shutdown_timeout: env.secs_or("QRL_SHUTDOWN_TIMEOUT_SECS", 10)?,
+            metrics_addr: env
+                .optional("QRL_METRICS_ADDR")
+                .map(|v| v.trim().parse().map_err(|e| invalid("QRL_METRICS_ADDR", e)))
+                .transpose()?,
         })
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use secrecy::ExposeSecret;
+
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Env {
@@ -189,5 +237,46 @@ mod tests {
         assert!(!err.to_string().contains("lots"));
         assert_eq!(env(&[]).required("X_Y"), Err(ConfigError::Missing("X_Y")));
         assert!(env(&[("B", "maybe")]).bool_or("B", true).is_err());
+    }
+
+    #[test]
+    fn shutdown_deadline_and_metrics_address() {
+        let required =
+            [("QRL_SIGNING_SECRET", "0123456789abcdef0123456789abcdef"), ("QRL_QR_BASE_URL", "https://l.example")];
+        let s = ServiceSettings::from_env(&env(&required), 8080).unwrap();
+        assert_eq!((s.shutdown_timeout, s.metrics_addr), (Duration::from_secs(10), None));
+
+        let set = [required[0], required[1], ("QRL_SHUTDOWN_TIMEOUT_SECS", "25"), ("QRL_METRICS_ADDR", "0.0.0.0:9090")];
+        let s = ServiceSettings::from_env(&env(&set), 8080).unwrap();
+        assert_eq!(s.shutdown_timeout, Duration::from_secs(25));
+        assert_eq!(s.metrics_addr, Some(SocketAddr::from(([0, 0, 0, 0], 9090))));
+
+        let bad = [required[0], required[1], ("QRL_METRICS_ADDR", "9090")];
+        let err = ServiceSettings::from_env(&env(&bad), 8080).unwrap_err();
+        assert!(err.to_string().starts_with("QRL_METRICS_ADDR is invalid"), "{err}");
+    }
+
+    #[test]
+    fn cluster_nodes_select_cluster_mode_and_exclude_redis_url() {
+        assert!(!RedisSettings::from_env(&env(&[])).unwrap().is_cluster());
+
+        let nodes = "redis://10.0.0.1:7000, redis://:pw@10.0.0.2:7000,";
+        let s = RedisSettings::from_env(&env(&[("QRL_REDIS_CLUSTER_NODES", nodes)])).unwrap();
+        assert!(s.is_cluster());
+        let urls: Vec<_> = s.node_urls().iter().map(|u| u.expose_secret().to_owned()).collect();
+        assert_eq!(urls, ["redis://10.0.0.1:7000", "redis://:pw@10.0.0.2:7000"]);
+
+        let both = [("QRL_REDIS_CLUSTER_NODES", "redis://10.0.0.1:7000"), ("REDIS_URL", "redis://10.0.0.9")];
+        assert!(RedisSettings::from_env(&env(&both)).unwrap_err().to_string().contains("REDIS_URL"));
+
+        let err = RedisSettings::from_env(&env(&[("QRL_REDIS_CLUSTER_NODES", "redis://h:1,http://:pw@h")]));
+        let err = err.unwrap_err().to_string();
+        assert!(err.contains("entry 2") && !err.contains("pw"), "{err}");
+    }
+
+    #[test]
+    fn a_key_prefix_with_braces_is_refused() {
+        let err = RedisSettings::from_env(&env(&[("QRL_REDIS_KEY_PREFIX", "a{b}")])).unwrap_err();
+        assert!(err.to_string().starts_with("QRL_REDIS_KEY_PREFIX is invalid"));
     }
 }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod http;
 pub mod ids;
 pub mod keys;
+pub mod metrics;
 pub mod qr_link;
 pub mod rate_limit;
 pub mod redis_conn;

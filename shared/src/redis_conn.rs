@@ -1,9 +1,11 @@
 //! The one way both services talk to Redis: a bounded pool, and every command under a deadline, so a full
-//! pool, a dead Redis or a stuck one is a fast error (answered 503), never a hang.
+//! pool, a dead Redis or a stuck one is a fast error (answered 503), never a hang. The pool reaches a single
+//! node or a Redis Cluster (`QRL_REDIS_CLUSTER_NODES`); callers see no difference.
 
 use std::time::Duration;
 
-use deadpool_redis::{Config, Pool, PoolConfig, Runtime, Timeouts};
+use deadpool_redis::{Config, PoolConfig, PoolError, Runtime, Status, Timeouts, cluster};
+use redis::aio::ConnectionLike;
 use secrecy::ExposeSecret;
 
 pub use deadpool_redis::CreatePoolError;
@@ -26,25 +28,34 @@ pub enum StoreError {
 /// A pooled Redis handle; cheap to clone.
 #[derive(Clone)]
 pub struct Redis {
-    pool: Pool,
+    pool: RedisPool,
     command_timeout: Duration,
 }
 
 impl Redis {
     /// Connections are made lazily, so a service starts (and reports not-ready) while Redis is down.
     pub fn connect(settings: &RedisSettings) -> Result<Self, CreatePoolError> {
-        let mut cfg = Config::from_url(settings.url.expose_secret());
         let mut pool = PoolConfig::new(settings.pool_size);
         pool.timeouts = Timeouts {
             wait: Some(settings.wait_timeout),
             create: Some(settings.connect_timeout),
             recycle: Some(settings.command_timeout),
         };
-        cfg.pool = Some(pool);
-        Ok(Self { pool: cfg.create_pool(Some(Runtime::Tokio1))?, command_timeout: settings.command_timeout })
+        let pool = if settings.is_cluster() {
+            let urls = settings.cluster_nodes.iter().map(|u| u.expose_secret().to_owned()).collect::<Vec<_>>();
+            let mut cfg = cluster::Config::from_urls(urls);
+            cfg.pool = Some(pool);
+            RedisPool::Cluster(cfg.create_pool(Some(Runtime::Tokio1))?)
+        } else {
+            let mut cfg = Config::from_url(settings.url.expose_secret());
+            cfg.pool = Some(pool);
+            RedisPool::Single(cfg.create_pool(Some(Runtime::Tokio1))?)
+        };
+        Ok(Self { pool, command_timeout: settings.command_timeout })
     }
 
-    /// Runs one script (EVALSHA, loading it again after a NOSCRIPT) within the command deadline.
+    /// Runs one script (EVALSHA, loading it again after a NOSCRIPT) within the command deadline. On a cluster
+    /// it goes to the node owning its first key's slot: every script keeps all its keys in that one slot.
     pub async fn run<T: redis::FromRedisValue>(&self, inv: &redis::ScriptInvocation<'_>) -> Result<T, StoreError> {
         self.bounded(async {
             let mut conn = self.pool.get().await?;
@@ -53,7 +64,8 @@ impl Redis {
         .await
     }
 
-    /// Readiness: a PING through the pool, within the same deadline as any command.
+    /// Readiness: a PING through the pool (on a cluster, to every master), within the same deadline as any
+    /// command.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.bounded(async {
             let mut conn = self.pool.get().await?;
@@ -63,12 +75,72 @@ impl Redis {
         .await
     }
 
-    /// The pool, for tests and tools that need raw commands.
-    pub fn pool(&self) -> &Pool {
+    /// The pool, for metrics, and for tests and tools that need raw commands.
+    pub fn pool(&self) -> &RedisPool {
         &self.pool
     }
 
     async fn bounded<T>(&self, f: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
         tokio::time::timeout(self.command_timeout, f).await.unwrap_or(Err(StoreError::Timeout(self.command_timeout)))
+    }
+}
+
+/// A pool of connections to one Redis, or of cluster connections (each reaching every node and routing each
+/// command by its key's slot).
+#[derive(Clone)]
+pub enum RedisPool {
+    Single(deadpool_redis::Pool),
+    Cluster(cluster::Pool),
+}
+
+impl RedisPool {
+    /// A pooled connection, waiting at most the pool's wait timeout.
+    pub async fn get(&self) -> Result<RedisConnection, PoolError> {
+        Ok(match self {
+            Self::Single(pool) => RedisConnection::Single(pool.get().await?),
+            Self::Cluster(pool) => RedisConnection::Cluster(pool.get().await?),
+        })
+    }
+
+    pub fn status(&self) -> Status {
+        match self {
+            Self::Single(pool) => pool.status(),
+            Self::Cluster(pool) => pool.status(),
+        }
+    }
+}
+
+/// A connection from a [`RedisPool`], back in the pool when dropped. Any command runs on it: on a cluster,
+/// keyed commands go to their slot's master, PING to every master and SCRIPT LOAD to every node.
+pub enum RedisConnection {
+    Single(deadpool_redis::Connection),
+    Cluster(cluster::Connection),
+}
+
+impl ConnectionLike for RedisConnection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> redis::RedisFuture<'a, redis::Value> {
+        match self {
+            Self::Single(conn) => conn.req_packed_command(cmd),
+            Self::Cluster(conn) => conn.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            Self::Single(conn) => conn.req_packed_commands(cmd, offset, count),
+            Self::Cluster(conn) => conn.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Single(conn) => conn.get_db(),
+            Self::Cluster(conn) => conn.get_db(),
+        }
     }
 }

@@ -25,6 +25,7 @@ pub fn redis_url() -> String {
 pub fn redis_settings(url: &str) -> RedisSettings {
     RedisSettings {
         url: SecretString::from(url.to_owned()),
+        cluster_nodes: Vec::new(),
         key_prefix: format!("qrltest-{}", uuid::Uuid::new_v4().simple()),
         pool_size: 16,
         wait_timeout: Duration::from_millis(500),
@@ -44,6 +45,8 @@ pub fn service_settings() -> ServiceSettings {
         trusted_proxies: TrustedProxies::default(),
         log_json: false,
         workers: 2,
+        shutdown_timeout: Duration::from_secs(10),
+        metrics_addr: None,
     }
 }
 

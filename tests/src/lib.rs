@@ -11,14 +11,18 @@
     reason = "test harness: a broken setup or a failed expectation should fail the test loudly"
 )]
 
+mod nginx;
 mod qr;
+mod redis_cluster;
 mod redis_process;
 mod reply;
 mod sse;
 mod stack;
 mod tokens;
 
+pub use nginx::{Nginx, UPSTREAM_HEADER};
 pub use qr::{decode_qr, split_qr_link};
+pub use redis_cluster::RedisCluster;
 pub use redis_process::RedisProcess;
 pub use reply::Reply;
 pub use sse::{EventStream, SseEvent};

@@ -2,6 +2,7 @@
 //! clients of a browser and a phone with one method per endpoint.
 
 use qrlogin_shared::rate_limit::Rate;
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use actix_web::dev::ServerHandle;
@@ -147,6 +148,23 @@ impl Stack {
     /// in-flight requests finish. Resolves once the server has stopped.
     pub async fn stop_gateway(&self) {
         self.gateway_stopper.stop().await;
+    }
+
+    /// The same services reached at other addresses (e.g. through a reverse proxy), by a browser that connects
+    /// from `browser_ip`: a loopback address of its own (`127.0.0.2`), so that whoever listens sees a client
+    /// other than itself (and other than a proxy on `127.0.0.1`). The phone still connects from `127.0.0.1`.
+    /// The view owns no server: dropping it stops nothing, but its `stop_gateway` stops this stack's gateway.
+    pub fn via(&self, gateway_url: &str, mobile_url: &str, browser_ip: IpAddr) -> Self {
+        Self {
+            gateway_url: gateway_url.to_owned(),
+            mobile_url: mobile_url.to_owned(),
+            user_jwt: user_jwt_settings(),
+            browser: client_from(BROWSER_USER_AGENT, Some(browser_ip)),
+            phone: client(PHONE_USER_AGENT),
+            servers: Vec::new(),
+            gateway_stopper: self.gateway_stopper.clone(),
+            service: copy_of(&self.service),
+        }
     }
 
     // --- the browser -------------------------------------------------------------------------------------
@@ -334,12 +352,20 @@ fn copy_of(s: &ServiceSettings) -> ServiceSettings {
         trusted_proxies: s.trusted_proxies.clone(),
         log_json: s.log_json,
         workers: s.workers,
+        shutdown_timeout: s.shutdown_timeout,
+        metrics_addr: s.metrics_addr,
     }
 }
 
 fn client(user_agent: &str) -> reqwest::Client {
+    client_from(user_agent, None)
+}
+
+/// An HTTP client whose connections leave from `local_ip`, when given.
+fn client_from(user_agent: &str, local_ip: Option<IpAddr>) -> reqwest::Client {
     reqwest::Client::builder()
         .user_agent(user_agent)
+        .local_address(local_ip)
         .timeout(REQUEST_TIMEOUT)
         // Loopback only: an HTTP(S)_PROXY in the environment must not get in between.
         .no_proxy()

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use qrlogin_shared::metrics;
 use qrlogin_shared::store::{ClaimOutcome, PollOutcome, RotateOutcome};
 use qrlogin_shared::{BindingHash, SessionId, UserId, unix_now};
 use serde::Serialize;
@@ -83,11 +84,13 @@ pub async fn observe(ctx: &GatewayContext, read: Read<'_>) -> Result<Snapshot, G
         PollOutcome::Cancelled => ("cancelled", json(&Status::Cancelled)?),
         PollOutcome::Expired => {
             tracing::info!(target: "audit", event = "expired", session = %read.id, ip = read.ip, "poll of an expired, unknown or finished session");
+            metrics::session_event("expired");
             ("expired", json(&Status::Expired)?)
         }
         PollOutcome::Forbidden => return Err(GatewayError::BindingMismatch),
         PollOutcome::SlowDown(wait) => {
             tracing::info!(target: "audit", event = "rate_limited", limit = "poll", session = %read.id, ip = read.ip, outcome = "slow_down", "polling too fast");
+            metrics::rate_limited("poll");
             return Err(GatewayError::SlowDown(wait));
         }
     };
@@ -134,6 +137,7 @@ async fn claim(ctx: &GatewayContext, read: &Read<'_>, user: &UserId) -> Result<S
     match ctx.store.claim(read.id, read.binding, &answer, ctx.policy.claim_grace).await? {
         ClaimOutcome::Won(version) => {
             tracing::info!(target: "audit", event = "claimed", session = %read.id, user = %user, ip = read.ip, outcome = "ok", "web token issued");
+            metrics::session_event("claimed");
             Ok(snapshot(version, answer))
         }
         ClaimOutcome::AlreadyClaimed { version, answer } => Ok(snapshot(version, answer)),

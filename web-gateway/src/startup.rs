@@ -10,6 +10,7 @@ use qrlogin_shared::http::{
     access_log, healthz, json_config, method_not_allowed, not_found, path_error, problem_fallback, query_error, readyz,
     request_deadline,
 };
+use qrlogin_shared::metrics::{self, Exporter};
 use qrlogin_shared::rate_limit::RateLimiter;
 use qrlogin_shared::{KeySchema, Redis, SessionStore};
 use tokio::sync::watch;
@@ -25,9 +26,6 @@ use crate::{hardening, routes};
 const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 /// Largest request body the gateway reads: its endpoints take none worth more.
 const BODY_LIMIT: usize = 4 * 1024;
-/// On shutdown, how long in-flight requests may finish. Waiting browsers are answered at once, so this only
-/// bounds ordinary requests.
-const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -45,6 +43,7 @@ pub enum StartupError {
 
 pub struct Application {
     port: u16,
+    metrics_port: Option<u16>,
     server: Server,
     stopper: Stopper,
 }
@@ -72,7 +71,7 @@ impl Application {
         let signer = WebTokenSigner::new(&settings.web_token)?;
         tracing::info!(signing_kid = ?signer.kid(), published = signer.jwks().keys.len(), "web token keys loaded");
         let notifier = Notifier::new(settings.waiters);
-        listener::spawn(notifier.clone(), &redis_settings.url, keys.events_channel(), redis_settings.connect_timeout);
+        listener::spawn(notifier.clone(), redis_settings, keys.events_channel());
         let (shutdown, shutdown_rx) = watch::channel(false);
         let ctx = web::Data::new(GatewayContext {
             store: SessionStore::new(redis.clone(), keys.clone()),
@@ -85,6 +84,13 @@ impl Application {
             notifier,
             shutdown: shutdown_rx,
         });
+        // `/metrics` on a listener of its own when configured: the public port then never answers it.
+        let metrics_listener = settings.service.metrics_addr.map(TcpListener::bind).transpose()?;
+        let metrics_addr = metrics_listener.as_ref().map(TcpListener::local_addr).transpose()?;
+        let notifier = ctx.notifier.clone();
+        let exporter = web::Data::new(
+            Exporter::new(redis.clone(), metrics_addr).sample(move || metrics::waiting_browsers(notifier.waiting())),
+        );
         let redis = web::Data::new(redis);
         let cors_origins = settings.cors_origins.clone();
 
@@ -100,20 +106,31 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .app_data(redis.clone())
                 .app_data(ctx.clone())
+                .app_data(exporter.clone())
                 .configure(|cfg| configure_routes(cfg, &cors_origins))
         })
         .client_request_timeout(HEAD_TIMEOUT)
-        .shutdown_timeout(SHUTDOWN_TIMEOUT.as_secs())
+        // Waiting browsers are answered at once on shutdown, so this only bounds ordinary requests.
+        .shutdown_timeout(settings.service.shutdown_timeout.as_secs())
         .disable_signals()
         .workers(settings.service.workers)
-        .listen(listener)?
+        .listen(listener)?;
+        let server = match metrics_listener {
+            Some(metrics) => server.listen(metrics)?,
+            None => server,
+        }
         .run();
         let stopper = Stopper { shutdown: std::sync::Arc::new(shutdown), server: server.handle() };
-        Ok(Self { port, server, stopper })
+        Ok(Self { port, metrics_port: metrics_addr.map(|a| a.port()), server, stopper })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of `QRL_METRICS_ADDR`, when set (tests bind port 0 and read it back).
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
     /// Stops the server gracefully; tests use it to end an instance.
@@ -145,6 +162,7 @@ fn configure_routes(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
         .service(resource("/v1/me").get(routes::me))
         .service(resource("/healthz").get(healthz).head(healthz))
         .service(resource("/readyz").get(readyz).head(readyz))
+        .service(resource("/metrics").get(qrlogin_shared::http::metrics))
         .service(resource("/.well-known/jwks.json").get(routes::jwks))
         .service(
             web::scope("/v1/qr")

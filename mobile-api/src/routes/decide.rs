@@ -45,5 +45,8 @@ pub async fn decide(
         DecideOutcome::WrongUser => ("wrong_user", Err(MobileError::WrongUser)),
     };
     tracing::info!(target: "audit", event, session = %id, user = %user, ip, outcome, "login decision");
+    if result.is_ok() {
+        qrlogin_shared::metrics::session_event(event);
+    }
     result
 }

@@ -8,6 +8,7 @@ pub use scan::scan;
 
 use actix_web::HttpRequest;
 use qrlogin_shared::http::{ClientIp, TrustedProxies};
+use qrlogin_shared::metrics;
 use qrlogin_shared::store::MissOutcome;
 use qrlogin_shared::verification::{VerificationCode, VerificationError};
 use qrlogin_shared::{SessionId, UserId, unix_now};
@@ -31,18 +32,24 @@ async fn verify(ctx: &PhoneContext, step: Step<'_>, user: &UserId, ip: &str) -> 
             match ctx.store.record_miss(id, ALLOWED_MISSES).await {
                 Ok(MissOutcome::Destroyed) => {
                     tracing::warn!(target: "audit", event = "lockout", session = %id, user = %user, ip, outcome = "destroyed", "session destroyed after repeated wrong verification strings");
+                    metrics::session_event("lockout");
                 }
                 Ok(MissOutcome::Counted(left)) => {
                     tracing::info!(target: "audit", event = "wrong_verification", session = %id, user = %user, ip, outcome = "counted", left, "wrong verification string");
+                    metrics::session_event("wrong_verification");
                 }
                 Ok(MissOutcome::Unknown) => {}
                 // The answer is a refusal either way; a Redis fault must not turn it into a 503 oracle.
-                Err(e) => tracing::warn!(session = %id, error = %e, "could not count a wrong verification string"),
+                Err(e) => {
+                    tracing::warn!(session = %id, error = %e, "could not count a wrong verification string");
+                    metrics::redis_error_in(&e);
+                }
             }
             Err(MobileError::NotFound)
         }
         Err(_) => {
             tracing::info!(target: "audit", event = "expired", session = %id, user = %user, ip, "verification string past its expiry");
+            metrics::session_event("expired");
             Err(MobileError::NotFound)
         }
     }

@@ -38,10 +38,12 @@ pub async fn scan(
     match ctx.store.scan(&id, &user, code.expires_at()).await? {
         ScanOutcome::Scanned { requester, ttl } => {
             tracing::info!(target: "audit", event = "scanned", session = %id, user = %user, ip, outcome = "ok", "login session scanned");
+            qrlogin_shared::metrics::session_event("scanned");
             Ok(HttpResponse::Ok().json(Scanned { uuid: id.to_string(), requester, expires_in: ttl.as_secs() }))
         }
         ScanOutcome::NotFound => {
             tracing::info!(target: "audit", event = "expired", session = %id, user = %user, ip, "scan of an expired or finished session");
+            qrlogin_shared::metrics::session_event("expired");
             Err(MobileError::NotFound)
         }
         ScanOutcome::Conflict => {

@@ -169,6 +169,11 @@ async fn spawn_with(
 }
 
 impl TestApp {
+    /// Stops the app as SIGTERM would: no new connections, in-flight requests finish. Resolves once stopped.
+    pub async fn stop_gracefully(&self) {
+        self.handle.stop(true).await;
+    }
+
     /// Creates a pending session the way the gateway does and returns what its QR carries.
     pub async fn new_session(&self) -> TestSession {
         let id = SessionId::random();

@@ -11,5 +11,6 @@ mod jwks;
 mod limits;
 mod phone;
 mod scan;
+mod shutdown;
 mod tokens;
 mod verification;

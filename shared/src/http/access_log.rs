@@ -24,6 +24,7 @@ pub async fn access_log(
     let started = Instant::now();
     let mut res = next.call(req).instrument(span.clone()).await?;
     let status = res.status().as_u16();
+    crate::metrics::http_request(&route, method.as_str(), status, started.elapsed());
     span.in_scope(|| {
         tracing::info!(target: "access", status, elapsed_ms = started.elapsed().as_secs_f64() * 1e3, "request done");
     });

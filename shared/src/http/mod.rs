@@ -11,7 +11,7 @@ pub use client_ip::{ClientIp, TrustedProxies};
 pub use fallback::problem_fallback;
 pub use problem::{ErrorChain, Problem, json_config, method_not_allowed, not_found, path_error, query_error};
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, ResponseError, web};
 
 use crate::Redis;
 
@@ -26,6 +26,19 @@ pub fn bearer_token(req: &actix_web::HttpRequest) -> Option<&str> {
 /// `GET /healthz`: the process is up; says nothing about its dependencies.
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+/// `GET /metrics`: the Prometheus text format. Answered only on the metrics address when one is configured
+/// (`QRL_METRICS_ADDR`), so the public port can never expose it; otherwise on every address, and the proxy must
+/// not route it.
+pub async fn metrics(req: actix_web::HttpRequest, exporter: web::Data<crate::metrics::Exporter>) -> HttpResponse {
+    if !exporter.serves(req.app_config().local_addr()) {
+        return Problem::new(actix_web::http::StatusCode::NOT_FOUND, "not-found", "No such endpoint").error_response();
+    }
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .body(exporter.render())
 }
 
 /// `GET /readyz`: Redis answers. A load balancer stops routing here while it does not.

@@ -57,6 +57,7 @@ impl Problem {
     /// Redis (or another dependency) is down or slow: logged with its cause, answered without it.
     pub fn unavailable(cause: &(dyn std::error::Error + 'static)) -> Self {
         tracing::error!(error = %ErrorChain(cause), "dependency unavailable");
+        crate::metrics::redis_error_in(cause);
         let mut p = Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service temporarily unavailable");
         p.retry_after = Some(1);
         p
@@ -65,6 +66,7 @@ impl Problem {
     /// A bug or corrupt state on our side: logged with its cause, answered opaquely.
     pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
         tracing::error!(error = %ErrorChain(cause), "internal error");
+        crate::metrics::redis_error_in(cause);
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error")
     }
 }

@@ -8,8 +8,10 @@
 )]
 
 mod binding;
+mod cluster;
 mod flow;
 mod http_errors;
+mod proxy;
 mod push;
 mod qr_integrity;
 mod redis_down;

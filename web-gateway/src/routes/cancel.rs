@@ -20,6 +20,7 @@ pub async fn cancel(
         CancelOutcome::Cancelled => {
             let ip = super::client_ip(&req, &ctx.policy);
             tracing::info!(target: "audit", event = "cancelled", session = %id, ip, outcome = "ok", "login cancelled by browser");
+            qrlogin_shared::metrics::session_event("cancelled");
             Ok(HttpResponse::NoContent().finish())
         }
         CancelOutcome::Gone => Ok(HttpResponse::NoContent().finish()),

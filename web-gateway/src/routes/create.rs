@@ -46,6 +46,7 @@ pub async fn create(req: HttpRequest, ctx: web::Data<GatewayContext>) -> Result<
         return Err(GatewayError::Collision);
     }
     tracing::info!(target: "audit", event = "issued", session = %id, ip = %requester.ip, outcome = "ok", "login session issued");
+    qrlogin_shared::metrics::session_event("issued");
     Ok(super::no_store(HttpResponse::Created()).cookie(cookie).json(Created {
         uuid: id.to_string(),
         qr_content,
@@ -75,6 +76,7 @@ async fn admit(limiter: &RateLimiter, limits: &IssueLimits, ip: &str) -> Result<
         Verdict::Allowed => Ok(()),
         Verdict::Limited { retry_after } => {
             tracing::warn!(target: "audit", event = "rate_limited", limit = "issue", ip, outcome = "refused", "QR issuance refused");
+            qrlogin_shared::metrics::rate_limited("issue");
             Err(GatewayError::RateLimited(retry_after))
         }
     }

@@ -81,6 +81,7 @@ impl Stream {
                     // Redis or a dependency failed: end the stream; the browser reconnects after `retry`.
                     Err(e) => {
                         tracing::warn!(session = %self.id, error = %e, "event stream ended on an error");
+                        qrlogin_shared::metrics::redis_error_in(&e);
                         return None;
                     }
                 },

@@ -74,6 +74,8 @@ pub struct TestApp {
     pub store: SessionStore,
     pub client: reqwest::Client,
     handle: ServerHandle,
+    /// Stops the app as SIGTERM would.
+    pub stopper: web_gateway::startup::Stopper,
 }
 
 /// A session started through `POST /v1/qr`, with the binding cookie's secret.
@@ -98,6 +100,7 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
     let app = Application::build(settings).await.expect("build the gateway");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
+    let stopper = app.stopper();
     tokio::spawn(app.run_until_stopped());
     // No cookie store: every test says exactly which cookie a request carries.
     let client = reqwest::Client::builder()
@@ -105,7 +108,7 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
         .timeout(Duration::from_secs(30))
         .build()
         .expect("build the HTTP client");
-    TestApp { address, store: SessionStore::connect(&redis).expect("session store"), redis, client, handle }
+    TestApp { address, store: SessionStore::connect(&redis).expect("session store"), redis, client, handle, stopper }
 }
 
 impl TestApp {

@@ -21,3 +21,4 @@ mod limits;
 mod pages;
 mod poll;
 mod routing;
+mod shutdown;

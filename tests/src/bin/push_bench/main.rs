@@ -58,17 +58,20 @@ pub(crate) struct Options {
     pub(crate) confirm_concurrency: usize,
     /// The confirms are paced evenly over this long.
     pub(crate) confirm_secs: u64,
+    /// Where to write every delivery's timings (CSV).
+    pub(crate) timeline: Option<std::path::PathBuf>,
 }
 
 const USAGE: &str = "\
 usage: push-bench [--browsers N] [--max-secs S] [--modes sse,long-poll,poll-1s]
-                  [--confirm-concurrency C] [--confirm-secs S]
+                  [--confirm-concurrency C] [--confirm-secs S] [--timeline FILE]
 
   --browsers N              waiting browsers per mode (default 1000, at most 10000)
   --max-secs S              bound on the whole run; past it everything is stopped (default 120)
   --modes LIST              which modes to run, in order (default sse,long-poll,poll-1s)
   --confirm-concurrency C   confirm requests in flight at most (default 50)
   --confirm-secs S          the confirms are spread evenly over S seconds (default 4)
+  --timeline FILE           write each delivery's times (ms since the first confirm) as CSV
 
 Needs the service binaries next to this one: `cargo build --release --bins` first (or without --release
 for the dev profile, then run target/debug/push-bench).";
@@ -80,6 +83,7 @@ fn parse_args() -> Result<Options> {
         modes: vec![Mode::Sse, Mode::LongPoll, Mode::Poll1s],
         confirm_concurrency: 50,
         confirm_secs: 4,
+        timeline: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -94,6 +98,7 @@ fn parse_args() -> Result<Options> {
             "--max-secs" => o.max_secs = number()?,
             "--confirm-concurrency" => o.confirm_concurrency = usize::try_from(number()?)?,
             "--confirm-secs" => o.confirm_secs = number()?,
+            "--timeline" => o.timeline = Some(value.into()),
             "--modes" => o.modes = value.split(',').map(|m| Mode::parse(m.trim())).collect::<Result<_>>()?,
             _ => return Err(format!("unknown option {flag}\n\n{USAGE}").into()),
         }
@@ -143,6 +148,10 @@ async fn run_bounded() -> Result<bool> {
     };
     if !reports.is_empty() {
         println!("\n{}", report::table(&reports));
+    }
+    if let Some(path) = &options.timeline {
+        std::fs::write(path, report::timeline_csv(&reports))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     outcome?;
     Ok(reports.iter().all(|r| r.errors() == 0))

@@ -9,7 +9,7 @@ use futures_util::{StreamExt, stream};
 use tokio::time::Instant;
 
 use crate::login::{self, Phone, Session};
-use crate::procs::{Gateway, Stack};
+use crate::procs::{self, Gateway, Stack};
 use crate::redis_probe;
 use crate::report::ModeReport;
 use crate::waiters::{Progress, Waited, Waiter, browser_client};
@@ -23,6 +23,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 const SETTLE: Duration = Duration::from_millis(500);
 /// After the last confirm, how long the browsers have to get their tokens.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(15);
+/// The bench's own timer lateness is watched this long past the last confirm.
+const LAG_TAIL: Duration = Duration::from_millis(1500);
 /// Kept from the run's deadline for stopping and printing.
 const MARGIN: Duration = Duration::from_secs(3);
 
@@ -38,7 +40,7 @@ pub(crate) async fn run_mode(
     let end = deadline.checked_sub(MARGIN).unwrap_or(deadline);
     let mut report = ModeReport::new(mode, options.browsers);
     let setup = reqwest::Client::builder().no_proxy().pool_max_idle_per_host(SETUP_CONCURRENCY).build()?;
-    let phone = Phone { client: setup.clone(), base: stack.mobile_url.clone(), token: token.to_owned() };
+    let phone = Arc::new(Phone { client: setup.clone(), base: stack.mobile_url.clone(), token: token.to_owned() });
 
     // 1. Browsers create their sessions; the phone scans each one.
     let started = Instant::now();
@@ -77,20 +79,32 @@ pub(crate) async fn run_mode(
     eprintln!("[{label}] {waiting} of {} browsers waiting after {:.1?}", sessions.len(), started.elapsed());
     tokio::time::sleep(SETTLE).await;
 
-    // 3. The phone confirms every session, paced evenly over --confirm-secs.
+    // 3. The phone confirms every session, paced evenly over --confirm-secs, from a task of its own: the main
+    //    thread (which runs this function) is just one more thread the OS may set aside for a while.
     let step = Duration::from_secs(options.confirm_secs).div_f64(sessions.len().max(1) as f64);
     let first = Instant::now();
-    let phone = &phone;
-    let sessions = &sessions;
-    let confirms: Vec<(usize, Result<(Instant, Instant)>)> =
-        stream::iter(confirm_order(sessions.len()).into_iter().enumerate())
-            .map(|(slot, i)| async move {
-                tokio::time::sleep_until(first + step.mul_f64(slot as f64)).await;
-                (i, phone.confirm(&sessions[i]).await)
+    let (sched_before, pressure_before) = (gateway.sched(), procs::cpu_pressure());
+    let lag = tokio::spawn(worst_timer_lag(first + Duration::from_secs(options.confirm_secs) + LAG_TAIL));
+    let jobs: Vec<(usize, usize, Arc<Session>)> = confirm_order(sessions.len())
+        .into_iter()
+        .enumerate()
+        .map(|(slot, i)| (slot, i, Arc::clone(&sessions[i])))
+        .collect();
+    let concurrency = options.confirm_concurrency;
+    let confirming = tokio::spawn(async move {
+        stream::iter(jobs)
+            .map(|(slot, i, session)| {
+                let phone = Arc::clone(&phone);
+                async move {
+                    tokio::time::sleep_until(first + step.mul_f64(slot as f64)).await;
+                    (i, phone.confirm(&session).await)
+                }
             })
-            .buffer_unordered(options.confirm_concurrency)
-            .collect()
-            .await;
+            .buffer_unordered(concurrency)
+            .collect::<Vec<_>>()
+            .await
+    });
+    let confirms = confirming.await?;
     eprintln!("[{label}] {} confirms sent in {:.1?}", confirms.len(), first.elapsed());
 
     // 4. Every browser should now have its token.
@@ -106,6 +120,11 @@ pub(crate) async fn run_mode(
             }
         }
     }
+    let window = first.elapsed();
+    report.gateway_sched = gateway.sched().since(sched_before);
+    report.cpu_pressure = procs::cpu_pressure()
+        .zip(pressure_before)
+        .map(|(after, before)| after.saturating_sub(before).as_secs_f64() / window.as_secs_f64());
     let mut confirmed = vec![None; sessions.len()];
     for (i, result) in confirms {
         match result {
@@ -113,9 +132,10 @@ pub(crate) async fn run_mode(
             Err(e) => report.error("confirm", &e.to_string()),
         }
     }
-    report.record(&confirmed, &waited);
+    report.record(first, &confirmed, &waited);
     report.peak_rss_kib = gateway.peak_rss_kib()?;
     report.waiting_at_start = waiting;
+    report.timer_lag = lag.await?;
     eprintln!("[{label}] done in {:.1?}: {} tokens", started.elapsed(), report.delivered());
     Ok(report)
 }
@@ -168,4 +188,17 @@ async fn wait_connected(
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// The latest a 1 ms timer fired in this process until `until`: when the OS gives the benchmark's threads
+/// no CPU for a while (other work on the machine), this shows it, and every latency measured across such a
+/// pause is longer by up to that much.
+async fn worst_timer_lag(until: Instant) -> Duration {
+    let mut worst = Duration::ZERO;
+    while Instant::now() < until {
+        let before = Instant::now();
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        worst = worst.max(before.elapsed().saturating_sub(Duration::from_millis(1)));
+    }
+    worst
 }

@@ -107,6 +107,47 @@ impl Gateway {
     pub(crate) fn peak_rss_kib(&self) -> Result<u64> {
         self.guard.peak_rss_kib()
     }
+
+    /// CPU time of all the gateway's threads so far, and time they spent runnable but waiting for a CPU.
+    pub(crate) fn sched(&self) -> Sched {
+        Sched::of(self.pid())
+    }
+}
+
+/// Scheduler totals of one process (all threads), from `/proc/<pid>/task/*/schedstat`.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Sched {
+    pub(crate) on_cpu: Duration,
+    pub(crate) waiting: Duration,
+}
+
+impl Sched {
+    fn of(pid: u32) -> Self {
+        let mut total = Self::default();
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return total };
+        for task in tasks.filter_map(|t| t.ok()) {
+            let Ok(stat) = std::fs::read_to_string(task.path().join("schedstat")) else { continue };
+            let mut fields = stat.split_whitespace().map(|f| f.parse::<u64>().unwrap_or(0));
+            total.on_cpu += Duration::from_nanos(fields.next().unwrap_or(0));
+            total.waiting += Duration::from_nanos(fields.next().unwrap_or(0));
+        }
+        total
+    }
+
+    pub(crate) fn since(self, earlier: Self) -> Self {
+        Self {
+            on_cpu: self.on_cpu.saturating_sub(earlier.on_cpu),
+            waiting: self.waiting.saturating_sub(earlier.waiting),
+        }
+    }
+}
+
+/// Time so far during which some runnable task on this machine waited for a CPU (`/proc/pressure/cpu`).
+pub(crate) fn cpu_pressure() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/pressure/cpu").ok()?;
+    let some = text.lines().find(|l| l.starts_with("some"))?;
+    let total = some.split_whitespace().find_map(|f| f.strip_prefix("total="))?;
+    total.parse().ok().map(Duration::from_micros)
 }
 
 /// Redis and mobile-api, kept for the whole run; gateways come and go per mode.

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::procs::Sched;
 use crate::waiters::Waited;
 use crate::{Mode, Result};
 
@@ -26,6 +27,14 @@ pub(crate) struct ModeReport {
     reissued: u64,
     pub(crate) waiting_at_start: usize,
     pub(crate) peak_rss_kib: u64,
+    /// The worst lateness of a 1 ms timer in the benchmark while confirming: a witness of CPU starvation.
+    pub(crate) timer_lag: Duration,
+    /// The gateway's threads from the first confirm until every browser was done.
+    pub(crate) gateway_sched: Sched,
+    /// Share of that window in which some task on the machine waited for a CPU.
+    pub(crate) cpu_pressure: Option<f64>,
+    /// Per delivered token: confirm sent, confirm answered, token received, in ms since the first confirm.
+    timeline: Vec<[f64; 3]>,
 }
 
 impl ModeReport {
@@ -43,6 +52,10 @@ impl ModeReport {
             reissued: 0,
             waiting_at_start: 0,
             peak_rss_kib: 0,
+            timer_lag: Duration::ZERO,
+            gateway_sched: Sched::default(),
+            cpu_pressure: None,
+            timeline: Vec::new(),
         }
     }
 
@@ -67,7 +80,8 @@ impl ModeReport {
     }
 
     /// Pairs each session's confirm (sent, acknowledged) with the instant its browser got the token.
-    pub(crate) fn record(&mut self, confirmed: &[Option<(Instant, Instant)>], waited: &[Waited]) {
+    pub(crate) fn record(&mut self, start: Instant, confirmed: &[Option<(Instant, Instant)>], waited: &[Waited]) {
+        let at = |t: Instant| t.saturating_duration_since(start).as_secs_f64() * 1e3;
         for (confirm, w) in confirmed.iter().zip(waited) {
             self.slow_downs += u64::from(w.slow_downs);
             self.reissued += u64::from(w.reissued);
@@ -82,7 +96,9 @@ impl ModeReport {
                 self.before_ack += 1;
             }
             self.from_ack.push(got.saturating_duration_since(*acked));
+            self.timeline.push([at(*sent), at(*acked), at(got)]);
         }
+        self.timeline.sort_by(|a, b| a[0].total_cmp(&b[0]));
         for v in [&mut self.from_sent, &mut self.from_ack, &mut self.confirm_rtt] {
             v.sort_unstable();
         }
@@ -99,6 +115,17 @@ impl ModeReport {
     fn p99_from_sent(&self) -> Option<Duration> {
         percentile(&self.from_sent, 99.0)
     }
+}
+
+/// `--timeline`: one CSV line per delivered token, to see when the slow ones happened.
+pub(crate) fn timeline_csv(reports: &[ModeReport]) -> String {
+    let mut out = String::from("mode,confirm_sent_ms,confirm_answered_ms,token_received_ms,latency_ms\n");
+    for r in reports {
+        for [sent, acked, got] in &r.timeline {
+            let _ = writeln!(out, "{},{sent:.3},{acked:.3},{got:.3},{:.3}", r.mode.name(), got - sent);
+        }
+    }
+    out
 }
 
 /// Nearest-rank percentile of sorted values.
@@ -134,6 +161,12 @@ pub(crate) fn table(reports: &[ModeReport]) -> String {
     row(&format!("{:>44}", "tokens before the confirm answer"), &|r| r.before_ack.to_string());
     row("confirm round trip at the phone (ms)  p50", &|r| ms(percentile(&r.confirm_rtt, 50.0)));
     row(&format!("{:>44}", "p99"), &|r| ms(percentile(&r.confirm_rtt, 99.0)));
+    row("gateway CPU from first confirm to last token (ms)", &|r| ms(Some(r.gateway_sched.on_cpu)));
+    row(&format!("{:>44}", "its threads waiting for a CPU (ms)"), &|r| ms(Some(r.gateway_sched.waiting)));
+    row("machine CPU pressure then (% of time)", &|r| {
+        r.cpu_pressure.map_or("-".into(), |p| format!("{:.0}", p * 100.0))
+    });
+    row("worst 1 ms timer lateness in the bench (ms)", &|r| ms(Some(r.timer_lag)));
     row("browsers waiting when the confirms began", &|r| r.waiting_at_start.to_string());
     row("long-polls re-issued / polls slowed down", &|r| format!("{}/{}", r.reissued, r.slow_downs));
     row("gateway peak RSS (VmHWM, MiB)", &|r| format!("{:.1}", r.peak_rss_kib as f64 / 1024.0));
