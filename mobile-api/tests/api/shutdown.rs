@@ -26,7 +26,9 @@ async fn stopping_lets_an_in_flight_request_finish_and_refuses_new_ones() {
     );
     conn.write_all(head.as_bytes()).await.unwrap();
     conn.write_all(first).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Connections are accepted in order: once a later one is answered, the scan's is with a worker.
+    let probe = reqwest::Client::new().get(format!("{}/healthz", app.address)).header("connection", "close");
+    assert_eq!(probe.send().await.unwrap().status(), 200);
 
     // Act: stop, and send the rest of the body while the server is stopping.
     let stopping = app.stop_gracefully();

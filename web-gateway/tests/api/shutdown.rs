@@ -2,12 +2,14 @@
 //! being answered finish, and cuts off one that outlasts `QRL_SHUTDOWN_TIMEOUT_SECS`.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use reqwest::StatusCode;
 use serde_json::json;
+use tokio::sync::Notify;
 use web_gateway::config::DirectorySettings;
 
 use crate::helpers::{TestApp, assert_confirmed, settings, spawn_app_with};
@@ -16,6 +18,8 @@ use crate::helpers::{TestApp, assert_confirmed, settings, spawn_app_with};
 struct SlowDirectory {
     base_url: String,
     handle: ServerHandle,
+    /// Notified when a request arrives: the claim is then in flight.
+    asked: Arc<Notify>,
 }
 
 impl Drop for SlowDirectory {
@@ -27,12 +31,18 @@ impl Drop for SlowDirectory {
 fn slow_directory(delay: Duration) -> SlowDirectory {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let asked = Arc::new(Notify::new());
+    let notify = Arc::clone(&asked);
     let server = HttpServer::new(move || {
+        let notify = Arc::clone(&notify);
         App::new().route(
             "/users/{id}",
-            web::get().to(move || async move {
-                tokio::time::sleep(delay).await;
-                HttpResponse::Ok().json(json!({ "name": "Alice, slowly" }))
+            web::get().to(move || {
+                notify.notify_one();
+                async move {
+                    tokio::time::sleep(delay).await;
+                    HttpResponse::Ok().json(json!({ "name": "Alice, slowly" }))
+                }
             }),
         )
     })
@@ -42,7 +52,7 @@ fn slow_directory(delay: Duration) -> SlowDirectory {
     .run();
     let handle = server.handle();
     tokio::spawn(server);
-    SlowDirectory { base_url: format!("http://127.0.0.1:{port}/users"), handle }
+    SlowDirectory { base_url: format!("http://127.0.0.1:{port}/users"), handle, asked }
 }
 
 async fn gateway(directory: &SlowDirectory, shutdown_timeout: Duration) -> TestApp {
@@ -63,16 +73,20 @@ async fn stopping_lets_an_in_flight_request_finish_and_refuses_new_ones() {
 
     // Act: the instance is told to stop while the claiming poll is in flight.
     let stopping = async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        directory.asked.notified().await;
         app.stopper.stop().await;
         Instant::now()
     };
-    let ((status, body), stopped) = tokio::join!(app.poll_json(&login), stopping);
+    let polling = async {
+        let answer = app.poll_json(&login).await;
+        (answer, Instant::now())
+    };
+    let (((status, body), answered), stopped) = tokio::join!(polling, stopping);
 
     // Assert: the poll got its token; only then did the server finish stopping; it takes nothing new.
     assert_eq!(status, StatusCode::OK);
     assert_confirmed(&body, &json!({ "id": "alice", "name": "Alice, slowly" }));
-    assert!(stopped.elapsed() < Duration::from_secs(5), "the stop resolved");
+    assert!(stopped >= answered, "the server stopped before its in-flight request was answered");
     assert!(app.client.get(format!("{}/healthz", app.address)).send().await.is_err(), "a stopped instance is closed");
 }
 
@@ -91,7 +105,7 @@ async fn a_request_outlasting_the_shutdown_timeout_is_cut_off_at_the_deadline() 
         .header(reqwest::header::COOKIE, format!("qrl_bind={}", login.cookie))
         .send();
     let stopping = async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        directory.asked.notified().await;
         let began = Instant::now();
         app.stopper.stop().await;
         began.elapsed()

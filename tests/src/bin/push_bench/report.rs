@@ -140,33 +140,34 @@ fn ms(d: Option<Duration>) -> String {
 
 /// One column per mode.
 pub(crate) fn table(reports: &[ModeReport]) -> String {
+    const W: usize = 46;
     let mut out = String::new();
     let mut row = |label: &str, cell: &dyn Fn(&ModeReport) -> String| {
-        let _ = write!(out, "{label:<44}");
+        let _ = write!(out, "{label:<W$}");
         for r in reports {
             let _ = write!(out, "{:>12}", cell(r));
         }
         out.push('\n');
     };
+    let sub = |label: &str| format!("{label:>W$}");
+    let clamp_pct = |p: Option<f64>| p.map_or("-".into(), |p| format!("{:.0}", p * 100.0));
     row("", &|r| r.mode.name().to_owned());
     row("browsers with the token", &|r| format!("{}/{}", r.delivered(), r.browsers));
     row("errors", &|r| r.errors.to_string());
-    row("latency, confirm sent -> token (ms)  p50", &|r| ms(percentile(&r.from_sent, 50.0)));
-    for p in [90.0, 99.0] {
-        row(&format!("{:>44}", format!("p{p}")), &|r| ms(percentile(&r.from_sent, p)));
-    }
-    row(&format!("{:>44}", "max"), &|r| ms(r.from_sent.last().copied()));
-    row("latency, confirm answered -> token (ms) p50", &|r| ms(percentile(&r.from_ack, 50.0)));
-    row(&format!("{:>44}", "p99"), &|r| ms(percentile(&r.from_ack, 99.0)));
-    row(&format!("{:>44}", "tokens before the confirm answer"), &|r| r.before_ack.to_string());
-    row("confirm round trip at the phone (ms)  p50", &|r| ms(percentile(&r.confirm_rtt, 50.0)));
-    row(&format!("{:>44}", "p99"), &|r| ms(percentile(&r.confirm_rtt, 99.0)));
-    row("gateway CPU from first confirm to last token (ms)", &|r| ms(Some(r.gateway_sched.on_cpu)));
-    row(&format!("{:>44}", "its threads waiting for a CPU (ms)"), &|r| ms(Some(r.gateway_sched.waiting)));
-    row("machine CPU pressure then (% of time)", &|r| {
-        r.cpu_pressure.map_or("-".into(), |p| format!("{:.0}", p * 100.0))
-    });
-    row("worst 1 ms timer lateness in the bench (ms)", &|r| ms(Some(r.timer_lag)));
+    row("latency, confirm sent -> token (ms)       p50", &|r| ms(percentile(&r.from_sent, 50.0)));
+    row(&sub("p90"), &|r| ms(percentile(&r.from_sent, 90.0)));
+    row(&sub("p99"), &|r| ms(percentile(&r.from_sent, 99.0)));
+    row(&sub("max"), &|r| ms(r.from_sent.last().copied()));
+    row("latency, confirm answered -> token (ms)   p50", &|r| ms(percentile(&r.from_ack, 50.0)));
+    row(&sub("p99"), &|r| ms(percentile(&r.from_ack, 99.0)));
+    row(&sub("tokens before the answer (counted 0)"), &|r| r.before_ack.to_string());
+    row("confirm round trip at the phone (ms)      p50", &|r| ms(percentile(&r.confirm_rtt, 50.0)));
+    row(&sub("p99"), &|r| ms(percentile(&r.confirm_rtt, 99.0)));
+    row("gateway, first confirm to last token:", &|_| String::new());
+    row(&sub("CPU used (ms)"), &|r| ms(Some(r.gateway_sched.on_cpu)));
+    row(&sub("threads waiting for a CPU (ms)"), &|r| ms(Some(r.gateway_sched.waiting)));
+    row("machine CPU pressure then (% of time)", &|r| clamp_pct(r.cpu_pressure));
+    row("worst lateness of a 1 ms timer in the bench", &|r| ms(Some(r.timer_lag)));
     row("browsers waiting when the confirms began", &|r| r.waiting_at_start.to_string());
     row("long-polls re-issued / polls slowed down", &|r| format!("{}/{}", r.reissued, r.slow_downs));
     row("gateway peak RSS (VmHWM, MiB)", &|r| format!("{:.1}", r.peak_rss_kib as f64 / 1024.0));
