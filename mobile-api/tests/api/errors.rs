@@ -144,3 +144,31 @@ async fn problem_bodies_never_carry_the_verification_or_the_token() {
     }
     assert_eq!(app.poll(&session).await, PollOutcome::Scanned);
 }
+
+/// A client that sends its headers and then trickles (here: stops sending) its body is cut off with 408 once the
+/// request deadline passes, instead of holding a worker forever (slowloris).
+#[tokio::test]
+async fn a_body_that_never_finishes_is_cut_off_with_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = spawn_app().await;
+    let session = app.new_session().await;
+    let host = app.address.trim_start_matches("http://");
+    let mut socket = tokio::net::TcpStream::connect(host).await.unwrap();
+    let head = format!(
+        "POST /v1/scan HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\n\
+         Content-Length: 200\r\n\r\n{{\"qr_content\":",
+        token_for("alice")
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+
+    // The deadline is 10 s; allow generously for a loaded machine, but never forever.
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(30), socket.read_to_end(&mut answer)).await;
+
+    assert!(read.is_ok(), "the server never answered a stalled body");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
+    assert_eq!(app.poll(&session).await, PollOutcome::Pending);
+}
