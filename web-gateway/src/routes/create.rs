@@ -34,7 +34,9 @@ pub async fn create(req: HttpRequest, ctx: web::Data<GatewayContext>) -> Result<
     admit(&ctx.limiter, &policy.limits, &requester.ip).await?;
     let id = SessionId::random();
     tracing::Span::current().record("session", tracing::field::display(&id));
-    let QrCode { qr_content, qr_image } = ctx.qr(&id, first_code_expiry(policy))?;
+    // Computed once: the QR and Redis must name the same code, even if a second ticks over in between.
+    let code_expires_at = first_code_expiry(policy);
+    let QrCode { qr_content, qr_image } = ctx.qr(&id, code_expires_at)?;
     let (cookie, binding) = binding::issue(policy.cookie_secure);
     let new = NewSession {
         binding: &binding,

@@ -58,6 +58,8 @@ pub(crate) struct Options {
     pub(crate) confirm_concurrency: usize,
     /// The confirms are paced evenly over this long.
     pub(crate) confirm_secs: u64,
+    /// Service settings on top of the benchmark's (`--env RUST_LOG=info`).
+    pub(crate) env: Vec<(String, String)>,
     /// Where to write every delivery's timings (CSV).
     pub(crate) timeline: Option<std::path::PathBuf>,
 }
@@ -65,6 +67,7 @@ pub(crate) struct Options {
 const USAGE: &str = "\
 usage: push-bench [--browsers N] [--max-secs S] [--modes sse,long-poll,poll-1s]
                   [--confirm-concurrency C] [--confirm-secs S] [--timeline FILE]
+                  [--env KEY=VALUE]...
 
   --browsers N              waiting browsers per mode (default 1000, at most 10000)
   --max-secs S              bound on the whole run; past it everything is stopped (default 120)
@@ -72,6 +75,7 @@ usage: push-bench [--browsers N] [--max-secs S] [--modes sse,long-poll,poll-1s]
   --confirm-concurrency C   confirm requests in flight at most (default 50)
   --confirm-secs S          the confirms are spread evenly over S seconds (default 4)
   --timeline FILE           write each delivery's times (ms since the first confirm) as CSV
+  --env KEY=VALUE           a service setting on top of the benchmark's (e.g. RUST_LOG=info, QRL_WORKERS=1)
 
 Needs the service binaries next to this one: `cargo build --release --bins` first (or without --release
 for the dev profile, then run target/debug/push-bench).";
@@ -84,6 +88,7 @@ fn parse_args() -> Result<Options> {
         confirm_concurrency: 50,
         confirm_secs: 4,
         timeline: None,
+        env: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -98,6 +103,10 @@ fn parse_args() -> Result<Options> {
             "--max-secs" => o.max_secs = number()?,
             "--confirm-concurrency" => o.confirm_concurrency = usize::try_from(number()?)?,
             "--confirm-secs" => o.confirm_secs = number()?,
+            "--env" => {
+                let (k, v) = value.split_once('=').ok_or_else(|| format!("--env {value:?}: expected KEY=VALUE"))?;
+                o.env.push((k.to_owned(), v.to_owned()));
+            }
             "--timeline" => o.timeline = Some(value.into()),
             "--modes" => o.modes = value.split(',').map(|m| Mode::parse(m.trim())).collect::<Result<_>>()?,
             _ => return Err(format!("unknown option {flag}\n\n{USAGE}").into()),
@@ -131,6 +140,9 @@ async fn run_bounded() -> Result<bool> {
     // Everything shares this machine's CPUs: a busy machine shows up in the tail latencies.
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let load = load.split_whitespace().next().unwrap_or("?");
+    for (k, v) in &options.env {
+        println!("push-bench: service setting {k}={v}");
+    }
     println!(
         "push-bench: {} browsers per mode, confirms paced over {} s with at most {} in flight; {profile} build; \
          {cpus} CPUs, load average {load}; open files {limit}",
@@ -161,7 +173,7 @@ async fn run_bounded() -> Result<bool> {
 const WARM_UP_BROWSERS: usize = 100;
 
 async fn run(options: &Options, deadline: Instant, reports: &mut Vec<ModeReport>) -> Result<()> {
-    let stack = procs::Stack::start().await?;
+    let stack = procs::Stack::start(&options.env).await?;
     let token = login::dev_user_token(&stack.env, "alice")?;
     // Whatever mode ran first paid for cold caches, lazily opened Redis connections and first script loads
     // in Redis and mobile-api (p99 up to 4x in trials): a small round first, not reported, evens that out.

@@ -164,7 +164,8 @@ pub(crate) struct Stack {
 }
 
 impl Stack {
-    pub(crate) async fn start() -> Result<Self> {
+    /// `extra_env` goes on top of everything else (`--env`).
+    pub(crate) async fn start(extra_env: &[(String, String)]) -> Result<Self> {
         let bin_dir = std::env::current_exe()?.parent().map(Path::to_path_buf).ok_or("no directory of this binary")?;
         for bin in ["web-gateway", "mobile-api"] {
             check_binary(&bin_dir, bin)?;
@@ -180,7 +181,11 @@ impl Stack {
             .map_err(|e| format!("{e}\nredis-server is needed on PATH (Debian: apt-get install redis-server)"))?;
         redis.wait_ready(async || crate::redis_probe::command(redis_port, &["PING"]).await.is_ok()).await?;
 
-        let env = service_env(redis_port)?;
+        let mut env = service_env(redis_port)?;
+        for (k, v) in extra_env {
+            env.retain(|(name, _)| name != k);
+            env.push((k.clone(), v.clone()));
+        }
         let mobile_port = free_port()?;
         let mobile_url = format!("http://127.0.0.1:{mobile_port}");
         let mut mobile = Guard::spawn(
