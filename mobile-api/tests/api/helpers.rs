@@ -93,29 +93,32 @@ impl Drop for TestApp {
 
 /// An app against the test Redis, with a key prefix of its own.
 pub async fn spawn_app() -> TestApp {
-    let settings = test_support::service_settings();
-    spawn_with(settings.redis.clone(), settings, jwt_settings(), None).await
+    spawn_with(settings(test_support::service_settings(), jwt_settings()), None).await
+}
+
+/// Settings against `service` with no abuse limits, so tests about something else never meet one.
+fn settings(service: qrlogin_shared::config::ServiceSettings, user_jwt: UserJwtSettings) -> Settings {
+    Settings { service, user_jwt, limits: mobile_api::limits::MobileLimits::unlimited() }
 }
 
 /// An app whose Redis refuses every connection.
 pub async fn spawn_app_with_dead_redis() -> TestApp {
-    let mut settings = test_support::service_settings();
-    settings.redis = test_support::redis_settings(&test_support::dead_redis_url());
-    spawn_with(settings.redis.clone(), settings, jwt_settings(), None).await
+    let mut service = test_support::service_settings();
+    service.redis = test_support::redis_settings(&test_support::dead_redis_url());
+    spawn_with(settings(service, jwt_settings()), None).await
 }
 
 /// An app whose Redis accepts connections and never answers.
 pub async fn spawn_app_with_silent_redis() -> TestApp {
     let (listener, url) = test_support::silent_redis();
-    let mut settings = test_support::service_settings();
-    settings.redis = test_support::redis_settings(&url);
-    spawn_with(settings.redis.clone(), settings, jwt_settings(), Some(listener)).await
+    let mut service = test_support::service_settings();
+    service.redis = test_support::redis_settings(&url);
+    spawn_with(settings(service, jwt_settings()), Some(listener)).await
 }
 
 /// An app against the test Redis whose user tokens are checked as `user_jwt` says (e.g. against a JWKS).
 pub async fn spawn_app_with_user_jwt(user_jwt: UserJwtSettings) -> TestApp {
-    let settings = test_support::service_settings();
-    spawn_with(settings.redis.clone(), settings, user_jwt, None).await
+    spawn_with(settings(test_support::service_settings(), user_jwt), None).await
 }
 
 /// An app against the test Redis with these abuse limits, on a key prefix of its own.
@@ -127,33 +130,14 @@ pub async fn spawn_app_with_limits(limits: mobile_api::limits::MobileLimits) -> 
 /// one deployment, sharing sessions and rate limits.
 pub async fn spawn_app_on(redis: RedisSettings, limits: mobile_api::limits::MobileLimits) -> TestApp {
     let mut service = test_support::service_settings();
-    service.redis = redis.clone();
-    let base = service.qr_base_url.clone();
-    let app = Application::build(Settings { service, user_jwt: jwt_settings(), limits }).await.unwrap();
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let handle = app.handle();
-    tokio::spawn(app.run_until_stopped());
-    TestApp {
-        address,
-        client: reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap(),
-        store: SessionStore::connect(&redis).unwrap(),
-        verifier: gateway_verifier(),
-        base,
-        handle,
-        _silent_redis: None,
-    }
+    service.redis = redis;
+    spawn_with(Settings { limits, ..settings(service, jwt_settings()) }, None).await
 }
 
-async fn spawn_with(
-    redis: RedisSettings,
-    service: qrlogin_shared::config::ServiceSettings,
-    user_jwt: UserJwtSettings,
-    silent: Option<TcpListener>,
-) -> TestApp {
-    let base = service.qr_base_url.clone();
-    let app = Application::build(Settings { service, user_jwt, limits: mobile_api::limits::MobileLimits::unlimited() })
-        .await
-        .unwrap();
+async fn spawn_with(settings: Settings, silent: Option<TcpListener>) -> TestApp {
+    let redis = settings.service.redis.clone();
+    let base = settings.service.qr_base_url.clone();
+    let app = Application::build(settings).await.unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
