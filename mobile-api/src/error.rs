@@ -34,24 +34,10 @@ pub enum MobileError {
     Internal(&'static str),
 }
 
-impl ResponseError for MobileError {
-    fn status_code(&self) -> StatusCode {
+impl MobileError {
+    fn problem(&self) -> Problem {
         match self {
-            Self::Token(TokenError::KeysUnavailable) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Token(_) => StatusCode::UNAUTHORIZED,
-            Self::QrLink(_) | Self::BadSessionRef => StatusCode::BAD_REQUEST,
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::WrongState | Self::WrongUser => StatusCode::CONFLICT,
-            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Store(StoreError::Protocol(_)) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
-
-    /// Called once per failed request: the place where a 5xx cause is logged.
-    fn error_response(&self) -> HttpResponse {
-        let problem = match self {
-            Self::Token(TokenError::KeysUnavailable) => Problem::unavailable(self),
+            Self::Token(TokenError::KeysUnavailable) => Problem::unavailable(),
             Self::Token(e) => unauthorized(e),
             Self::QrLink(e) => Problem::new(StatusCode::BAD_REQUEST, "invalid-qr", "Not a QR code of this service")
                 .with_detail(e.to_string()),
@@ -70,9 +56,24 @@ impl ResponseError for MobileError {
             Self::RateLimited(wait) => {
                 Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many requests").retry_after(*wait)
             }
-            Self::Store(StoreError::Protocol(_)) | Self::Internal(_) => Problem::internal(self),
-            Self::Store(_) => Problem::unavailable(self),
-        };
+            Self::Store(StoreError::Protocol(_)) | Self::Internal(_) => Problem::internal(),
+            Self::Store(_) => Problem::unavailable(),
+        }
+    }
+}
+
+impl ResponseError for MobileError {
+    fn status_code(&self) -> StatusCode {
+        self.problem().status_code()
+    }
+
+    /// Called once per failed request: the place where a 5xx cause (or a refused token) is logged.
+    fn error_response(&self) -> HttpResponse {
+        let problem = self.problem();
+        if let Self::Token(e @ (TokenError::Missing | TokenError::Invalid(_) | TokenError::BadSubject)) = self {
+            tracing::info!(reason = %e, "user token refused");
+        }
+        problem.report(self);
         problem.error_response()
     }
 }
@@ -85,6 +86,5 @@ fn unauthorized(e: &TokenError) -> Problem {
             "Bearer error=\"invalid_token\""
         }
     });
-    tracing::info!(reason = %e, "user token refused");
     p
 }

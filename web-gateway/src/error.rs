@@ -78,36 +78,22 @@ impl GatewayError {
             | Self::QrImage(_)
             | Self::Collision
             | Self::Json(_)
-            | Self::Internal(_) => Problem::internal(self),
-            Self::Store(_) | Self::Directory(_) => Problem::unavailable(self),
+            | Self::Internal(_) => Problem::internal(),
+            Self::Store(_) | Self::Directory(_) => Problem::unavailable(),
         }
     }
 }
 
 impl ResponseError for GatewayError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            Self::BadSessionId => StatusCode::BAD_REQUEST,
-            Self::BindingMismatch => StatusCode::FORBIDDEN,
-            Self::RateLimited(_) | Self::SlowDown(_) | Self::WaitersFull(Full::Session) => {
-                StatusCode::TOO_MANY_REQUESTS
-            }
-            Self::BadQuery(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::WaitersFull(Full::Instance) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Store(StoreError::Protocol(_))
-            | Self::Signing(_)
-            | Self::QrImage(_)
-            | Self::Collision
-            | Self::Json(_)
-            | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Store(_) | Self::Directory(_) => StatusCode::SERVICE_UNAVAILABLE,
-        }
+        self.problem().status_code()
     }
 
     /// Called once per failed request: the place where a 5xx cause is logged.
     fn error_response(&self) -> HttpResponse {
-        self.problem().error_response()
+        let problem = self.problem();
+        problem.report(self);
+        problem.error_response()
     }
 }
 

@@ -43,6 +43,10 @@ pub async fn metrics(req: actix_web::HttpRequest, exporter: web::Data<crate::met
 
 /// `GET /readyz`: Redis answers. A load balancer stops routing here while it does not.
 pub async fn readyz(redis: web::Data<Redis>) -> Result<HttpResponse, Problem> {
-    redis.ping().await.map_err(|e| Problem::unavailable(&e))?;
+    redis.ping().await.map_err(|e| {
+        let problem = Problem::unavailable();
+        problem.report(&e);
+        problem
+    })?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })))
 }

@@ -54,20 +54,26 @@ impl Problem {
         Self::new(StatusCode::BAD_REQUEST, "invalid-request", "Invalid request").with_detail(detail)
     }
 
-    /// Redis (or another dependency) is down or slow: logged with its cause, answered without it.
-    pub fn unavailable(cause: &(dyn std::error::Error + 'static)) -> Self {
-        tracing::error!(error = %ErrorChain(cause), "dependency unavailable");
-        crate::metrics::redis_error_in(cause);
+    /// Redis (or another dependency) is down or slow. The body is opaque; pair it with [`Problem::report`].
+    pub fn unavailable() -> Self {
         let mut p = Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service temporarily unavailable");
         p.retry_after = Some(1);
         p
     }
 
-    /// A bug or corrupt state on our side: logged with its cause, answered opaquely.
-    pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
-        tracing::error!(error = %ErrorChain(cause), "internal error");
-        crate::metrics::redis_error_in(cause);
+    /// A bug or corrupt state on our side, answered opaquely; pair it with [`Problem::report`].
+    pub fn internal() -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error")
+    }
+
+    /// Logs the cause of a 5xx answer, once, at the edge (and counts Redis faults); client errors log nothing.
+    pub fn report(&self, cause: &(dyn std::error::Error + 'static)) {
+        match self.status {
+            503 => tracing::error!(error = %ErrorChain(cause), "dependency unavailable"),
+            500.. => tracing::error!(error = %ErrorChain(cause), "internal error"),
+            _ => return,
+        }
+        crate::metrics::redis_error_in(cause);
     }
 }
 
