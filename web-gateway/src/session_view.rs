@@ -50,6 +50,11 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// A state with nothing scheduled: no rotation, no wake-up.
+    fn settled(version: u64, status: &'static str, body: String) -> Self {
+        Self { version, status, body, rotated: false, wake_in: None }
+    }
+
     /// Nothing will change any more for this browser.
     pub fn is_final(&self) -> bool {
         !matches!(self.status, "pending" | "scanned")
@@ -94,14 +99,11 @@ pub async fn observe(ctx: &GatewayContext, read: Read<'_>) -> Result<Snapshot, G
             return Err(GatewayError::SlowDown(wait));
         }
     };
-    Ok(Snapshot { version, status, body, rotated: false, wake_in: expiry })
+    Ok(Snapshot { wake_in: expiry, ..Snapshot::settled(version, status, body) })
 }
 
 fn earliest(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
+    a.into_iter().chain(b).min()
 }
 
 /// A pending session: re-issues its QR when the code is due, so the page never has to start over before the
@@ -125,7 +127,8 @@ async fn pending(ctx: &GatewayContext, read: &Read<'_>, version: u64, code_exp: 
     let due_in = (!rotate.is_zero()).then(|| {
         Duration::from_secs(u64::from(code_exp).saturating_sub(ROTATION_OVERLAP_SECS).saturating_sub(unix_now()))
     });
-    Ok(Snapshot { version, status: "pending", body: json(&Status::Pending { qr })?, rotated, wake_in: due_in })
+    let body = json(&Status::Pending { qr })?;
+    Ok(Snapshot { rotated, wake_in: due_in, ..Snapshot::settled(version, "pending", body) })
 }
 
 /// Issues the token (before claiming, so a directory or signing fault leaves the login confirmed for the next
@@ -133,25 +136,16 @@ async fn pending(ctx: &GatewayContext, read: &Read<'_>, version: u64, code_exp: 
 /// window.
 async fn claim(ctx: &GatewayContext, read: &Read<'_>, user: &UserId) -> Result<Snapshot, GatewayError> {
     let answer = json(&confirmed(ctx, user).await?)?;
-    let snapshot = |version, body| Snapshot { version, status: "confirmed", body, rotated: false, wake_in: None };
     match ctx.store.claim(read.id, read.binding, &answer, ctx.policy.claim_grace).await? {
         ClaimOutcome::Won(version) => {
             tracing::info!(target: "audit", event = "claimed", session = %read.id, user = %user, ip = read.ip, outcome = "ok", "web token issued");
             metrics::session_event("claimed");
-            Ok(snapshot(version, answer))
+            Ok(Snapshot::settled(version, "confirmed", answer))
         }
-        ClaimOutcome::AlreadyClaimed { version, answer } => Ok(snapshot(version, answer)),
+        ClaimOutcome::AlreadyClaimed { version, answer } => Ok(Snapshot::settled(version, "confirmed", answer)),
         ClaimOutcome::Other(PollOutcome::Forbidden) => Err(GatewayError::BindingMismatch),
-        ClaimOutcome::Other(PollOutcome::Cancelled) => Ok(Snapshot {
-            version: 0,
-            status: "cancelled",
-            body: json(&Status::Cancelled)?,
-            rotated: false,
-            wake_in: None,
-        }),
-        ClaimOutcome::Other(_) => {
-            Ok(Snapshot { version: 0, status: "expired", body: json(&Status::Expired)?, rotated: false, wake_in: None })
-        }
+        ClaimOutcome::Other(PollOutcome::Cancelled) => Ok(Snapshot::settled(0, "cancelled", json(&Status::Cancelled)?)),
+        ClaimOutcome::Other(_) => Ok(Snapshot::settled(0, "expired", json(&Status::Expired)?)),
     }
 }
 
