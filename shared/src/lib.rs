@@ -1,25 +1,56 @@
-//! What both qrlogin services share: the Redis key schema, the login session state machine and its atomic
-//! transitions, verification codes, configuration, telemetry and the problem+json error shape.
+//! What both qrlogin services share, and the domain types the reference phone client shares with them.
 //!
-//! The services never call each other; everything they agree on lives in this crate.
+//! ```text
+//! domain (always built; no Redis, no HTTP):
+//!   session     SessionState, Status, Decision, Requester: the vocabulary, defined once
+//!   ids         SessionId, UserId, BindingHash: parsed newtypes
+//!   verification, qr_link   the QR's verification string and the link that carries it
+//!   keys        the Redis key schema          error_chain   an error printed with its causes
+//! service (feature `service`, on by default):
+//!   config      Env -> RedisSettings, ServiceSettings            (imports http::TrustedProxies only)
+//!   redis_conn  the bounded pool; store (state machine, one Lua script per transition) and rate_limit on it
+//!   audit       AuditEvent: one log line + one counter per event   -> metrics
+//!   http        problem+json, client IP, access log, health, metrics endpoint
+//!   server      the one bootstrap: listeners, timeouts, headers, shutdown   -> http, metrics, config
+//!   telemetry   logging and the stop signal
+//! ```
+//! Arrows point down: the domain imports nothing of the service half, `config` nothing of `server` or `http`
+//! beyond the proxy list. The services never call each other; everything they agree on lives in this crate.
 
-pub mod config;
-pub mod http;
+pub mod error_chain;
 pub mod ids;
 pub mod keys;
-pub mod metrics;
 pub mod qr_link;
+pub mod session;
+pub mod verification;
+
+#[cfg(feature = "service")]
+pub mod audit;
+#[cfg(feature = "service")]
+pub mod config;
+#[cfg(feature = "service")]
+pub mod http;
+#[cfg(feature = "service")]
+pub mod metrics;
+#[cfg(feature = "service")]
 pub mod rate_limit;
+#[cfg(feature = "service")]
 pub mod redis_conn;
+#[cfg(feature = "service")]
+pub mod server;
+#[cfg(feature = "service")]
 pub mod store;
+#[cfg(feature = "service")]
 pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod test_support;
-pub mod verification;
 
+pub use error_chain::ErrorChain;
 pub use ids::{BindingHash, SessionId, UserId};
 pub use keys::KeySchema;
+#[cfg(feature = "service")]
 pub use redis_conn::{Redis, StoreError};
+#[cfg(feature = "service")]
 pub use store::SessionStore;
 pub use verification::{VerificationCode, Verifier};
 

@@ -2,6 +2,7 @@
 //! pool, a dead Redis or a stuck one is a fast error (answered 503), never a hang. The pool reaches a single
 //! node or a Redis Cluster (`QRL_REDIS_CLUSTER_NODES`); callers see no difference.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_redis::{Config, PoolConfig, PoolError, Runtime, Status, Timeouts, cluster};
@@ -25,11 +26,14 @@ pub enum StoreError {
     Protocol(String),
 }
 
-/// A pooled Redis handle; cheap to clone.
+/// A pooled Redis handle, and the clients for pub/sub (which needs a dedicated connection); cheap to clone.
 #[derive(Clone)]
 pub struct Redis {
     pool: RedisPool,
     command_timeout: Duration,
+    connect_timeout: Duration,
+    /// One per node pub/sub may use, in order of preference (see [`RedisSettings::node_urls`]).
+    subscribers: Arc<[redis::Client]>,
 }
 
 impl Redis {
@@ -51,7 +55,39 @@ impl Redis {
             cfg.pool = Some(pool);
             RedisPool::Single(cfg.create_pool(Some(Runtime::Tokio1))?)
         };
-        Ok(Self { pool, command_timeout: settings.command_timeout })
+        let subscribers = settings
+            .node_urls()
+            .iter()
+            .map(|url| redis::Client::open(url.expose_secret()))
+            .collect::<Result<_, _>>()
+            .map_err(|e| CreatePoolError::Config(deadpool_redis::ConfigError::Redis(e)))?;
+        Ok(Self {
+            pool,
+            command_timeout: settings.command_timeout,
+            connect_timeout: settings.connect_timeout,
+            subscribers,
+        })
+    }
+
+    /// How many nodes [`Redis::subscribe`] can try (at least one).
+    pub fn pubsub_nodes(&self) -> usize {
+        self.subscribers.len()
+    }
+
+    /// A dedicated pub/sub connection to node `node` (modulo the node count), subscribed to `channel`, within
+    /// the connect deadline.
+    pub async fn subscribe(&self, node: usize, channel: &str) -> Result<redis::aio::PubSub, StoreError> {
+        let Some(client) = self.subscribers.get(node % self.subscribers.len().max(1)) else {
+            return Err(StoreError::Protocol("no Redis node to subscribe on".to_owned()));
+        };
+        let connect = async {
+            let mut pubsub = client.get_async_pubsub().await?;
+            pubsub.subscribe(channel).await?;
+            Ok(pubsub)
+        };
+        tokio::time::timeout(self.connect_timeout, connect)
+            .await
+            .unwrap_or(Err(StoreError::Timeout(self.connect_timeout)))
     }
 
     /// Runs one script (EVALSHA, loading it again after a NOSCRIPT) within the command deadline. On a cluster

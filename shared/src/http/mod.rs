@@ -6,10 +6,11 @@ mod client_ip;
 mod fallback;
 mod problem;
 
+pub use crate::ErrorChain;
 pub use access_log::{REQUEST_DEADLINE, access_log, request_deadline};
 pub use client_ip::{ClientIp, TrustedProxies};
 pub use fallback::problem_fallback;
-pub use problem::{ErrorChain, Problem, json_config, method_not_allowed, not_found, path_error, query_error};
+pub use problem::{Problem, json_config, method_not_allowed, not_found, path_error, query_error};
 
 use actix_web::{HttpResponse, ResponseError, web};
 

@@ -8,6 +8,8 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde::Serialize;
 
+use crate::ErrorChain;
+
 pub const CONTENT_TYPE: &str = "application/problem+json";
 
 #[derive(Debug, Clone, Serialize)]
@@ -98,21 +100,6 @@ impl ResponseError for Problem {
             res.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
         res.json(self)
-    }
-}
-
-/// Prints an error with its sources, for the one log line at the edge.
-pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
-
-impl fmt::Display for ErrorChain<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut source = self.0.source();
-        while let Some(e) = source {
-            write!(f, ": {e}")?;
-            source = e.source();
-        }
-        Ok(())
     }
 }
 

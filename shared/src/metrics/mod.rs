@@ -16,7 +16,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::{Redis, StoreError};
 
-/// Login sessions by audit event (`event` label: see [`SESSION_EVENTS`]).
+/// Login sessions by audit event (`event` label: see [`SESSION_EVENTS`]; `outcome`: as in the audit line).
 pub const SESSIONS: &str = "qrlogin_sessions_total";
 /// Requests refused by an abuse limit (`limit` label: `issue`, `poll`, `scan`, `decide`, `bad_token`).
 pub const RATE_LIMITED: &str = "qrlogin_rate_limited_total";
@@ -66,8 +66,11 @@ fn install() -> PrometheusHandle {
         tracing::warn!(error = %e, "another metrics recorder is installed; /metrics stays empty");
     }
     describe();
-    for event in SESSION_EVENTS {
-        ::metrics::counter!(SESSIONS, "event" => event).increment(0);
+    for event in <crate::audit::Event as strum::VariantArray>::VARIANTS {
+        if *event != crate::audit::Event::RateLimited {
+            let (event, outcome): (&'static str, &'static str) = (event.into(), event.usual_outcome().into());
+            ::metrics::counter!(SESSIONS, "event" => event, "outcome" => outcome).increment(0);
+        }
     }
     for kind in REDIS_ERROR_KINDS {
         ::metrics::counter!(REDIS_ERRORS, "kind" => kind).increment(0);
@@ -95,13 +98,13 @@ fn describe() {
     describe_gauge!(WAITING_BROWSERS, "Browsers waiting by long-poll or event stream on the instance scraped");
 }
 
-/// One login session event (`issued`, `scanned`, ...), next to its audit log line.
-pub fn session_event(event: &'static str) {
-    ::metrics::counter!(SESSIONS, "event" => event).increment(1);
+/// One login session event (`issued`, `scanned`, ...): only [`crate::audit::record`] counts, next to its line.
+pub(crate) fn session_event(event: &'static str, outcome: &'static str) {
+    ::metrics::counter!(SESSIONS, "event" => event, "outcome" => outcome).increment(1);
 }
 
-/// One request refused by the abuse limit `limit`, next to its audit log line.
-pub fn rate_limited(limit: &'static str) {
+/// One request refused by the abuse limit `limit`; counted by [`crate::audit::record`] only.
+pub(crate) fn rate_limited(limit: &'static str) {
     ::metrics::counter!(RATE_LIMITED, "limit" => limit).increment(1);
 }
 

@@ -12,6 +12,7 @@
 
 mod browser;
 mod phone;
+mod reply;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use redis::Script;
 
 pub use crate::redis_conn::{CreatePoolError, Redis, StoreError};
+pub use crate::session::{Decision, Requester, SessionState};
 
 use crate::config::RedisSettings;
 use crate::{BindingHash, KeySchema, SessionId, UserId};
@@ -30,15 +32,6 @@ pub struct NewSession<'a> {
     pub ttl: Duration,
     /// Expiry of the first QR code (unix seconds); later codes replace it by [`SessionStore::rotate`].
     pub code_expires_at: u32,
-}
-
-/// Where a login request came from, shown to the user on the phone before they approve.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Requester {
-    pub ip: String,
-    pub user_agent: String,
-    /// RFC 3339.
-    pub created_at: String,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -101,12 +94,6 @@ pub enum ScanOutcome {
     Scanned { requester: Requester, ttl: Duration },
     NotFound,
     Conflict,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Decision {
-    Confirm,
-    Deny,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -190,11 +177,10 @@ impl SessionStore {
         inv.arg(self.keys.events_channel()).arg(id.to_string());
     }
 
+    /// Runs a script and decodes its reply (`reply.rs`); a reply of the wrong shape is a protocol error (500),
+    /// not a Redis fault (503).
     async fn run<T: redis::FromRedisValue>(&self, inv: &redis::ScriptInvocation<'_>) -> Result<T, StoreError> {
-        self.redis.run(inv).await
+        let reply: redis::Value = self.redis.run(inv).await?;
+        T::from_redis_value(reply).map_err(|e| StoreError::Protocol(e.to_string()))
     }
-}
-
-fn protocol(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Protocol(e.to_string())
 }

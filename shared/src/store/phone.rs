@@ -1,8 +1,6 @@
 //! The transitions mobile-api makes for the phone.
 
-use std::time::Duration;
-
-use super::{DecideOutcome, Decision, MissOutcome, Requester, ScanOutcome, SessionStore, StoreError};
+use super::{DecideOutcome, Decision, MissOutcome, ScanOutcome, SessionStore, StoreError};
 use crate::{SessionId, UserId};
 
 impl SessionStore {
@@ -12,21 +10,7 @@ impl SessionStore {
         let mut inv = self.invocation(&self.scripts.scan, id);
         inv.arg(user.as_str()).arg(code_expires_at);
         self.notify_args(&mut inv, id);
-        let reply: Vec<redis::Value> = self.run(&inv).await?;
-        let text = |i: usize| reply.get(i).and_then(|v| redis::from_redis_value_ref::<String>(v).ok());
-        match text(0).as_deref() {
-            Some("ok") => {
-                let (Some(ip), Some(user_agent), Some(created_at)) = (text(1), text(2), text(3)) else {
-                    return Err(StoreError::Protocol("scan: missing requester".into()));
-                };
-                let ttl = reply.get(4).and_then(|v| redis::from_redis_value_ref::<i64>(v).ok()).unwrap_or(0);
-                let ttl = Duration::from_secs(u64::try_from(ttl).unwrap_or(0));
-                Ok(ScanOutcome::Scanned { requester: Requester { ip, user_agent, created_at }, ttl })
-            }
-            Some("not_found") => Ok(ScanOutcome::NotFound),
-            Some("conflict") => Ok(ScanOutcome::Conflict),
-            other => Err(StoreError::Protocol(format!("scan: {other:?}"))),
-        }
+        self.run(&inv).await
     }
 
     /// The scanner's decision, made with the code that was scanned.
@@ -38,21 +22,10 @@ impl SessionStore {
         decision: Decision,
         code_expires_at: u32,
     ) -> Result<DecideOutcome, StoreError> {
-        let state = match decision {
-            Decision::Confirm => "confirmed",
-            Decision::Deny => "denied",
-        };
         let mut inv = self.invocation(&self.scripts.decide, id);
-        inv.arg(user.as_str()).arg(state).arg(code_expires_at);
+        inv.arg(user.as_str()).arg(decision.state().as_str()).arg(code_expires_at);
         self.notify_args(&mut inv, id);
-        let reply: String = self.run(&inv).await?;
-        match reply.as_str() {
-            "ok" => Ok(DecideOutcome::Done),
-            "not_found" => Ok(DecideOutcome::NotFound),
-            "wrong_state" => Ok(DecideOutcome::WrongState),
-            "wrong_user" => Ok(DecideOutcome::WrongUser),
-            other => Err(StoreError::Protocol(format!("decide: {other}"))),
-        }
+        self.run(&inv).await
     }
 
     /// Counts a wrong verification string against the session; `allowed` misses destroy it.
@@ -61,11 +34,6 @@ impl SessionStore {
         let mut inv = self.invocation(&self.scripts.bad_code, id);
         inv.arg(allowed);
         self.notify_args(&mut inv, id);
-        let left: i64 = self.run(&inv).await?;
-        Ok(match left {
-            ..0 => MissOutcome::Unknown,
-            0 => MissOutcome::Destroyed,
-            n => MissOutcome::Counted(u32::try_from(n).unwrap_or(u32::MAX)),
-        })
+        self.run(&inv).await
     }
 }

@@ -1,0 +1,209 @@
+//! The one service bootstrap: both binaries (and the tests, which bind port 0) start through [`Bootstrap`]. It
+//! binds the public and the metrics listener, sets the timeouts, the security headers, the access log, the
+//! problem+json error shape and the health and metrics endpoints; each service adds only its routes and data.
+//! Stopping goes through one [`Shutdown`]: waiters are answered first, then in-flight requests finish.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use actix_web::http::header;
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::{App, HttpServer, web};
+use tokio::sync::watch;
+
+use crate::config::ServiceSettings;
+use crate::http::{
+    access_log, healthz, json_config, method_not_allowed, not_found, path_error, problem_fallback, query_error, readyz,
+};
+use crate::metrics::Exporter;
+use crate::redis_conn::{CreatePoolError, Redis};
+
+/// Longest wait for a client to send its request head.
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+/// Largest request body either service reads: a QR link or a uuid and verification string fit many times over.
+pub const BODY_LIMIT: usize = 4 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot listen on the configured address")]
+    Bind(#[from] std::io::Error),
+    #[error("invalid Redis settings")]
+    Redis(#[from] CreatePoolError),
+    #[error(transparent)]
+    Secret(#[from] crate::verification::WeakSecret),
+    /// What only one service needs at start-up (its signing key, its user directory, its token keys).
+    #[error(transparent)]
+    Service(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Turns true once the instance is stopping. Waiting browsers are answered at once, event streams end.
+#[derive(Clone, Debug)]
+pub struct Shutdown(Arc<watch::Sender<bool>>);
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Self(Arc::new(watch::channel(false).0))
+    }
+}
+
+impl Shutdown {
+    pub fn is_started(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Resolves once stopping has begun (at once if it already has).
+    pub async fn started(&self) {
+        let mut rx = self.0.subscribe();
+        // The sender lives as long as `self`: the wait cannot fail.
+        let _ = rx.wait_for(|stopping| *stopping).await;
+    }
+
+    fn start(&self) {
+        self.0.send_replace(true);
+    }
+}
+
+/// Stops an instance gracefully: [`Shutdown`] first (waiters answered, streams ended with the retry advice they
+/// got first, so browsers reconnect elsewhere), then in-flight requests finish within the shutdown timeout.
+#[derive(Clone)]
+pub struct Stopper {
+    shutdown: Shutdown,
+    server: ServerHandle,
+}
+
+impl Stopper {
+    pub async fn stop(&self) {
+        self.shutdown.start();
+        self.server.stop(true).await;
+    }
+}
+
+/// What a service adds to the common app: its data and routes (a `web::ServiceConfig` callback, run per worker).
+pub struct Bootstrap<'a> {
+    settings: &'a ServiceSettings,
+    redis: Redis,
+    shutdown: Shutdown,
+    sample: Option<Arc<dyn Fn() + Send + Sync>>,
+}
+
+impl<'a> Bootstrap<'a> {
+    pub fn new(settings: &'a ServiceSettings, redis: Redis, shutdown: Shutdown) -> Self {
+        Self { settings, redis, shutdown, sample: None }
+    }
+
+    /// A gauge of the service's own, read at each scrape of `/metrics`.
+    pub fn sample(self, sampler: impl Fn() + Send + Sync + 'static) -> Self {
+        Self { sample: Some(Arc::new(sampler)), ..self }
+    }
+
+    /// Binds, starts the workers and returns the running server.
+    pub fn serve<R>(self, routes: R) -> Result<Server, StartupError>
+    where
+        R: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+    {
+        let settings = self.settings;
+        // `/metrics` on a listener of its own when configured: the public port then never answers it.
+        let metrics_listener = settings.metrics_addr.map(TcpListener::bind).transpose()?;
+        let metrics_addr = metrics_listener.as_ref().map(TcpListener::local_addr).transpose()?;
+        let mut exporter = Exporter::new(self.redis.clone(), metrics_addr);
+        if let Some(sample) = self.sample {
+            exporter = exporter.sample(move || sample());
+        }
+        let exporter = web::Data::new(exporter);
+        let redis = web::Data::new(self.redis);
+        let listener = TcpListener::bind(settings.listen_addr)?;
+        let port = listener.local_addr()?.port();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(problem_fallback())
+                .wrap(security_headers())
+                .wrap(from_fn(access_log))
+                .app_data(json_config(BODY_LIMIT))
+                .app_data(web::PathConfig::default().error_handler(path_error))
+                .app_data(web::QueryConfig::default().error_handler(query_error))
+                .app_data(redis.clone())
+                .app_data(exporter.clone())
+                .configure(health_routes)
+                .configure(routes.clone())
+                .default_service(web::to(not_found))
+        })
+        .client_request_timeout(HEAD_TIMEOUT)
+        // Waiters are answered at once on shutdown, so this only bounds ordinary requests.
+        .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        // SIGTERM is handled by `run_until_stopped`, through the same Stopper the tests use.
+        .disable_signals()
+        .workers(settings.workers)
+        .listen(listener)?;
+        let server = match metrics_listener {
+            Some(metrics) => server.listen(metrics)?,
+            None => server,
+        }
+        .run();
+        let stopper = Stopper { shutdown: self.shutdown, server: server.handle() };
+        Ok(Server { port, metrics_port: metrics_addr.map(|a| a.port()), server, stopper })
+    }
+}
+
+/// A resource answering only the methods its routes name; any other method is a 405 problem.
+pub fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+fn health_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/healthz").get(healthz).head(healthz))
+        .service(resource("/readyz").get(readyz).head(readyz))
+        .service(resource("/metrics").get(crate::http::metrics));
+}
+
+/// Added to every response that does not set its own (a page its CSP, the JWKS its `Cache-Control`). Answers
+/// are data, never documents: nothing may run, load, sniff or frame them, and no cache may keep one-time
+/// material.
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::CACHE_CONTROL, "no-store"))
+}
+
+/// A running service instance.
+pub struct Server {
+    port: u16,
+    metrics_port: Option<u16>,
+    server: actix_web::dev::Server,
+    stopper: Stopper,
+}
+
+impl Server {
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The port of `QRL_METRICS_ADDR`, when set (tests bind port 0 and read it back).
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
+    }
+
+    /// The server alone, without answering waiters first; tests use it to end an instance abruptly.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub fn stopper(&self) -> Stopper {
+        self.stopper.clone()
+    }
+
+    /// Runs until SIGTERM or Ctrl-C, then stops gracefully (see [`Stopper`]).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let stopper = self.stopper.clone();
+        tokio::spawn(async move {
+            crate::telemetry::terminated().await;
+            tracing::info!("shutting down: answering waiting clients, finishing requests");
+            stopper.stop().await;
+        });
+        self.server.await
+    }
+}

@@ -1,0 +1,136 @@
+//! The vocabulary of a login session, defined once: the states Redis stores, the status a browser is told, the
+//! phone's decision, and where a login comes from. The Lua scripts, the JSON answers and the browser client
+//! spell these names; the names come from here (`strum`, lower case), and tests hold the others to them.
+//!
+//! No Redis or HTTP types in here: the reference phone client uses this module too.
+
+use serde::{Deserialize, Serialize};
+
+/// What a session's `st` field in Redis holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::VariantArray)]
+#[strum(serialize_all = "lowercase")]
+pub enum SessionState {
+    Pending,
+    Scanned,
+    Confirmed,
+    Denied,
+    Cancelled,
+    /// The web token was handed out; the session lives on only for the claim's grace window.
+    Claimed,
+}
+
+impl SessionState {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// What the browser is told about a session in this state.
+    pub fn status(self) -> Status {
+        match self {
+            Self::Pending => Status::Pending,
+            Self::Scanned => Status::Scanned,
+            // The browser that claimed keeps being told "confirmed" (with its token) in the grace window.
+            Self::Confirmed | Self::Claimed => Status::Confirmed,
+            Self::Denied => Status::Denied,
+            Self::Cancelled => Status::Cancelled,
+        }
+    }
+}
+
+/// The `status` of a poll answer or event: what the browser shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString, strum::VariantArray)]
+#[strum(serialize_all = "lowercase")]
+pub enum Status {
+    Pending,
+    Scanned,
+    Confirmed,
+    Denied,
+    Cancelled,
+    /// Unknown, expired, or claimed and past its grace window: one answer, so nothing can be probed.
+    Expired,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// Nothing will change any more for this browser.
+    pub fn is_final(self) -> bool {
+        !matches!(self, Self::Pending | Self::Scanned)
+    }
+}
+
+/// The phone user's answer to a scanned login.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Confirm,
+    Deny,
+}
+
+impl Decision {
+    /// The state the session moves to.
+    pub fn state(self) -> SessionState {
+        match self {
+            Self::Confirm => SessionState::Confirmed,
+            Self::Deny => SessionState::Denied,
+        }
+    }
+}
+
+/// Where a login request came from, shown to the user on the phone before they approve.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requester {
+    pub ip: String,
+    pub user_agent: String,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// Both enums travel as their plain names in JSON, the same names as in Redis.
+macro_rules! serde_by_name {
+    ($ty:ty) => {
+        impl Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let name = String::deserialize(deserializer)?;
+                name.parse().map_err(|_| serde::de::Error::custom(format!("unknown {}: {name:?}", stringify!($ty))))
+            }
+        }
+    };
+}
+
+serde_by_name!(SessionState);
+serde_by_name!(Status);
+
+#[cfg(test)]
+mod tests {
+    use strum::VariantArray;
+
+    use super::*;
+
+    #[test]
+    fn names_round_trip_through_text_and_json() {
+        for state in SessionState::VARIANTS {
+            assert_eq!(state.as_str().parse::<SessionState>(), Ok(*state));
+            assert_eq!(serde_json::to_value(state).unwrap(), state.as_str());
+        }
+        for status in Status::VARIANTS {
+            assert_eq!(serde_json::from_value::<Status>(serde_json::json!(status.as_str())).unwrap(), *status);
+        }
+        assert!(serde_json::from_str::<Status>("\"claimed\"").is_err());
+    }
+
+    #[test]
+    fn the_browser_is_told_confirmed_for_a_claimed_login_and_only_waits_on_open_states() {
+        assert_eq!(SessionState::Claimed.status(), Status::Confirmed);
+        let open: Vec<_> = Status::VARIANTS.iter().filter(|s| !s.is_final()).collect();
+        assert_eq!(open, [&Status::Pending, &Status::Scanned]);
+        assert_eq!(Decision::Deny.state().as_str(), "denied");
+    }
+}

@@ -1,0 +1,183 @@
+//! Every script's reply decoded in one place: one `FromRedisValue` per reply shape, next to the script it comes
+//! from (the shapes are documented at the top of each `.lua` file). A reply that fits no shape is a protocol
+//! error, never a guess; `tests/scripts.rs` runs every script against a real Redis and decodes every reply.
+
+use std::time::Duration;
+
+use redis::{FromRedisValue, ParsingError, Value};
+
+use super::{CancelOutcome, ClaimOutcome, DecideOutcome, MissOutcome, PollOutcome, Polled, RotateOutcome, ScanOutcome};
+use crate::UserId;
+use crate::session::{Requester, SessionState};
+
+/// The fields of an array reply, read by position.
+struct Fields(Vec<Value>);
+
+impl Fields {
+    fn of(v: Value, script: &str) -> Result<Self, ParsingError> {
+        match v {
+            Value::Array(items) => Ok(Self(items)),
+            other => Err(bad(script, &other)),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn get<T: FromRedisValue>(&self, i: usize, script: &str) -> Result<T, ParsingError> {
+        let value = self.0.get(i).ok_or_else(|| ParsingError::from(format!("{script}: no field {i}")))?;
+        T::from_redis_value_ref(value).map_err(|e| ParsingError::from(format!("{script}: field {i}: {e}")))
+    }
+
+    fn text(&self, i: usize, script: &str) -> Result<String, ParsingError> {
+        self.get(i, script)
+    }
+
+    fn state(&self, i: usize, script: &str) -> Result<SessionState, ParsingError> {
+        let name = self.text(i, script)?;
+        name.parse().map_err(|_| ParsingError::from(format!("{script}: unknown state {name:?}")))
+    }
+}
+
+fn bad(script: &str, v: &Value) -> ParsingError {
+    ParsingError::from(format!("{script}: unexpected reply {v:?}"))
+}
+
+fn tag(v: &Value, script: &str) -> Result<String, ParsingError> {
+    String::from_redis_value_ref(v).map_err(|_| bad(script, v))
+}
+
+/// poll.lua (and claim.lua's fall-through): `{'expired'}`, `{'forbidden'}`, `{'slow_down', ms}` or
+/// `{state, version, code expiry, ms to live[, user id | stored answer]}`.
+impl FromRedisValue for Polled {
+    fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
+        polled(Fields::of(v, "poll")?, "poll")
+    }
+}
+
+fn polled(f: Fields, script: &str) -> Result<Polled, ParsingError> {
+    let bare = |outcome| Polled { outcome, version: 0, code_expires_at: 0, expires_in: Duration::ZERO };
+    match (f.text(0, script)?.as_str(), f.len()) {
+        ("expired", 1) => return Ok(bare(PollOutcome::Expired)),
+        ("forbidden", 1) => return Ok(bare(PollOutcome::Forbidden)),
+        ("slow_down", 2) => {
+            return Ok(bare(PollOutcome::SlowDown(Duration::from_millis(f.get(1, script)?))));
+        }
+        _ => {}
+    }
+    let state = f.state(0, script)?;
+    let version = f.get(1, script)?;
+    // claim.lua's fall-through carries only state and version.
+    let code_expires_at = if f.len() > 2 { f.get(2, script)? } else { 0 };
+    let ttl_ms: i64 = if f.len() > 3 { f.get(3, script)? } else { 0 };
+    let expires_in = Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(0));
+    let outcome = match (state, f.len()) {
+        (SessionState::Pending, ..5) => PollOutcome::Pending,
+        (SessionState::Scanned, ..5) => PollOutcome::Scanned,
+        (SessionState::Denied, ..5) => PollOutcome::Denied,
+        (SessionState::Cancelled, ..5) => PollOutcome::Cancelled,
+        (SessionState::Confirmed, 5) => {
+            let user = f.text(4, script)?;
+            PollOutcome::Confirmed(UserId::parse(&user).map_err(|e| ParsingError::from(format!("{script}: {e}")))?)
+        }
+        (SessionState::Claimed, 5) => PollOutcome::Claimed(f.text(4, script)?),
+        (state, n) => return Err(ParsingError::from(format!("{script}: {n} fields for {}", state.as_str()))),
+    };
+    Ok(Polled { outcome, version, code_expires_at, expires_in })
+}
+
+/// claim.lua: `{'won', version}`, `{'claimed', version, answer}`, else the poll shape.
+impl FromRedisValue for ClaimOutcome {
+    fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
+        let f = Fields::of(v, "claim")?;
+        match (f.text(0, "claim")?.as_str(), f.len()) {
+            ("won", 2) => Ok(Self::Won(f.get(1, "claim")?)),
+            ("claimed", 3) => Ok(Self::AlreadyClaimed { version: f.get(1, "claim")?, answer: f.text(2, "claim")? }),
+            _ => polled(f, "claim").map(|p| Self::Other(p.outcome)),
+        }
+    }
+}
+
+/// rotate.lua: `{'rotated', version}`, `{'stale', current expiry}` or `{'not_pending'}`.
+impl FromRedisValue for RotateOutcome {
+    fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
+        let f = Fields::of(v, "rotate")?;
+        match (f.text(0, "rotate")?.as_str(), f.len()) {
+            ("rotated", 2) => Ok(Self::Rotated(f.get(1, "rotate")?)),
+            ("stale", 2) => Ok(Self::Stale(f.get(1, "rotate")?)),
+            ("not_pending", 1) => Ok(Self::NotPending),
+            (other, n) => Err(ParsingError::from(format!("rotate: {other:?} with {n} fields"))),
+        }
+    }
+}
+
+/// cancel.lua: `'ok'`, `'forbidden'` or `'gone'`.
+impl FromRedisValue for CancelOutcome {
+    fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
+        match tag(&v, "cancel")?.as_str() {
+            "ok" => Ok(Self::Cancelled),
+            "forbidden" => Ok(Self::Forbidden),
+            "gone" => Ok(Self::Gone),
+            _ => Err(bad("cancel", &v)),
+        }
+    }
+}
+
+/// scan.lua: `{'ok', ip, user_agent, created_at, ttl}`, `{'not_found'}` or `{'conflict', state}`.
+impl FromRedisValue for ScanOutcome {
+    fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
+        let f = Fields::of(v, "scan")?;
+        match (f.text(0, "scan")?.as_str(), f.len()) {
+            ("ok", 5) => {
+                let requester = Requester {
+                    ip: f.text(1, "scan")?,
+                    user_agent: f.text(2, "scan")?,
+                    created_at: f.text(3, "scan")?,
+                };
+                let ttl: i64 = f.get(4, "scan")?;
+                Ok(Self::Scanned { requester, ttl: Duration::from_secs(u64::try_from(ttl).unwrap_or(0)) })
+            }
+            ("not_found", 1) => Ok(Self::NotFound),
+            ("conflict", 2) => f.state(1, "scan").map(|_| Self::Conflict),
+            (other, n) => Err(ParsingError::from(format!("scan: {other:?} with {n} fields"))),
+        }
+    }
+}
+
+/// decide.lua: `'ok'`, `'not_found'`, `'wrong_state'` or `'wrong_user'`.
+impl FromRedisValue for DecideOutcome {
+    fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
+        match tag(&v, "decide")?.as_str() {
+            "ok" => Ok(Self::Done),
+            "not_found" => Ok(Self::NotFound),
+            "wrong_state" => Ok(Self::WrongState),
+            "wrong_user" => Ok(Self::WrongUser),
+            _ => Err(bad("decide", &v)),
+        }
+    }
+}
+
+/// bad_code.lua: -1 for no such session, 0 when this miss destroyed it, else the misses still allowed.
+impl FromRedisValue for MissOutcome {
+    fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
+        Ok(match i64::from_redis_value_ref(&v).map_err(|_| bad("bad_code", &v))? {
+            ..0 => Self::Unknown,
+            0 => Self::Destroyed,
+            n => Self::Counted(u32::try_from(n).unwrap_or(u32::MAX)),
+        })
+    }
+}
+
+/// create.lua: 1 when created, 0 on an id collision.
+pub(super) struct Created(pub bool);
+
+impl FromRedisValue for Created {
+    fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
+        match i64::from_redis_value_ref(&v).map_err(|_| bad("create", &v))? {
+            0 => Ok(Self(false)),
+            1 => Ok(Self(true)),
+            _ => Err(bad("create", &v)),
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! Every Lua script against a real Redis, through every reply it can give, decoded by the one decoder of that
+//! reply (`store/reply.rs`): Lua and Rust agree on every shape, or this fails. Needs the test Redis
+//! (`deploy/redis.sh 6390 target/test-redis`, or `QRL_TEST_REDIS_URL`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail loudly")]
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use qrlogin_shared::rate_limit::{Check, Rate, RateLimiter, Verdict};
+use qrlogin_shared::session::SessionState;
+use qrlogin_shared::store::{
+    CancelOutcome, ClaimOutcome, DecideOutcome, Decision, MissOutcome, NewSession, PollOutcome, Requester,
+    RotateOutcome, ScanOutcome,
+};
+use qrlogin_shared::{BindingHash, KeySchema, SessionId, SessionStore, UserId, test_support};
+use strum::VariantArray;
+
+const CODE: u32 = 4_000_000_000;
+
+fn store() -> SessionStore {
+    SessionStore::connect(&test_support::redis_settings(&test_support::redis_url())).unwrap()
+}
+
+fn requester() -> Requester {
+    Requester { ip: "192.0.2.1".into(), user_agent: "ua".into(), created_at: "2026-12-01T10:00:00Z".into() }
+}
+
+async fn pending(store: &SessionStore, binding: &BindingHash) -> SessionId {
+    let id = SessionId::random();
+    let requester = requester();
+    let new = NewSession { binding, requester: &requester, ttl: Duration::from_secs(60), code_expires_at: CODE };
+    assert!(store.create(&id, &new).await.unwrap());
+    assert!(!store.create(&id, &new).await.unwrap(), "a second create of one id is refused");
+    id
+}
+
+#[tokio::test]
+async fn browser_scripts_give_every_reply_they_document() {
+    let (store, bind, other) = (store(), BindingHash::of_secret("b"), BindingHash::of_secret("o"));
+    let alice = UserId::parse("alice").unwrap();
+    let id = pending(&store, &bind).await;
+
+    let polled = store.poll(&id, &bind, Duration::ZERO).await.unwrap();
+    assert_eq!((polled.outcome, polled.version, polled.code_expires_at), (PollOutcome::Pending, 1, CODE));
+    assert!(polled.expires_in > Duration::ZERO);
+    assert_eq!(store.poll(&id, &other, Duration::ZERO).await.unwrap().outcome, PollOutcome::Forbidden);
+    // One poll per interval, tolerating one early: the third in a row is told to wait.
+    for _ in 0..2 {
+        store.poll(&id, &bind, Duration::from_secs(60)).await.unwrap();
+    }
+    let slow = store.poll(&id, &bind, Duration::from_secs(60)).await.unwrap().outcome;
+    assert!(matches!(slow, PollOutcome::SlowDown(wait) if wait > Duration::ZERO), "{slow:?}");
+    let gone = SessionId::random();
+    assert_eq!(store.poll(&gone, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Expired);
+
+    assert_eq!(store.rotate(&id, CODE, CODE + 1).await.unwrap(), RotateOutcome::Rotated(2));
+    assert_eq!(store.rotate(&id, CODE, CODE + 2).await.unwrap(), RotateOutcome::Stale(CODE + 1));
+    assert!(matches!(store.scan(&id, &alice, CODE + 1).await.unwrap(), ScanOutcome::Scanned { .. }));
+    assert_eq!(store.rotate(&id, CODE + 1, CODE + 2).await.unwrap(), RotateOutcome::NotPending);
+    assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Scanned);
+    assert_eq!(
+        store.claim(&id, &bind, "{}", Duration::from_secs(5)).await.unwrap(),
+        ClaimOutcome::Other(PollOutcome::Scanned)
+    );
+
+    assert_eq!(store.decide(&id, &alice, Decision::Confirm, CODE + 1).await.unwrap(), DecideOutcome::Done);
+    assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Confirmed(alice.clone()));
+    assert_eq!(
+        store.claim(&id, &other, "{}", Duration::from_secs(5)).await.unwrap(),
+        ClaimOutcome::Other(PollOutcome::Forbidden)
+    );
+    assert!(matches!(
+        store.claim(&id, &bind, "{\"a\":1}", Duration::from_secs(5)).await.unwrap(),
+        ClaimOutcome::Won(_)
+    ));
+    let again = store.claim(&id, &bind, "{}", Duration::from_secs(5)).await.unwrap();
+    assert!(matches!(again, ClaimOutcome::AlreadyClaimed { ref answer, .. } if answer == "{\"a\":1}"), "{again:?}");
+    let claimed = store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome;
+    assert_eq!(claimed, PollOutcome::Claimed("{\"a\":1}".into()));
+    assert_eq!(
+        store.claim(&gone, &bind, "{}", Duration::from_secs(5)).await.unwrap(),
+        ClaimOutcome::Other(PollOutcome::Expired)
+    );
+
+    let cancelled = pending(&store, &bind).await;
+    assert_eq!(store.cancel(&cancelled, &other).await.unwrap(), CancelOutcome::Forbidden);
+    assert_eq!(store.cancel(&cancelled, &bind).await.unwrap(), CancelOutcome::Cancelled);
+    assert_eq!(store.poll(&cancelled, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Cancelled);
+    assert_eq!(store.cancel(&id, &bind).await.unwrap(), CancelOutcome::Gone, "a claimed session is dropped");
+    assert_eq!(store.cancel(&gone, &bind).await.unwrap(), CancelOutcome::Gone);
+}
+
+#[tokio::test]
+async fn phone_scripts_give_every_reply_they_document() {
+    let (store, bind) = (store(), BindingHash::of_secret("b"));
+    let (alice, bob) = (UserId::parse("alice").unwrap(), UserId::parse("bob").unwrap());
+    let id = pending(&store, &bind).await;
+
+    assert_eq!(store.scan(&id, &alice, CODE + 9).await.unwrap(), ScanOutcome::NotFound, "a superseded code");
+    match store.scan(&id, &alice, CODE).await.unwrap() {
+        ScanOutcome::Scanned { requester: r, ttl } => assert_eq!((r, ttl > Duration::ZERO), (requester(), true)),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.scan(&id, &bob, CODE).await.unwrap(), ScanOutcome::Conflict);
+    assert_eq!(store.decide(&id, &bob, Decision::Deny, CODE).await.unwrap(), DecideOutcome::WrongUser);
+    assert_eq!(store.decide(&id, &alice, Decision::Deny, CODE + 9).await.unwrap(), DecideOutcome::NotFound);
+    assert_eq!(store.decide(&id, &alice, Decision::Deny, CODE).await.unwrap(), DecideOutcome::Done);
+    assert_eq!(store.decide(&id, &alice, Decision::Deny, CODE).await.unwrap(), DecideOutcome::WrongState);
+    assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Denied);
+
+    assert_eq!(store.record_miss(&SessionId::random(), 2).await.unwrap(), MissOutcome::Unknown);
+    assert_eq!(store.record_miss(&id, 2).await.unwrap(), MissOutcome::Counted(1));
+    assert_eq!(store.record_miss(&id, 2).await.unwrap(), MissOutcome::Destroyed);
+    assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Expired);
+}
+
+#[tokio::test]
+async fn the_rate_limit_script_admits_then_refuses() {
+    let settings = test_support::redis_settings(&test_support::redis_url());
+    let limiter = RateLimiter::new(store().redis().clone(), KeySchema::new(settings.key_prefix));
+    let check = [Check { name: "scan", subject: "user", rate: Rate::new(1, 60) }];
+
+    assert_eq!(limiter.check("alice", &check).await.unwrap(), Verdict::Allowed);
+    assert!(matches!(limiter.check("alice", &check).await.unwrap(), Verdict::Limited { .. }));
+}
+
+/// Every quoted word in the scripts is a session state, a reply tag, a hash field or a Redis command: a state
+/// misspelt in Lua (`'confimed'`) fails here rather than as a login that never finishes.
+#[test]
+fn the_scripts_spell_states_only_as_the_enum_does() {
+    let scripts = [
+        include_str!("../src/store/create.lua"),
+        include_str!("../src/store/poll.lua"),
+        include_str!("../src/store/claim.lua"),
+        include_str!("../src/store/cancel.lua"),
+        include_str!("../src/store/rotate.lua"),
+        include_str!("../src/store/scan.lua"),
+        include_str!("../src/store/decide.lua"),
+        include_str!("../src/store/bad_code.lua"),
+    ];
+    let mut known: BTreeSet<&str> = SessionState::VARIANTS.iter().map(|s| s.as_str()).collect();
+    known.extend(["expired", "forbidden", "slow_down", "won", "rotated", "stale", "not_pending", "ok", "gone"]);
+    known.extend(["not_found", "conflict", "wrong_state", "wrong_user"]);
+    known.extend(["st", "bind", "uid", "resp", "ptat", "v", "cexp", "ip", "ua", "ct", "bad"]);
+    known.extend(["HMGET", "HSET", "HINCRBY", "EXPIRE", "PUBLISH", "DEL", "EXISTS", "TIME", "PTTL", "TTL"]);
+    for script in scripts {
+        let code: String = script.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n");
+        for word in code.split('\'').skip(1).step_by(2) {
+            assert!(known.contains(word), "unknown literal {word:?} in a script");
+        }
+    }
+}
