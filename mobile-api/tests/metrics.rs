@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use helpers::{
     TestApp, assert_ok_json, jwt_settings, spawn_app, spawn_app_with_dead_redis, spawn_app_with_limits, token_for,
 };
-use mobile_api::limits::MobileLimits;
+use mobile_api::config::MobileLimits;
 use mobile_api::{Application, Settings};
 use qrlogin_shared::metrics::text::{Exposition, parse};
 use qrlogin_shared::rate_limit::Rate;

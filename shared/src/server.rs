@@ -38,6 +38,12 @@ pub enum StartupError {
     Service(Box<dyn std::error::Error + Send + Sync>),
 }
 
+impl StartupError {
+    pub fn service(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Service(Box::new(e))
+    }
+}
+
 /// Turns true once the instance is stopping. Waiting browsers are answered at once, event streams end.
 #[derive(Clone, Debug)]
 pub struct Shutdown(Arc<watch::Sender<bool>>);

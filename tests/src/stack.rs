@@ -83,7 +83,7 @@ impl Stack {
         let mut mobile = mobile_api::Settings {
             service: copy_of(&gateway.service),
             user_jwt: user_jwt_settings(),
-            limits: mobile_api::limits::MobileLimits::unlimited(),
+            limits: mobile_api::config::MobileLimits::unlimited(),
         };
         configure_mobile(&mut mobile);
         let service = copy_of(&gateway.service);

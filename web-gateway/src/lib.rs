@@ -4,9 +4,9 @@
 pub mod binding;
 pub mod config;
 pub mod context;
+pub mod cors;
 pub mod directory;
 pub mod error;
-pub mod hardening;
 pub mod push;
 pub mod qr_image;
 pub mod routes;

@@ -98,7 +98,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// Settings against `service` with no abuse limits, so tests about something else never meet one.
 fn settings(service: qrlogin_shared::config::ServiceSettings, user_jwt: UserJwtSettings) -> Settings {
-    Settings { service, user_jwt, limits: mobile_api::limits::MobileLimits::unlimited() }
+    Settings { service, user_jwt, limits: mobile_api::config::MobileLimits::unlimited() }
 }
 
 /// An app whose Redis refuses every connection.
@@ -122,13 +122,13 @@ pub async fn spawn_app_with_user_jwt(user_jwt: UserJwtSettings) -> TestApp {
 }
 
 /// An app against the test Redis with these abuse limits, on a key prefix of its own.
-pub async fn spawn_app_with_limits(limits: mobile_api::limits::MobileLimits) -> TestApp {
+pub async fn spawn_app_with_limits(limits: mobile_api::config::MobileLimits) -> TestApp {
     spawn_app_on(test_support::redis_settings(&test_support::redis_url()), limits).await
 }
 
 /// An app on exactly this Redis and key prefix: apps built from clones of one `RedisSettings` are instances of
 /// one deployment, sharing sessions and rate limits.
-pub async fn spawn_app_on(redis: RedisSettings, limits: mobile_api::limits::MobileLimits) -> TestApp {
+pub async fn spawn_app_on(redis: RedisSettings, limits: mobile_api::config::MobileLimits) -> TestApp {
     let mut service = test_support::service_settings();
     service.redis = redis;
     spawn_with(Settings { limits, ..settings(service, jwt_settings()) }, None).await
