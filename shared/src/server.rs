@@ -114,6 +114,7 @@ impl<'a> Bootstrap<'a> {
         let metrics_listener = settings.metrics_addr.map(TcpListener::bind).transpose()?;
         let metrics_addr = metrics_listener.as_ref().map(TcpListener::local_addr).transpose()?;
         let mut exporter = Exporter::new(self.redis.clone(), metrics_addr);
+        crate::audit::export_counters();
         if let Some(sample) = self.sample {
             exporter = exporter.sample(move || sample());
         }
