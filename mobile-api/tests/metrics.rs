@@ -14,9 +14,9 @@ use helpers::{
 };
 use mobile_api::limits::MobileLimits;
 use mobile_api::{Application, Settings};
-use qrlogin_shared::metrics::text::{Exposition, parse};
 use qrlogin_shared::rate_limit::Rate;
 use qrlogin_shared::test_support;
+use qrlogin_shared::test_support::prometheus::{Exposition, parse};
 use tokio::sync::Mutex;
 
 static SERIAL: Mutex<()> = Mutex::const_new(());

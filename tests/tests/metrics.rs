@@ -10,7 +10,7 @@
 
 use qrlogin_e2e::Stack;
 use qrlogin_shared::metrics::SESSION_EVENTS;
-use qrlogin_shared::metrics::text::{Exposition, parse};
+use qrlogin_shared::test_support::prometheus::{Exposition, parse};
 
 const SESSIONS: &str = "qrlogin_sessions_total";
 

@@ -15,9 +15,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use helpers::{TestApp, settings, spawn_app, spawn_app_with};
-use qrlogin_shared::metrics::text::{Exposition, parse};
 use qrlogin_shared::rate_limit::Rate;
 use qrlogin_shared::test_support;
+use qrlogin_shared::test_support::prometheus::{Exposition, parse};
 use reqwest::StatusCode;
 use tokio::sync::Mutex;
 use web_gateway::Application;
