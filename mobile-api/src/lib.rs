@@ -9,6 +9,8 @@ pub mod limits;
 pub mod phone;
 pub mod routes;
 pub mod startup;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 pub mod user_token;
 
 pub use config::Settings;
