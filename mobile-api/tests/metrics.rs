@@ -13,7 +13,7 @@ use helpers::{TestApp, assert_ok_json, spawn_app, spawn_app_with_dead_redis, spa
 use mobile_api::limits::MobileLimits;
 use mobile_api::{Application, Settings};
 use qrlogin_shared::rate_limit::Rate;
-use qrlogin_shared::test_support::prometheus::{Exposition, parse};
+use qrlogin_shared::test_support::prometheus::{self, Exposition};
 use tokio::sync::Mutex;
 
 static SERIAL: Mutex<()> = Mutex::const_new(());
@@ -21,11 +21,7 @@ static SERIAL: Mutex<()> = Mutex::const_new(());
 const SESSIONS: &str = "qrlogin_sessions_total";
 
 async fn scrape_at(client: &reqwest::Client, base: &str) -> Exposition {
-    let res = client.get(format!("{base}/metrics")).send().await.unwrap();
-    assert_eq!(res.status(), 200);
-    assert_eq!(res.headers()["content-type"], "text/plain; version=0.0.4; charset=utf-8");
-    let text = res.text().await.unwrap();
-    parse(&text).unwrap_or_else(|e| panic!("not Prometheus text: {e}\n{text}"))
+    prometheus::scrape(client, base).await.1
 }
 
 async fn scrape(app: &TestApp) -> Exposition {

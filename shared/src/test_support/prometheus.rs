@@ -1,7 +1,7 @@
 //! Reading a `/metrics` answer back in tests. The grammar is `prom_text_format_parser`'s (strict: a malformed
 //! line, a second TYPE for one family or a family without samples is an error); on top of it this module asks
 //! that every family be typed and flattens the families into the sample lines a query names
-//! (`x_bucket{le="+Inf"}`, `x_sum`, `x_count`).
+//! (`x_bucket{le="+Inf"}`, `x_sum`, `x_count`). [`scrape`] fetches and checks one answer.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -39,6 +39,17 @@ impl Exposition {
     pub fn type_of(&self, family: &str) -> Option<&str> {
         self.types.get(family).map(String::as_str)
     }
+}
+
+/// `GET <base>/metrics`: checks the answer is a 200 in the Prometheus text format (0.0.4) that parses, and
+/// returns the text with its parse.
+pub async fn scrape(client: &reqwest::Client, base: &str) -> (String, Exposition) {
+    let res = client.get(format!("{base}/metrics")).send().await.expect("GET /metrics is answered");
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+    let text = res.text().await.expect("a text body");
+    let parsed = parse(&text).unwrap_or_else(|e| panic!("not Prometheus text: {e}\n{text}"));
+    (text, parsed)
 }
 
 /// Parses a whole exposition; the error says what is wrong and where.
