@@ -13,7 +13,7 @@ use mobile_api::config::{JwksSettings, UserJwtKey, UserJwtSettings};
 use qrlogin_shared::test_support::fake::{FakeService, ResponseTemplate};
 use serde_json::{Value, json};
 
-use crate::helpers::{AUDIENCE, ISSUER, TestApp, spawn_app_with_user_jwt};
+use crate::helpers::{TestApp, spawn_app_with_user_jwt};
 
 pub const RSA_A: &str = include_str!("../keys/rs256-a.pem");
 pub const RSA_A_PUBLIC: &str = include_str!("../keys/rs256-a.pub.pem");
@@ -59,7 +59,8 @@ impl Provider {
         self.fake.requests()
     }
 
-    /// mobile-api checking user tokens against this provider's JWKS.
+    /// mobile-api checking user tokens against this provider's JWKS (issuer, audience and leeway as in
+    /// [`UserJwtSettings::for_test`]).
     pub fn settings(&self, min_refetch: Duration, refresh: Duration) -> UserJwtSettings {
         UserJwtSettings {
             algorithm: Algorithm::RS256,
@@ -70,9 +71,7 @@ impl Provider {
                 min_refetch,
                 timeout: Duration::from_secs(2),
             }),
-            issuer: ISSUER.to_owned(),
-            audience: AUDIENCE.to_owned(),
-            leeway: Duration::from_secs(30),
+            ..UserJwtSettings::for_test()
         }
     }
 
