@@ -22,6 +22,8 @@ pub mod middleware;
 pub mod phone;
 pub mod routes;
 pub mod startup;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 pub mod user_token;
 
 pub use config::Settings;

@@ -24,6 +24,8 @@ pub mod qr_image;
 pub mod routes;
 pub mod session_view;
 pub mod startup;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 pub mod web_token;
 
 pub use config::Settings;

@@ -5,9 +5,6 @@
 //! Counters move where the matching audit event is logged; gauges that describe this instance (Redis pool,
 //! waiting browsers) are read when scraped, so they cost nothing between scrapes.
 
-#[cfg(any(test, feature = "test-support"))]
-pub mod text;
-
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
