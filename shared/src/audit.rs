@@ -52,6 +52,8 @@ pub enum Outcome {
     Refused,
     /// A poll came faster than advised and was told to slow down.
     SlowDown,
+    /// A second user scanned a QR another user had scanned: the login was ended.
+    SecondScanner,
 }
 
 /// The abuse limit behind a [`Event::RateLimited`].
@@ -76,12 +78,14 @@ pub struct AuditEvent<'a> {
     pub limit: Option<Limit>,
     /// Wrong verification strings the session still tolerates.
     pub left: Option<u32>,
+    /// Who had scanned the session before `user` did (a second scanner ends the login).
+    pub first_scanner: Option<&'a UserId>,
 }
 
 impl<'a> AuditEvent<'a> {
     /// A session event from `ip`, with nothing else known yet; add the rest with the builders below.
     pub fn new(event: Event, outcome: Outcome, ip: &'a str) -> Self {
-        Self { event, outcome, ip, session: None, user: None, limit: None, left: None }
+        Self { event, outcome, ip, session: None, user: None, limit: None, left: None, first_scanner: None }
     }
 
     /// A request refused by `limit`.
@@ -102,6 +106,10 @@ impl<'a> AuditEvent<'a> {
         Self { left: Some(left), ..self }
     }
 
+    pub fn first_scanner(self, user: &'a UserId) -> Self {
+        Self { first_scanner: Some(user), ..self }
+    }
+
     /// Warnings are what an operator should look at: guessing, and clients held back by a limit.
     fn is_warning(&self) -> bool {
         match self.event {
@@ -119,6 +127,7 @@ impl<'a> AuditEvent<'a> {
             (Event::Confirmed | Event::Denied, _) => "login decision",
             (Event::Claimed, _) => "web token issued",
             (Event::Expired, _) => "expired, unknown or finished session",
+            (Event::Cancelled, Outcome::SecondScanner) => "login ended: its QR was scanned by a second user",
             (Event::Cancelled, _) => "login cancelled by browser",
             (Event::Lockout, _) => "session destroyed after repeated wrong verification strings",
             (Event::WrongVerification, _) => "wrong verification string",
@@ -142,9 +151,10 @@ pub fn record(e: &AuditEvent<'_>) {
     let limit = e.limit.map(<&'static str>::from);
     let session = e.session.map(tracing::field::display);
     let user = e.user.map(tracing::field::display);
+    let first_scanner = e.first_scanner.map(tracing::field::display);
     macro_rules! line {
         ($level:ident) => {
-            tracing::$level!(target: "audit", event, session, user, ip = e.ip, outcome, limit, left = e.left, "{}", e.message())
+            tracing::$level!(target: "audit", event, session, user, first_scanner, ip = e.ip, outcome, limit, left = e.left, "{}", e.message())
         };
     }
     if e.is_warning() {

@@ -100,12 +100,19 @@ async fn phone_scripts_give_every_reply_they_document() {
         ScanOutcome::Scanned { requester: r, ttl } => assert_eq!((r, ttl > Duration::ZERO), (requester(), true)),
         other => panic!("{other:?}"),
     }
-    assert_eq!(store.scan(&id, &bob, CODE).await.unwrap(), ScanOutcome::Conflict);
     assert_eq!(store.decide(&id, &bob, Decision::Deny, CODE).await.unwrap(), DecideOutcome::WrongUser);
     assert_eq!(store.decide(&id, &alice, Decision::Deny, CODE + 9).await.unwrap(), DecideOutcome::NotFound);
     assert_eq!(store.decide(&id, &alice, Decision::Deny, CODE).await.unwrap(), DecideOutcome::Done);
     assert_eq!(store.decide(&id, &alice, Decision::Deny, CODE).await.unwrap(), DecideOutcome::WrongState);
     assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Denied);
+    assert_eq!(store.scan(&id, &alice, CODE).await.unwrap(), ScanOutcome::Conflict);
+
+    // A second user scanning what alice scanned ends the login for both.
+    let shared = pending(&store, &bind).await;
+    assert!(matches!(store.scan(&shared, &alice, CODE).await.unwrap(), ScanOutcome::Scanned { .. }));
+    assert_eq!(store.scan(&shared, &bob, CODE).await.unwrap(), ScanOutcome::Ended { first_scanner: alice.clone() });
+    assert_eq!(store.decide(&shared, &alice, Decision::Confirm, CODE).await.unwrap(), DecideOutcome::NotFound);
+    assert_eq!(store.poll(&shared, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Cancelled);
 
     assert_eq!(store.record_miss(&SessionId::random(), 2).await.unwrap(), MissOutcome::Unknown);
     assert_eq!(store.record_miss(&id, 2).await.unwrap(), MissOutcome::Counted(1));
@@ -139,7 +146,7 @@ fn the_scripts_spell_states_only_as_the_enum_does() {
     ];
     let mut known: BTreeSet<&str> = SessionState::ALL.iter().map(|s| s.as_str()).collect();
     known.extend(["expired", "forbidden", "slow_down", "won", "rotated", "stale", "not_pending", "ok", "gone"]);
-    known.extend(["not_found", "conflict", "wrong_state", "wrong_user"]);
+    known.extend(["not_found", "conflict", "ended", "wrong_state", "wrong_user", "0"]);
     known.extend(["st", "bind", "uid", "resp", "ptat", "v", "cexp", "ip", "ua", "ct", "bad"]);
     known.extend(["HMGET", "HSET", "HINCRBY", "EXPIRE", "PUBLISH", "DEL", "EXISTS", "TIME", "PTTL", "TTL"]);
     for script in scripts {

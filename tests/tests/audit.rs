@@ -216,3 +216,20 @@ async fn a_refused_qr_issuance_is_audited_with_the_client_ip() {
     assert_eq!(field(refused[0], "outcome"), "refused");
     assert_eq!(refused[0]["level"], "WARN");
 }
+
+#[tokio::test]
+async fn a_login_ended_by_a_second_scanner_says_who_and_why() {
+    let logs = install();
+    let stack = Stack::start().await;
+    let (alice, mallory) = (stack.user_token("alice"), stack.user_token("mallory"));
+    let login = stack.login().await;
+
+    stack.scan(&alice, &login.qr_text).await.expect_status(200);
+    stack.scan(&mallory, &login.qr_text).await.expect_problem(409, "wrong-state");
+
+    let lines = logs.lines();
+    let ended = assert_one(&lines, "cancelled", &login.uuid, User::Is("mallory"));
+    assert_eq!(field(ended, "outcome"), "second_scanner", "{ended}");
+    assert_eq!(field(ended, "first_scanner"), "alice", "{ended}");
+    assert!(audit(&lines, "scanned", &login.uuid).iter().all(|l| field(l, "user") == "alice"));
+}

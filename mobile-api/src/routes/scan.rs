@@ -34,17 +34,21 @@ pub async fn scan(
     verify(&ctx, Presented { step: Step::Scan, id: &id, code: &code, user: &user, ip: &ip }).await?;
     admit_user(&ctx.limiter, Limit::Scan, ctx.limits.scan_per_user, &user, &ip).await?;
     let outcome = ctx.store.scan(&id, &user, code.expires_at()).await?;
-    let (event, audited) = match &outcome {
-        ScanOutcome::Scanned { .. } => (Event::Scanned, Outcome::Ok),
-        ScanOutcome::NotFound => (Event::Expired, Outcome::NotFound),
-        ScanOutcome::Conflict => (Event::Scanned, Outcome::Conflict),
-    };
-    audit::record(&AuditEvent::new(event, audited, &ip).session(&id).user(&user));
+    let audited = AuditEvent::new(Event::Scanned, Outcome::Ok, &ip).session(&id).user(&user);
+    audit::record(&match &outcome {
+        ScanOutcome::Scanned { .. } => audited,
+        ScanOutcome::NotFound => AuditEvent { event: Event::Expired, outcome: Outcome::NotFound, ..audited },
+        ScanOutcome::Conflict => AuditEvent { outcome: Outcome::Conflict, ..audited },
+        ScanOutcome::Ended { first_scanner } => {
+            AuditEvent { event: Event::Cancelled, outcome: Outcome::SecondScanner, ..audited }
+                .first_scanner(first_scanner)
+        }
+    });
     match outcome {
         ScanOutcome::Scanned { requester, ttl } => {
             Ok(HttpResponse::Ok().json(Scanned { uuid: id.to_string(), requester, expires_in: ttl.as_secs() }))
         }
         ScanOutcome::NotFound => Err(MobileError::NotFound),
-        ScanOutcome::Conflict => Err(MobileError::WrongState),
+        ScanOutcome::Conflict | ScanOutcome::Ended { .. } => Err(MobileError::WrongState),
     }
 }

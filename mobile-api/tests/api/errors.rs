@@ -125,8 +125,9 @@ async fn problem_bodies_never_carry_the_verification_or_the_token() {
     let tampered_qr = format!("{}/q/{uuid}.{}!", app.base.as_str(), &session.verification[1..]);
 
     let answers = [
+        // A second scanner ends the login (issue 10 §3): its confirm then finds no session.
         (app.scan(&mallory, &session.qr_content).await, 409),
-        (app.confirm(&mallory, &uuid, &session.verification).await, 409),
+        (app.confirm(&mallory, &uuid, &session.verification).await, 404),
         (app.confirm(&alice, &uuid, &forged).await, 404),
         (app.confirm(&alice, "not-a-uuid", &session.verification).await, 400),
         (app.scan(&alice, &foreign_qr).await, 400),
@@ -142,7 +143,7 @@ async fn problem_bodies_never_carry_the_verification_or_the_token() {
             assert!(!text.contains(secret), "a {status} body carries a secret: {text}");
         }
     }
-    assert_eq!(app.poll(&session).await, PollOutcome::Scanned);
+    assert_eq!(app.poll(&session).await, PollOutcome::Cancelled);
 }
 
 /// A client that sends its headers and then trickles (here: stops sending) its body is cut off with 408 once the

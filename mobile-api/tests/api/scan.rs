@@ -53,7 +53,9 @@ async fn the_same_user_scanning_again_gets_the_same_answer() {
 }
 
 #[tokio::test]
-async fn another_user_scanning_a_scanned_session_conflicts_and_the_scanner_keeps_it() {
+async fn another_user_scanning_a_scanned_session_ends_it_for_both() {
+    // A bystander photographed the QR alice is scanning (or alice's QR was shared): whoever confirmed would
+    // log alice's browser in as themselves.
     let app = spawn_app().await;
     let session = app.new_session().await;
     app.scan_ok("alice", &session).await;
@@ -61,10 +63,12 @@ async fn another_user_scanning_a_scanned_session_conflicts_and_the_scanner_keeps
     let res = app.scan(&token_for("mallory"), &session.qr_content).await;
 
     assert_problem(res, 409, "wrong-state").await;
-    assert_eq!(app.poll(&session).await, PollOutcome::Scanned);
-    let confirmed = app.confirm(&token_for("alice"), &session.id.to_string(), &session.verification).await;
-    assert_eq!(assert_ok_json(confirmed).await["status"], "confirmed");
-    assert_eq!(app.poll(&session).await, PollOutcome::Confirmed(UserId::parse("alice").unwrap()));
+    assert_eq!(app.poll(&session).await, PollOutcome::Cancelled);
+    for user in ["alice", "mallory"] {
+        let res = app.confirm(&token_for(user), &session.id.to_string(), &session.verification).await;
+        assert_problem(res, 404, "session-not-found").await;
+    }
+    assert_eq!(app.poll(&session).await, PollOutcome::Cancelled);
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 //! ```text
 //! pending --scan--> scanned --confirm--> confirmed --browser poll--> claimed (token issued once, kept for
 //!  |  ^                \--deny-----> denied                                  a grace window, then gone)
-//!  |  '-- rotate (new QR code, while pending)
+//!  |  '-- rotate (new QR code, while pending)  \--scan by a second user--> cancelled
 //!  \--------cancel (browser)-----> cancelled         any state --TTL--> gone (answered as expired)
 //! ```
 
@@ -91,9 +91,16 @@ pub enum RotateOutcome {
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum ScanOutcome {
-    Scanned { requester: Requester, ttl: Duration },
+    Scanned {
+        requester: Requester,
+        ttl: Duration,
+    },
     NotFound,
     Conflict,
+    /// Another user had scanned it first: this scan ended the login (cancelled, code voided).
+    Ended {
+        first_scanner: UserId,
+    },
 }
 
 #[derive(Debug, PartialEq, Eq)]

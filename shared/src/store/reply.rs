@@ -124,7 +124,8 @@ impl FromRedisValue for CancelOutcome {
     }
 }
 
-/// scan.lua: `{'ok', ip, user_agent, created_at, ttl}`, `{'not_found'}` or `{'conflict', state}`.
+/// scan.lua: `{'ok', ip, user_agent, created_at, ttl}`, `{'not_found'}`, `{'ended', first scanner}` or
+/// `{'conflict', state}`.
 impl FromRedisValue for ScanOutcome {
     fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
         let f = Fields::of(v, "scan")?;
@@ -140,6 +141,11 @@ impl FromRedisValue for ScanOutcome {
             }
             ("not_found", 1) => Ok(Self::NotFound),
             ("conflict", 2) => f.state(1, "scan").map(|_| Self::Conflict),
+            ("ended", 2) => {
+                let first = f.text(1, "scan")?;
+                let first_scanner = UserId::parse(&first).map_err(|e| ParsingError::from(format!("scan: {e}")))?;
+                Ok(Self::Ended { first_scanner })
+            }
             (other, n) => Err(ParsingError::from(format!("scan: {other:?} with {n} fields"))),
         }
     }

@@ -2,7 +2,9 @@
 -- ARGV[3] = events channel; ARGV[4] = session id.
 -- pending -> scanned (recording the scanner; the QR stops rotating); the same user scanning again is answered
 -- the same way, so an app may retry. A code superseded by a rotation is as unknown as a missing session.
--- Returns {'ok', ip, user_agent, created_at, ttl}, {'not_found'} or {'conflict', state}.
+-- A second user scanning a QR someone else already scanned (a photographed or shared QR) ends the login:
+-- scanned -> cancelled and the code is voided, so neither can confirm it and the browser is logged in as nobody.
+-- Returns {'ok', ip, user_agent, created_at, ttl}, {'not_found'}, {'ended', first scanner} or {'conflict', state}.
 local s = redis.call('HMGET', KEYS[1], 'st', 'uid', 'ip', 'ua', 'ct', 'cexp')
 if not s[1] or s[1] == 'claimed' or s[6] ~= ARGV[2] then
   return {'not_found'}
@@ -11,7 +13,12 @@ if s[1] == 'pending' then
   redis.call('HSET', KEYS[1], 'st', 'scanned', 'uid', ARGV[1])
   redis.call('HINCRBY', KEYS[1], 'v', 1)
   redis.call('PUBLISH', ARGV[3], ARGV[4])
-elseif not (s[1] == 'scanned' and s[2] == ARGV[1]) then
+elseif s[1] == 'scanned' and s[2] ~= ARGV[1] then
+  redis.call('HSET', KEYS[1], 'st', 'cancelled', 'cexp', '0')
+  redis.call('HINCRBY', KEYS[1], 'v', 1)
+  redis.call('PUBLISH', ARGV[3], ARGV[4])
+  return {'ended', s[2]}
+elseif s[1] ~= 'scanned' then
   return {'conflict', s[1]}
 end
 return {'ok', s[3], s[4], s[5], redis.call('TTL', KEYS[1])}
