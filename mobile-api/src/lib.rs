@@ -3,10 +3,8 @@
 
 pub mod config;
 pub mod context;
-pub mod dev_token;
 pub mod error;
 pub mod limits;
-pub mod phone;
 pub mod routes;
 pub mod startup;
 pub mod user_token;
