@@ -63,13 +63,16 @@ impl Mode {
                         without --release for the dev profile, then run target/debug/push-bench).")]
 pub(crate) struct Options {
     /// Waiting browsers per mode.
-    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = RangedU64ValueParser::<usize>::new().range(1..=10_000))]
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    #[arg(value_parser = RangedU64ValueParser::<usize>::new().range(1..=10_000))]
     pub(crate) browsers: usize,
     /// Bound on the whole run, in seconds; past it everything is stopped.
     #[arg(long, value_name = "S", default_value_t = 120, value_parser = RangedU64ValueParser::<u64>::new().range(1..))]
     pub(crate) max_secs: u64,
     /// Which modes to run, in order: sse, long-poll, poll-1s (comma-separated).
-    #[arg(long, value_name = "LIST", value_delimiter = ',', action = ArgAction::Set, default_value = "sse,long-poll,poll-1s", value_parser = Mode::parse)]
+    // `Set`: a second `--modes` replaces the first list rather than adding to it.
+    #[arg(long, value_name = "LIST", default_value = "sse,long-poll,poll-1s")]
+    #[arg(value_delimiter = ',', action = ArgAction::Set, value_parser = Mode::parse)]
     pub(crate) modes: Vec<Mode>,
     /// Confirm requests in flight at most.
     #[arg(long, value_name = "C", default_value_t = 50, value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
@@ -174,4 +177,40 @@ async fn run(options: &Options, deadline: Instant, reports: &mut Vec<ModeReport>
         redis_probe::command(stack.redis_port, &["FLUSHALL"]).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn every_flag_is_documented_and_the_defaults_are_the_benchmarks() {
+        let cmd = Options::command();
+        cmd.clone().debug_assert();
+        for arg in cmd.get_arguments().filter(|a| !["help", "version"].contains(&a.get_id().as_str())) {
+            assert!(arg.get_help().is_some(), "{}", arg.get_id());
+        }
+
+        let o = Options::try_parse_from(["push-bench"]).unwrap();
+
+        assert_eq!((o.browsers, o.max_secs, o.confirm_concurrency, o.confirm_secs), (1000, 120, 50, 4));
+        assert_eq!(o.modes, [Mode::Sse, Mode::LongPoll, Mode::Poll1s]);
+    }
+
+    #[test]
+    fn a_repeated_flag_counts_its_last_time_and_env_settings_add_up() {
+        let argv = ["push-bench", "--modes", "sse", "--modes", "poll-1s, long-poll", "--browsers", "5"];
+        let o = Options::try_parse_from(argv.into_iter().chain(["--env", "A=1", "--env", "B=x=y"])).unwrap();
+
+        assert_eq!(o.modes, [Mode::Poll1s, Mode::LongPoll]);
+        assert_eq!(o.browsers, 5);
+        assert_eq!(o.env, [("A".to_owned(), "1".to_owned()), ("B".to_owned(), "x=y".to_owned())]);
+        for bad in [["--browsers", "0"], ["--browsers", "10001"], ["--max-secs", "0"], ["--modes", "push"]] {
+            assert!(Options::try_parse_from(["push-bench"].into_iter().chain(bad)).is_err(), "{bad:?}");
+        }
+    }
 }
