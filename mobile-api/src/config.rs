@@ -5,10 +5,9 @@ use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, AlgorithmFamily};
 use qrlogin_shared::config::{ConfigError, Env, ServiceSettings, invalid};
+use qrlogin_shared::rate_limit::Rate;
 use reqwest::Url;
 use secrecy::SecretString;
-
-use crate::limits::MobileLimits;
 
 pub const DEFAULT_PORT: u16 = 8081;
 
@@ -17,6 +16,30 @@ pub struct Settings {
     pub service: ServiceSettings,
     pub user_jwt: UserJwtSettings,
     pub limits: MobileLimits,
+}
+
+/// Abuse limits of the phone side, shared by every instance through Redis: per-user scan and decision rates and
+/// invalid-token attempts per client IP.
+#[derive(Debug, Clone, Copy)]
+pub struct MobileLimits {
+    pub scan_per_user: Rate,
+    pub decide_per_user: Rate,
+    pub bad_token_per_ip: Rate,
+}
+
+impl MobileLimits {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            scan_per_user: env.parse_or("QRL_LIMIT_SCAN_PER_USER", Rate::new(20, 60))?,
+            decide_per_user: env.parse_or("QRL_LIMIT_DECIDE_PER_USER", Rate::new(20, 60))?,
+            bad_token_per_ip: env.parse_or("QRL_LIMIT_BAD_TOKEN_PER_IP", Rate::new(20, 60))?,
+        })
+    }
+
+    pub const fn unlimited() -> Self {
+        let off = Rate::new(0, 0);
+        Self { scan_per_user: off, decide_per_user: off, bad_token_per_ip: off }
+    }
 }
 
 /// How the app user's token is checked. The algorithm is pinned here or comes with the provider's key, never from

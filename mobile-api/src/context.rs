@@ -5,7 +5,7 @@ use qrlogin_shared::qr_link::QrBaseUrl;
 use qrlogin_shared::rate_limit::RateLimiter;
 use qrlogin_shared::{SessionStore, Verifier};
 
-use crate::limits::MobileLimits;
+use crate::config::MobileLimits;
 
 pub struct PhoneContext {
     pub store: SessionStore,

@@ -1,12 +1,27 @@
 //! qrlogin mobile API: the app user's backend-facing endpoints to scan a login QR and confirm or deny it.
 //! Coordinates with the web gateway only through Redis.
+//!
+//! ```text
+//! startup        Application::build: state + routes on the shared bootstrap (qrlogin_shared::server)
+//!   middleware/  authenticate (token checked before any body is read), bad_tokens (401s counted per IP)
+//!   routes/      scan, decide (confirm and deny)
+//!     admission  per-user rate limits and the verification-string check with its lockout
+//!   context      PhoneContext: what handlers share          error   MobileError -> problem+json
+//!   user_token/  validates the app user's JWT (static key or the provider's JWKS)
+//! config         Settings, MobileLimits, UserJwtSettings from the environment; imports nothing of the above
+//! ```
+//! Arrows point down the list; nothing imports startup, routes or middleware. The reference phone client is
+//! its own crate (`mobile-api/phone`).
 
+pub mod admission;
 pub mod config;
 pub mod context;
 pub mod error;
-pub mod limits;
+pub mod middleware;
 pub mod routes;
 pub mod startup;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 pub mod user_token;
 
 pub use config::Settings;

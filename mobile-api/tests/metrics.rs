@@ -9,14 +9,11 @@ mod helpers;
 
 use std::net::SocketAddr;
 
-use helpers::{
-    TestApp, assert_ok_json, jwt_settings, spawn_app, spawn_app_with_dead_redis, spawn_app_with_limits, token_for,
-};
-use mobile_api::limits::MobileLimits;
+use helpers::{TestApp, assert_ok_json, spawn_app, spawn_app_with_dead_redis, spawn_app_with_limits, token_for};
+use mobile_api::config::MobileLimits;
 use mobile_api::{Application, Settings};
-use qrlogin_shared::metrics::text::{Exposition, parse};
 use qrlogin_shared::rate_limit::Rate;
-use qrlogin_shared::test_support;
+use qrlogin_shared::test_support::prometheus::{self, Exposition};
 use tokio::sync::Mutex;
 
 static SERIAL: Mutex<()> = Mutex::const_new(());
@@ -24,11 +21,7 @@ static SERIAL: Mutex<()> = Mutex::const_new(());
 const SESSIONS: &str = "qrlogin_sessions_total";
 
 async fn scrape_at(client: &reqwest::Client, base: &str) -> Exposition {
-    let res = client.get(format!("{base}/metrics")).send().await.unwrap();
-    assert_eq!(res.status(), 200);
-    assert_eq!(res.headers()["content-type"], "text/plain; version=0.0.4; charset=utf-8");
-    let text = res.text().await.unwrap();
-    parse(&text).unwrap_or_else(|e| panic!("not Prometheus text: {e}\n{text}"))
+    prometheus::scrape(client, base).await.1
 }
 
 async fn scrape(app: &TestApp) -> Exposition {
@@ -103,9 +96,8 @@ async fn denials_wrong_codes_refusals_and_redis_failures_are_counted() {
 async fn with_a_metrics_address_the_public_port_does_not_answer_metrics() {
     let _turn = SERIAL.lock().await;
     // Arrange
-    let mut service = test_support::service_settings();
-    service.metrics_addr = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
-    let settings = Settings { service, user_jwt: jwt_settings(), limits: MobileLimits::unlimited() };
+    let mut settings = Settings::for_test();
+    settings.service.metrics_addr = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
     let app = Application::build(settings).await.unwrap();
     let public = format!("http://127.0.0.1:{}", app.port());
     let metrics = format!("http://127.0.0.1:{}", app.metrics_port().expect("a metrics port"));

@@ -127,6 +127,14 @@ impl<'a> AuditEvent<'a> {
     }
 }
 
+/// Exports every session event's usual series at zero, so each exists from the first scrape (the bootstrap
+/// calls this once per service).
+pub fn export_counters() {
+    for event in <Event as strum::VariantArray>::VARIANTS.iter().filter(|e| **e != Event::RateLimited) {
+        crate::metrics::session_events(event.into(), event.usual_outcome().into(), 0);
+    }
+}
+
 /// Writes the event's audit line and moves its counter.
 pub fn record(e: &AuditEvent<'_>) {
     let event: &'static str = e.event.into();

@@ -38,6 +38,12 @@ pub enum StartupError {
     Service(Box<dyn std::error::Error + Send + Sync>),
 }
 
+impl StartupError {
+    pub fn service(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Service(Box::new(e))
+    }
+}
+
 /// Turns true once the instance is stopping. Waiting browsers are answered at once, event streams end.
 #[derive(Clone, Debug)]
 pub struct Shutdown(Arc<watch::Sender<bool>>);
@@ -108,6 +114,7 @@ impl<'a> Bootstrap<'a> {
         let metrics_listener = settings.metrics_addr.map(TcpListener::bind).transpose()?;
         let metrics_addr = metrics_listener.as_ref().map(TcpListener::local_addr).transpose()?;
         let mut exporter = Exporter::new(self.redis.clone(), metrics_addr);
+        crate::audit::export_counters();
         if let Some(sample) = self.sample {
             exporter = exporter.sample(move || sample());
         }

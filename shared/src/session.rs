@@ -20,6 +20,9 @@ pub enum SessionState {
 }
 
 impl SessionState {
+    /// Every state, in declaration order.
+    pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
+
     pub fn as_str(self) -> &'static str {
         self.into()
     }
@@ -51,6 +54,9 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in declaration order.
+    pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
+
     pub fn as_str(self) -> &'static str {
         self.into()
     }
@@ -110,17 +116,15 @@ serde_by_name!(Status);
 
 #[cfg(test)]
 mod tests {
-    use strum::VariantArray;
-
     use super::*;
 
     #[test]
     fn names_round_trip_through_text_and_json() {
-        for state in SessionState::VARIANTS {
+        for state in SessionState::ALL {
             assert_eq!(state.as_str().parse::<SessionState>(), Ok(*state));
             assert_eq!(serde_json::to_value(state).unwrap(), state.as_str());
         }
-        for status in Status::VARIANTS {
+        for status in Status::ALL {
             assert_eq!(serde_json::from_value::<Status>(serde_json::json!(status.as_str())).unwrap(), *status);
         }
         assert!(serde_json::from_str::<Status>("\"claimed\"").is_err());
@@ -129,7 +133,7 @@ mod tests {
     #[test]
     fn the_browser_is_told_confirmed_for_a_claimed_login_and_only_waits_on_open_states() {
         assert_eq!(SessionState::Claimed.status(), Status::Confirmed);
-        let open: Vec<_> = Status::VARIANTS.iter().filter(|s| !s.is_final()).collect();
+        let open: Vec<_> = Status::ALL.iter().filter(|s| !s.is_final()).collect();
         assert_eq!(open, [&Status::Pending, &Status::Scanned]);
         assert_eq!(Decision::Deny.state().as_str(), "denied");
     }

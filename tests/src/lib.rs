@@ -36,7 +36,7 @@ pub const PHONE_USER_AGENT: &str = "qrlogin-e2e-phone/1.0";
 /// The web token the gateway mints.
 pub const WEB_ISSUER: &str = "https://login.test.qrlogin.invalid";
 pub const WEB_AUDIENCE: &str = "qrlogin-web-e2e";
-pub const WEB_TOKEN_TTL_SECS: u64 = 600;
+pub const WEB_TOKEN_TTL_SECS: u64 = web_gateway::test_support::TOKEN_TTL.as_secs();
 
 /// The app users' identity provider, simulated with a shared HS256 secret.
 pub const USER_JWT_SECRET: &str = "e2e-only-user-token-secret-0123456789abcdef";
@@ -44,12 +44,12 @@ pub const USER_ISSUER: &str = "https://idp.e2e.qrlogin.invalid";
 pub const USER_AUDIENCE: &str = "qrlogin-mobile-e2e";
 pub const USER_LEEWAY_SECS: u64 = 30;
 
-/// The gateway's default session TTL in these tests.
-pub const SESSION_TTL_SECS: u64 = 120;
+/// The gateway's session TTL in these tests (`Settings::for_test`'s).
+pub const SESSION_TTL_SECS: u64 = web_gateway::test_support::SESSION_TTL.as_secs();
 /// How long the browser that claimed the token gets the same answer again (a lost response is not a lost
 /// login); then the session is gone. Short, so tests can wait it out.
 pub const CLAIM_GRACE_SECS: u64 = 2;
 
-/// The workspace's development files (web token key, user directory).
-pub const WEB_KEY_PEM_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/dev/web-jwt-es256.pem");
-pub const USERS_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/dev/users.json");
+/// The workspace's development files (web token key, user directory) the gateway runs with.
+pub const WEB_KEY_PEM_FILE: &str = web_gateway::test_support::WEB_KEY_PEM_FILE;
+pub const USERS_FILE: &str = web_gateway::test_support::USERS_FILE;

@@ -1,12 +1,10 @@
 //! The running system: web-gateway and mobile-api on loopback ports sharing one Redis key prefix, and the HTTP
 //! clients of a browser and a phone with one method per endpoint.
 
-use qrlogin_shared::rate_limit::Rate;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use actix_web::dev::ServerHandle;
-use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::JwkSet;
 use mobile_api::config::{UserJwtKey, UserJwtSettings};
 use qrlogin_phone::dev_token::DevTokenSettings;
@@ -14,7 +12,6 @@ use qrlogin_shared::config::ServiceSettings;
 use qrlogin_shared::test_support;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
-use web_gateway::config::{DirectorySettings, WebTokenSettings};
 use web_gateway::startup::Stopper;
 
 use crate::qr::{decode_qr, split_qr_link};
@@ -22,8 +19,8 @@ use crate::reply::Reply;
 use crate::sse::EventStream;
 use crate::tokens::WebToken;
 use crate::{
-    BROWSER_USER_AGENT, CLAIM_GRACE_SECS, PHONE_USER_AGENT, SESSION_TTL_SECS, USER_AUDIENCE, USER_ISSUER,
-    USER_JWT_SECRET, USER_LEEWAY_SECS, USERS_FILE, WEB_AUDIENCE, WEB_ISSUER, WEB_KEY_PEM_FILE, WEB_TOKEN_TTL_SECS,
+    BROWSER_USER_AGENT, CLAIM_GRACE_SECS, PHONE_USER_AGENT, USER_AUDIENCE, USER_ISSUER, USER_JWT_SECRET,
+    USER_LEEWAY_SECS, WEB_AUDIENCE, WEB_ISSUER,
 };
 
 /// Generous bound on any one request, so a hung service fails a test instead of stalling the run.
@@ -84,7 +81,7 @@ impl Stack {
         let mut mobile = mobile_api::Settings {
             service: copy_of(&gateway.service),
             user_jwt: user_jwt_settings(),
-            limits: mobile_api::limits::MobileLimits::unlimited(),
+            ..mobile_api::Settings::for_test()
         };
         configure_mobile(&mut mobile);
         let service = copy_of(&gateway.service);
@@ -311,38 +308,23 @@ impl Drop for Stack {
     }
 }
 
+/// [`web_gateway::Settings::for_test`] on `service`, with this harness's web token and claim grace.
 fn gateway_settings(service: ServiceSettings) -> web_gateway::Settings {
-    let pem = std::fs::read_to_string(WEB_KEY_PEM_FILE).expect("deploy/dev/web-jwt-es256.pem is readable");
-    web_gateway::Settings {
-        service,
-        session_ttl: Duration::from_secs(SESSION_TTL_SECS),
-        poll_interval: Duration::from_secs(1),
-        claim_grace: Duration::from_secs(CLAIM_GRACE_SECS),
-        poll_slow_down: false,
-        qr_rotate: Duration::ZERO,
-        waiters: web_gateway::push::WaiterLimits { per_instance: 10_000, per_session: 8 },
-        limits: web_gateway::config::IssueLimits { per_ip: Rate::new(0, 0), global: Rate::new(0, 0) },
-        cookie_secure: false,
-        web_token: WebTokenSettings {
-            private_key_pem: SecretString::from(pem),
-            published_keys_pem: String::new(),
-            issuer: WEB_ISSUER.to_owned(),
-            audience: WEB_AUDIENCE.to_owned(),
-            ttl: Duration::from_secs(WEB_TOKEN_TTL_SECS),
-        },
-        directory: DirectorySettings::File(USERS_FILE.into()),
-        cors_origins: Vec::new(),
-        app_link: "https://apps.test.qrlogin.invalid".to_owned(),
-    }
+    let mut settings = web_gateway::Settings { service, ..web_gateway::Settings::for_test() };
+    settings.claim_grace = Duration::from_secs(CLAIM_GRACE_SECS);
+    settings.web_token.issuer = WEB_ISSUER.to_owned();
+    settings.web_token.audience = WEB_AUDIENCE.to_owned();
+    settings
 }
 
+/// [`UserJwtSettings::for_test`] with this harness's identity provider.
 fn user_jwt_settings() -> UserJwtSettings {
     UserJwtSettings {
-        algorithm: Algorithm::HS256,
         key: UserJwtKey::Secret(SecretString::from(USER_JWT_SECRET)),
         issuer: USER_ISSUER.to_owned(),
         audience: USER_AUDIENCE.to_owned(),
         leeway: Duration::from_secs(USER_LEEWAY_SECS),
+        ..UserJwtSettings::for_test()
     }
 }
 

@@ -4,7 +4,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use qrlogin_shared::test_support::web_token::verify_web_token;
 use serde_json::{Value, json};
 
 use crate::{USER_AUDIENCE, USER_ISSUER, WEB_AUDIENCE, WEB_ISSUER};
@@ -39,19 +40,10 @@ pub struct WebToken {
 }
 
 impl WebToken {
-    /// Verifies `token` with the key of its `kid` in `jwks` (ES256 only) and the expected issuer and audience.
+    /// Verifies `token` with the kit's verifier: the key of its `kid` in `jwks` (ES256 only), the expected
+    /// issuer and audience.
     pub fn verify(token: &str, jwks: &JwkSet) -> Self {
-        let header = jsonwebtoken::decode_header(token).expect("web token has a JWS header");
-        assert_eq!(header.alg, Algorithm::ES256, "web tokens are ES256");
-        let kid = header.kid.as_deref().expect("web token names its key");
-        let jwk = jwks.find(kid).unwrap_or_else(|| panic!("kid {kid} is not in the published JWKS"));
-        let key = DecodingKey::from_jwk(jwk).expect("published JWK is a usable public key");
-        let mut validation = Validation::new(Algorithm::ES256);
-        validation.set_issuer(&[WEB_ISSUER]);
-        validation.set_audience(&[WEB_AUDIENCE]);
-        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-        validation.leeway = 0;
-        let data = jsonwebtoken::decode::<Value>(token, &key, &validation).expect("web token verifies with the JWKS");
+        let data = verify_web_token::<Value>(token, jwks, WEB_ISSUER, WEB_AUDIENCE).unwrap_or_else(|e| panic!("{e}"));
         Self { header: data.header, claims: data.claims }
     }
 }

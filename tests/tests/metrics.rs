@@ -10,17 +10,13 @@
 
 use qrlogin_e2e::Stack;
 use qrlogin_shared::metrics::SESSION_EVENTS;
-use qrlogin_shared::metrics::text::{Exposition, parse};
+use qrlogin_shared::test_support::prometheus::{self, Exposition};
 
 const SESSIONS: &str = "qrlogin_sessions_total";
 
 async fn scrape(base: &str) -> Exposition {
-    let res = reqwest::Client::builder().no_proxy().build().unwrap().get(format!("{base}/metrics")).send().await;
-    let res = res.unwrap();
-    assert_eq!(res.status(), 200);
-    assert_eq!(res.headers()["content-type"], "text/plain; version=0.0.4; charset=utf-8");
-    let text = res.text().await.unwrap();
-    parse(&text).unwrap_or_else(|e| panic!("not Prometheus text: {e}\n{text}"))
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    prometheus::scrape(&client, base).await.1
 }
 
 fn events(parsed: &Exposition) -> Vec<(&'static str, f64)> {

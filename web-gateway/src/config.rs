@@ -6,8 +6,6 @@ use std::time::Duration;
 use qrlogin_shared::config::{ConfigError, Env, ServiceSettings, invalid};
 use qrlogin_shared::http::TrustedProxies;
 use qrlogin_shared::rate_limit::Rate;
-
-use crate::push::WaiterLimits;
 use secrecy::SecretString;
 
 pub const DEFAULT_PORT: u16 = 8080;
@@ -33,6 +31,13 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// Where the page a QR link opens in a camera app sends people to get the app.
     pub app_link: String,
+}
+
+/// Caps on waiting browsers, answered 503 (instance full) or 429 (one session watched too often).
+#[derive(Debug, Clone, Copy)]
+pub struct WaiterLimits {
+    pub per_instance: usize,
+    pub per_session: usize,
 }
 
 /// Bounds on issuing QR sessions, so a flood can neither exhaust Redis memory nor drown one site's users.

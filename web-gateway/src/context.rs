@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use qrlogin_shared::qr_link::QrBaseUrl;
 use qrlogin_shared::rate_limit::RateLimiter;
+use qrlogin_shared::server::Shutdown;
 use qrlogin_shared::{SessionId, SessionStore, Verifier};
-use tokio::sync::watch;
 
 use crate::config::SessionPolicy;
 use crate::directory::UserDirectory;
@@ -22,8 +22,8 @@ pub struct GatewayContext {
     pub policy: SessionPolicy,
     pub limiter: RateLimiter,
     pub notifier: Arc<Notifier>,
-    /// Turns true when the instance is shutting down: waiting browsers are answered now, streams end.
-    pub shutdown: watch::Receiver<bool>,
+    /// Started when the instance is shutting down: waiting browsers are answered now, streams end.
+    pub shutdown: Shutdown,
 }
 
 /// A QR as the browser shows it: the link and its PNG as a data URL, under the names of the create answer.

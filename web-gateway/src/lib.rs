@@ -1,17 +1,31 @@
 //! qrlogin web gateway: issues QR login sessions to browsers, answers their polls, and mints the web session
 //! token once the phone has confirmed. Coordinates with mobile-api only through Redis.
+//!
+//! ```text
+//! startup        Application::build: state + routes on the shared bootstrap (qrlogin_shared::server)
+//!   routes/      one file per endpoint: create, poll, events (SSE), cancel, jwks, me, pages
+//!     session_view   advance(): read a session for the browser, rotating its QR and claiming its token
+//!     push/          notifier (waiters per session), listener (pub/sub), wait::next_change (the wait loop)
+//!   context      GatewayContext: what handlers share      error   GatewayError -> problem+json
+//!   binding, qr_image, web_token, directory/, cors         leaves: they import only config and shared
+//! config         Settings from the environment; imports nothing of the above
+//! ```
+//! Arrows point down the list: routes use session_view and push, push uses session_view, nothing imports
+//! startup or routes.
 
 pub mod binding;
 pub mod config;
 pub mod context;
+pub mod cors;
 pub mod directory;
 pub mod error;
-pub mod hardening;
 pub mod push;
 pub mod qr_image;
 pub mod routes;
 pub mod session_view;
 pub mod startup;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 pub mod web_token;
 
 pub use config::Settings;

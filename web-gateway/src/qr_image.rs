@@ -94,23 +94,16 @@ fn rasterize(qr: &QrCode, side_px: u32) -> Vec<u8> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use qrlogin_shared::test_support::qr::{MetaData, read_qr_png};
 
     const LINK: &str = "https://login.example.com/q/0b8e4a0c-6f0f-4e45-9d2a-6f7f0c1b2a3d.\
                         AAAAAbbbbbCCCCCdddddEEEEEfffffGGGGGhhhhhIIIIIjjj";
 
-    /// Decodes our PNG back to text the way a scanner would: PNG -> greyscale pixels -> rqrr.
-    fn decode(png_bytes: &[u8]) -> (rqrr::MetaData, String) {
-        let mut reader = png::Decoder::new(std::io::Cursor::new(png_bytes)).read_info().unwrap();
-        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-        let frame = reader.next_frame(&mut buf).unwrap();
-        assert_eq!((frame.color_type, frame.bit_depth), (ColorType::Grayscale, BitDepth::One));
-        let (w, stride) = (frame.width as usize, frame.line_size);
-        let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, frame.height as usize, |x, y| {
-            if buf[y * stride + x / 8] & (0x80 >> (x % 8)) == 0 { 0 } else { 255 }
-        });
-        let grids = img.detect_grids();
-        assert_eq!(grids.len(), 1, "expected exactly one QR code in the image");
-        grids[0].decode().unwrap()
+    /// Decodes our PNG back to text the way a scanner would (the test kit's reader), checking it is 1-bit grey.
+    fn decode(png_bytes: &[u8]) -> (MetaData, String) {
+        let qr = read_qr_png(png_bytes);
+        assert_eq!((qr.color_type, qr.bit_depth), (ColorType::Grayscale, BitDepth::One));
+        (qr.meta, qr.text)
     }
 
     #[test]

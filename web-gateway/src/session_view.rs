@@ -1,9 +1,11 @@
-//! One read of a login session as the browser sees it, shared by the plain poll, the long-poll and the event
-//! stream: claims the token of a confirmed login (exactly once) and re-issues a QR whose code is due.
+//! A login session as the browser sees it, shared by the plain poll, the long-poll and the event stream. Reading
+//! it also moves it on where the browser is owed that: [`advance`] claims the token of a confirmed login
+//! (exactly once) and re-issues a QR whose code is due.
 
 use std::time::Duration;
 
-use qrlogin_shared::metrics;
+use qrlogin_shared::audit::{self, AuditEvent, Event, Limit, Outcome};
+use qrlogin_shared::session::Status;
 use qrlogin_shared::store::{ClaimOutcome, PollOutcome, RotateOutcome};
 use qrlogin_shared::{BindingHash, SessionId, UserId, unix_now};
 use serde::Serialize;
@@ -16,31 +18,30 @@ use crate::error::GatewayError;
 /// read that rotates it came a little late (a browser polling once a second). Once replaced it no longer scans.
 pub const ROTATION_OVERLAP_SECS: u64 = 5;
 
+/// The JSON answer: the status, with the QR of a pending session or the token of a confirmed one.
 #[derive(Serialize)]
-#[serde(tag = "status", rename_all = "lowercase")]
-enum Status {
-    Pending {
-        #[serde(flatten)]
-        qr: Option<QrCode>,
-    },
-    Scanned,
-    Denied,
-    Cancelled,
-    Expired,
-    Confirmed {
-        token: String,
-        token_type: &'static str,
-        expires_in: u64,
-        user: Profile,
-    },
+struct Answer {
+    status: Status,
+    #[serde(flatten)]
+    qr: Option<QrCode>,
+    #[serde(flatten)]
+    token: Option<Token>,
+}
+
+#[derive(Serialize)]
+struct Token {
+    token: String,
+    token_type: &'static str,
+    expires_in: u64,
+    user: Profile,
 }
 
 /// What the browser is told, with what the waiters need to decide whether to tell it now.
 pub struct Snapshot {
     /// The session's version: the event id of a stream. 0 when there is no session.
     pub version: u64,
-    /// `pending`, `scanned`, `confirmed`, ... as in the body.
-    pub status: &'static str,
+    /// As in the body.
+    pub status: Status,
     /// The JSON answer.
     pub body: String,
     /// The QR was re-issued by this read: the body carries the new one.
@@ -51,13 +52,18 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// A state with nothing scheduled: no rotation, no wake-up.
-    fn settled(version: u64, status: &'static str, body: String) -> Self {
+    fn settled(version: u64, status: Status, body: String) -> Self {
         Self { version, status, body, rotated: false, wake_in: None }
+    }
+
+    /// A state with nothing to carry but its name.
+    fn bare(version: u64, status: Status) -> Result<Self, GatewayError> {
+        Ok(Self::settled(version, status, json(&Answer { status, qr: None, token: None })?))
     }
 
     /// Nothing will change any more for this browser.
     pub fn is_final(&self) -> bool {
-        !matches!(self.status, "pending" | "scanned")
+        self.status.is_final()
     }
 }
 
@@ -71,35 +77,37 @@ pub struct Read<'a> {
     pub ip: &'a str,
 }
 
-pub async fn observe(ctx: &GatewayContext, read: Read<'_>) -> Result<Snapshot, GatewayError> {
+/// Reads the session for the browser and moves it on: rotates a QR that is due, claims the token of a confirmed
+/// login. Expired sessions and polls that come too fast are audited here.
+pub async fn advance(ctx: &GatewayContext, read: Read<'_>) -> Result<Snapshot, GatewayError> {
     let polled = ctx.store.poll(read.id, read.binding, read.interval).await?;
     let version = polled.version;
     // Expiry publishes nothing: a waiter wakes when the session ends to tell the browser so.
     let expiry = (!polled.expires_in.is_zero()).then_some(polled.expires_in + Duration::from_millis(50));
-    let (status, body) = match polled.outcome {
+    let status = match polled.outcome {
         PollOutcome::Pending => {
             let mut snapshot = pending(ctx, &read, version, polled.code_expires_at).await?;
             snapshot.wake_in = earliest(snapshot.wake_in, expiry);
             return Ok(snapshot);
         }
         PollOutcome::Confirmed(user) => return claim(ctx, &read, &user).await,
-        PollOutcome::Claimed(answer) => ("confirmed", answer),
-        PollOutcome::Scanned => ("scanned", json(&Status::Scanned)?),
-        PollOutcome::Denied => ("denied", json(&Status::Denied)?),
-        PollOutcome::Cancelled => ("cancelled", json(&Status::Cancelled)?),
+        PollOutcome::Claimed(answer) => {
+            return Ok(Snapshot { wake_in: expiry, ..Snapshot::settled(version, Status::Confirmed, answer) });
+        }
+        PollOutcome::Scanned => Status::Scanned,
+        PollOutcome::Denied => Status::Denied,
+        PollOutcome::Cancelled => Status::Cancelled,
         PollOutcome::Expired => {
-            tracing::info!(target: "audit", event = "expired", session = %read.id, ip = read.ip, "poll of an expired, unknown or finished session");
-            metrics::session_event("expired");
-            ("expired", json(&Status::Expired)?)
+            audit::record(&AuditEvent::new(Event::Expired, Outcome::NotFound, read.ip).session(read.id));
+            Status::Expired
         }
         PollOutcome::Forbidden => return Err(GatewayError::BindingMismatch),
         PollOutcome::SlowDown(wait) => {
-            tracing::info!(target: "audit", event = "rate_limited", limit = "poll", session = %read.id, ip = read.ip, outcome = "slow_down", "polling too fast");
-            metrics::rate_limited("poll");
+            audit::record(&AuditEvent::rate_limited(Limit::Poll, read.ip).session(read.id));
             return Err(GatewayError::SlowDown(wait));
         }
     };
-    Ok(Snapshot { wake_in: expiry, ..Snapshot::settled(version, status, body) })
+    Ok(Snapshot { wake_in: expiry, ..Snapshot::bare(version, status)? })
 }
 
 fn earliest(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
@@ -127,38 +135,77 @@ async fn pending(ctx: &GatewayContext, read: &Read<'_>, version: u64, code_exp: 
     let due_in = (!rotate.is_zero()).then(|| {
         Duration::from_secs(u64::from(code_exp).saturating_sub(ROTATION_OVERLAP_SECS).saturating_sub(unix_now()))
     });
-    let body = json(&Status::Pending { qr })?;
-    Ok(Snapshot { rotated, wake_in: due_in, ..Snapshot::settled(version, "pending", body) })
+    let body = json(&Answer { status: Status::Pending, qr, token: None })?;
+    Ok(Snapshot { rotated, wake_in: due_in, ..Snapshot::settled(version, Status::Pending, body) })
 }
 
 /// Issues the token (before claiming, so a directory or signing fault leaves the login confirmed for the next
 /// read instead of losing it), then claims: one token per login, repeated to the same browser in the grace
 /// window.
 async fn claim(ctx: &GatewayContext, read: &Read<'_>, user: &UserId) -> Result<Snapshot, GatewayError> {
-    let answer = json(&confirmed(ctx, user).await?)?;
+    let token = Some(token(ctx, user).await?);
+    let answer = json(&Answer { status: Status::Confirmed, qr: None, token })?;
     match ctx.store.claim(read.id, read.binding, &answer, ctx.policy.claim_grace).await? {
         ClaimOutcome::Won(version) => {
-            tracing::info!(target: "audit", event = "claimed", session = %read.id, user = %user, ip = read.ip, outcome = "ok", "web token issued");
-            metrics::session_event("claimed");
-            Ok(Snapshot::settled(version, "confirmed", answer))
+            audit::record(&AuditEvent::new(Event::Claimed, Outcome::Ok, read.ip).session(read.id).user(user));
+            Ok(Snapshot::settled(version, Status::Confirmed, answer))
         }
-        ClaimOutcome::AlreadyClaimed { version, answer } => Ok(Snapshot::settled(version, "confirmed", answer)),
+        ClaimOutcome::AlreadyClaimed { version, answer } => Ok(Snapshot::settled(version, Status::Confirmed, answer)),
         ClaimOutcome::Other(PollOutcome::Forbidden) => Err(GatewayError::BindingMismatch),
-        ClaimOutcome::Other(PollOutcome::Cancelled) => Ok(Snapshot::settled(0, "cancelled", json(&Status::Cancelled)?)),
-        ClaimOutcome::Other(_) => Ok(Snapshot::settled(0, "expired", json(&Status::Expired)?)),
+        ClaimOutcome::Other(PollOutcome::Cancelled) => Snapshot::bare(0, Status::Cancelled),
+        ClaimOutcome::Other(_) => Snapshot::bare(0, Status::Expired),
     }
 }
 
-async fn confirmed(ctx: &GatewayContext, user: &UserId) -> Result<Status, GatewayError> {
+async fn token(ctx: &GatewayContext, user: &UserId) -> Result<Token, GatewayError> {
     let mut profile = ctx.directory.profile(user).await?.unwrap_or_else(|| {
         tracing::warn!(user = %user, "confirmed user is not in the user directory; issuing a token without profile");
         Profile::new()
     });
     profile.insert("id".into(), user.as_str().into());
     let token = ctx.signer.mint(user, unix_now())?;
-    Ok(Status::Confirmed { token, token_type: "Bearer", expires_in: ctx.signer.ttl().as_secs(), user: profile })
+    Ok(Token { token, token_type: "Bearer", expires_in: ctx.signer.ttl().as_secs(), user: profile })
 }
 
-fn json(status: &Status) -> Result<String, GatewayError> {
-    Ok(serde_json::to_string(status)?)
+fn json(answer: &Answer) -> Result<String, GatewayError> {
+    Ok(serde_json::to_string(answer)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// The quoted or key names of the block of qrlogin.js that starts with `start` and ends at `end`.
+    fn js_names(start: &str, end: &str) -> BTreeSet<String> {
+        let js = include_str!("../static/qrlogin.js");
+        let block = js.split_once(start).and_then(|(_, rest)| rest.split_once(end)).map_or("", |(b, _)| b);
+        let words = block.split(|c: char| !c.is_ascii_lowercase() && c != '_').filter(|w| !w.is_empty());
+        words.map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn the_browser_client_knows_every_status_and_which_are_final() {
+        let keys: BTreeSet<String> = include_str!("../static/qrlogin.js")
+            .split_once("const MESSAGES = {")
+            .and_then(|(_, rest)| rest.split_once("};"))
+            .map_or("", |(b, _)| b)
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, _)| k.trim().to_owned())
+            .collect();
+        for status in Status::ALL {
+            assert!(keys.contains(status.as_str()), "qrlogin.js has no message for {status:?}");
+        }
+        let finals: BTreeSet<String> =
+            Status::ALL.iter().filter(|s| s.is_final()).map(|s| s.as_str().to_owned()).collect();
+        assert_eq!(js_names("const FINAL = new Set([", "]"), finals, "qrlogin.js FINAL");
+    }
+
+    #[test]
+    fn answers_name_their_status_first_as_the_enum_spells_it() {
+        let body = json(&Answer { status: Status::Cancelled, qr: None, token: None }).unwrap();
+        assert_eq!(body, r#"{"status":"cancelled"}"#);
+    }
 }

@@ -15,9 +15,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use helpers::{TestApp, settings, spawn_app, spawn_app_with};
-use qrlogin_shared::metrics::text::{Exposition, parse};
 use qrlogin_shared::rate_limit::Rate;
 use qrlogin_shared::test_support;
+use qrlogin_shared::test_support::prometheus::{Exposition, scrape as scrape_at};
 use reqwest::StatusCode;
 use tokio::sync::Mutex;
 use web_gateway::Application;
@@ -26,17 +26,6 @@ static SERIAL: Mutex<()> = Mutex::const_new(());
 
 const SESSIONS: &str = "qrlogin_sessions_total";
 const DURATION_COUNT: &str = "qrlogin_http_request_duration_seconds_count";
-
-/// Scrapes `base`'s `/metrics`, checks the answer is Prometheus text, and returns it parsed.
-async fn scrape_at(client: &reqwest::Client, base: &str) -> (String, Exposition) {
-    let res = client.get(format!("{base}/metrics")).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let content_type = res.headers()["content-type"].to_str().unwrap().to_owned();
-    assert_eq!(content_type, "text/plain; version=0.0.4; charset=utf-8");
-    let text = res.text().await.unwrap();
-    let parsed = parse(&text).unwrap_or_else(|e| panic!("not Prometheus text: {e}\n{text}"));
-    (text, parsed)
-}
 
 async fn scrape(app: &TestApp) -> (String, Exposition) {
     scrape_at(&app.client, &app.address).await

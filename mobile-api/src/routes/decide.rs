@@ -1,14 +1,16 @@
 use actix_web::{HttpRequest, HttpResponse, web};
-use qrlogin_shared::SessionId;
+use qrlogin_shared::audit::{self, AuditEvent, Event, Limit, Outcome};
+use qrlogin_shared::http::ClientIp;
 use qrlogin_shared::store::{DecideOutcome, Decision};
 use qrlogin_shared::verification::VerificationCode;
+use qrlogin_shared::{SessionId, session::SessionState};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::admission::{Presented, Step, admit_user, verify};
 use crate::context::PhoneContext;
 use crate::error::MobileError;
-use crate::limits::admit_user;
-use crate::user_token::AuthenticatedUser;
+use crate::middleware::AuthenticatedUser;
 
 #[derive(Deserialize)]
 pub struct DecideRequest {
@@ -31,22 +33,17 @@ pub async fn decide(
     let span = tracing::Span::current();
     span.record("session", tracing::field::display(&id));
     span.record("user", tracing::field::display(&user));
-    let ip = super::client_ip(&req, &ctx.trusted_proxies);
-    super::verify(&ctx, super::Step { kind: super::StepKind::Decide, id: &id, code: &code }, &user, &ip).await?;
-    admit_user(&ctx.limiter, "decide", ctx.limits.decide_per_user, &user).await?;
-    let event = match **decision {
-        Decision::Confirm => "confirmed",
-        Decision::Deny => "denied",
-    };
+    let ip = ClientIp::text_of(&req, &ctx.trusted_proxies);
+    verify(&ctx, Presented { step: Step::Decide, id: &id, code: &code, user: &user, ip: &ip }).await?;
+    admit_user(&ctx.limiter, Limit::Decide, ctx.limits.decide_per_user, &user, &ip).await?;
+    let state = decision.state();
     let (outcome, result) = match ctx.store.decide(&id, &user, **decision, code.expires_at()).await? {
-        DecideOutcome::Done => ("ok", Ok(HttpResponse::Ok().json(json!({ "status": event })))),
-        DecideOutcome::NotFound => ("not_found", Err(MobileError::NotFound)),
-        DecideOutcome::WrongState => ("wrong_state", Err(MobileError::WrongState)),
-        DecideOutcome::WrongUser => ("wrong_user", Err(MobileError::WrongUser)),
+        DecideOutcome::Done => (Outcome::Ok, Ok(HttpResponse::Ok().json(json!({ "status": state })))),
+        DecideOutcome::NotFound => (Outcome::NotFound, Err(MobileError::NotFound)),
+        DecideOutcome::WrongState => (Outcome::WrongState, Err(MobileError::WrongState)),
+        DecideOutcome::WrongUser => (Outcome::WrongUser, Err(MobileError::WrongUser)),
     };
-    tracing::info!(target: "audit", event, session = %id, user = %user, ip, outcome, "login decision");
-    if result.is_ok() {
-        qrlogin_shared::metrics::session_event(event);
-    }
+    let event = if state == SessionState::Confirmed { Event::Confirmed } else { Event::Denied };
+    audit::record(&AuditEvent::new(event, outcome, &ip).session(&id).user(&user));
     result
 }

@@ -1,11 +1,13 @@
 use actix_web::{HttpRequest, HttpResponse, web};
+use qrlogin_shared::audit::{self, AuditEvent, Event, Limit, Outcome};
+use qrlogin_shared::http::ClientIp;
 use qrlogin_shared::store::{Requester, ScanOutcome};
 use serde::{Deserialize, Serialize};
 
+use crate::admission::{Presented, Step, admit_user, verify};
 use crate::context::PhoneContext;
 use crate::error::MobileError;
-use crate::limits::admit_user;
-use crate::user_token::AuthenticatedUser;
+use crate::middleware::AuthenticatedUser;
 
 #[derive(Deserialize)]
 pub struct ScanRequest {
@@ -32,23 +34,21 @@ pub async fn scan(
     let span = tracing::Span::current();
     span.record("session", tracing::field::display(&id));
     span.record("user", tracing::field::display(&user));
-    let ip = super::client_ip(&req, &ctx.trusted_proxies);
-    super::verify(&ctx, super::Step { kind: super::StepKind::Scan, id: &id, code: &code }, &user, &ip).await?;
-    admit_user(&ctx.limiter, "scan", ctx.limits.scan_per_user, &user).await?;
-    match ctx.store.scan(&id, &user, code.expires_at()).await? {
+    let ip = ClientIp::text_of(&req, &ctx.trusted_proxies);
+    verify(&ctx, Presented { step: Step::Scan, id: &id, code: &code, user: &user, ip: &ip }).await?;
+    admit_user(&ctx.limiter, Limit::Scan, ctx.limits.scan_per_user, &user, &ip).await?;
+    let outcome = ctx.store.scan(&id, &user, code.expires_at()).await?;
+    let (event, audited) = match &outcome {
+        ScanOutcome::Scanned { .. } => (Event::Scanned, Outcome::Ok),
+        ScanOutcome::NotFound => (Event::Expired, Outcome::NotFound),
+        ScanOutcome::Conflict => (Event::Scanned, Outcome::Conflict),
+    };
+    audit::record(&AuditEvent::new(event, audited, &ip).session(&id).user(&user));
+    match outcome {
         ScanOutcome::Scanned { requester, ttl } => {
-            tracing::info!(target: "audit", event = "scanned", session = %id, user = %user, ip, outcome = "ok", "login session scanned");
-            qrlogin_shared::metrics::session_event("scanned");
             Ok(HttpResponse::Ok().json(Scanned { uuid: id.to_string(), requester, expires_in: ttl.as_secs() }))
         }
-        ScanOutcome::NotFound => {
-            tracing::info!(target: "audit", event = "expired", session = %id, user = %user, ip, "scan of an expired or finished session");
-            qrlogin_shared::metrics::session_event("expired");
-            Err(MobileError::NotFound)
-        }
-        ScanOutcome::Conflict => {
-            tracing::info!(target: "audit", event = "scanned", session = %id, user = %user, ip, outcome = "conflict", "scan refused: wrong state");
-            Err(MobileError::WrongState)
-        }
+        ScanOutcome::NotFound => Err(MobileError::NotFound),
+        ScanOutcome::Conflict => Err(MobileError::WrongState),
     }
 }

@@ -4,7 +4,6 @@
 //! that key. Either way the token header cannot choose: `alg: none`, or another algorithm than the key's (e.g.
 //! HS256 signed with an RSA public key), is refused.
 
-mod extract;
 mod jwk_alg;
 mod jwks;
 
@@ -16,7 +15,6 @@ use qrlogin_shared::{UserId, unix_now};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
-pub use extract::{AuthenticatedUser, authenticate};
 pub use jwks::KeyError;
 
 use crate::config::{UserJwtKey, UserJwtSettings};

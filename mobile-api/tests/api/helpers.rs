@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use mobile_api::config::{UserJwtKey, UserJwtSettings};
+use mobile_api::config::UserJwtSettings;
 use mobile_api::{Application, Settings};
 use qrlogin_phone::dev_token::DevTokenSettings;
 use qrlogin_shared::config::RedisSettings;
@@ -14,25 +14,15 @@ use qrlogin_shared::qr_link::QrBaseUrl;
 use qrlogin_shared::store::{ClaimOutcome, NewSession, PollOutcome, Requester};
 use qrlogin_shared::{BindingHash, SessionId, SessionStore, Verifier, test_support, unix_now};
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
-use secrecy::{SecretSlice, SecretString};
+use secrecy::SecretSlice;
 use serde_json::{Value, json};
 
-pub const JWT_SECRET: &str = "test-user-jwt-secret-0123456789abcdef";
-pub const ISSUER: &str = "https://id.test.qrlogin.invalid";
-pub const AUDIENCE: &str = "qrlogin-mobile";
+pub const JWT_SECRET: &str = mobile_api::test_support::JWT_SECRET;
+pub const ISSUER: &str = mobile_api::test_support::ISSUER;
+pub const AUDIENCE: &str = mobile_api::test_support::AUDIENCE;
 pub const PROBLEM_JSON: &str = "application/problem+json";
 /// How long a test session lives in Redis.
 pub const SESSION_TTL: Duration = Duration::from_secs(120);
-
-pub fn jwt_settings() -> UserJwtSettings {
-    UserJwtSettings {
-        algorithm: Algorithm::HS256,
-        key: UserJwtKey::Secret(SecretString::from(JWT_SECRET)),
-        issuer: ISSUER.to_owned(),
-        audience: AUDIENCE.to_owned(),
-        leeway: Duration::from_secs(30),
-    }
-}
 
 /// A verifier holding the services' signing secret, as the gateway has it.
 pub fn gateway_verifier() -> Verifier {
@@ -46,7 +36,7 @@ pub fn foreign_verifier() -> Verifier {
 
 /// A valid, unexpired token for `user`, signed as the identity provider would (by the one development minter).
 pub fn token_for(user: &str) -> String {
-    let minter = DevTokenSettings::new(Algorithm::HS256, SecretString::from(JWT_SECRET), ISSUER, AUDIENCE).unwrap();
+    let minter = DevTokenSettings::new(Algorithm::HS256, JWT_SECRET.into(), ISSUER, AUDIENCE).unwrap();
     minter.mint(user, Duration::from_secs(600)).unwrap()
 }
 
@@ -95,45 +85,40 @@ impl Drop for TestApp {
 
 /// An app against the test Redis, with a key prefix of its own.
 pub async fn spawn_app() -> TestApp {
-    spawn_with(settings(test_support::service_settings(), jwt_settings()), None).await
-}
-
-/// Settings against `service` with no abuse limits, so tests about something else never meet one.
-fn settings(service: qrlogin_shared::config::ServiceSettings, user_jwt: UserJwtSettings) -> Settings {
-    Settings { service, user_jwt, limits: mobile_api::limits::MobileLimits::unlimited() }
+    spawn_with(Settings::for_test(), None).await
 }
 
 /// An app whose Redis refuses every connection.
 pub async fn spawn_app_with_dead_redis() -> TestApp {
-    let mut service = test_support::service_settings();
-    service.redis = test_support::redis_settings(&test_support::dead_redis_url());
-    spawn_with(settings(service, jwt_settings()), None).await
+    let mut settings = Settings::for_test();
+    settings.service.redis = test_support::redis_settings(&test_support::dead_redis_url());
+    spawn_with(settings, None).await
 }
 
 /// An app whose Redis accepts connections and never answers.
 pub async fn spawn_app_with_silent_redis() -> TestApp {
     let (listener, url) = test_support::silent_redis();
-    let mut service = test_support::service_settings();
-    service.redis = test_support::redis_settings(&url);
-    spawn_with(settings(service, jwt_settings()), Some(listener)).await
+    let mut settings = Settings::for_test();
+    settings.service.redis = test_support::redis_settings(&url);
+    spawn_with(settings, Some(listener)).await
 }
 
 /// An app against the test Redis whose user tokens are checked as `user_jwt` says (e.g. against a JWKS).
 pub async fn spawn_app_with_user_jwt(user_jwt: UserJwtSettings) -> TestApp {
-    spawn_with(settings(test_support::service_settings(), user_jwt), None).await
+    spawn_with(Settings { user_jwt, ..Settings::for_test() }, None).await
 }
 
 /// An app against the test Redis with these abuse limits, on a key prefix of its own.
-pub async fn spawn_app_with_limits(limits: mobile_api::limits::MobileLimits) -> TestApp {
+pub async fn spawn_app_with_limits(limits: mobile_api::config::MobileLimits) -> TestApp {
     spawn_app_on(test_support::redis_settings(&test_support::redis_url()), limits).await
 }
 
 /// An app on exactly this Redis and key prefix: apps built from clones of one `RedisSettings` are instances of
 /// one deployment, sharing sessions and rate limits.
-pub async fn spawn_app_on(redis: RedisSettings, limits: mobile_api::limits::MobileLimits) -> TestApp {
-    let mut service = test_support::service_settings();
-    service.redis = redis;
-    spawn_with(Settings { limits, ..settings(service, jwt_settings()) }, None).await
+pub async fn spawn_app_on(redis: RedisSettings, limits: mobile_api::config::MobileLimits) -> TestApp {
+    let mut settings = Settings { limits, ..Settings::for_test() };
+    settings.service.redis = redis;
+    spawn_with(settings, None).await
 }
 
 async fn spawn_with(settings: Settings, silent: Option<TcpListener>) -> TestApp {

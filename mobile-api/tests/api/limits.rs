@@ -2,7 +2,7 @@
 //! strings, scans and decisions per user, and invalid tokens per client IP, all shared by every instance through
 //! Redis.
 
-use mobile_api::limits::{ALLOWED_MISSES, MobileLimits};
+use mobile_api::{admission::ALLOWED_MISSES, config::MobileLimits};
 use qrlogin_shared::rate_limit::Rate;
 use qrlogin_shared::store::{ClaimOutcome, PollOutcome};
 use qrlogin_shared::{KeySchema, SessionId, UserId, test_support};

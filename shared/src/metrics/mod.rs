@@ -5,9 +5,6 @@
 //! Counters move where the matching audit event is logged; gauges that describe this instance (Redis pool,
 //! waiting browsers) are read when scraped, so they cost nothing between scrapes.
 
-#[cfg(any(test, feature = "test-support"))]
-pub mod text;
-
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -66,12 +63,6 @@ fn install() -> PrometheusHandle {
         tracing::warn!(error = %e, "another metrics recorder is installed; /metrics stays empty");
     }
     describe();
-    for event in <crate::audit::Event as strum::VariantArray>::VARIANTS {
-        if *event != crate::audit::Event::RateLimited {
-            let (event, outcome): (&'static str, &'static str) = (event.into(), event.usual_outcome().into());
-            ::metrics::counter!(SESSIONS, "event" => event, "outcome" => outcome).increment(0);
-        }
-    }
     for kind in REDIS_ERROR_KINDS {
         ::metrics::counter!(REDIS_ERRORS, "kind" => kind).increment(0);
     }
@@ -98,12 +89,19 @@ fn describe() {
     describe_gauge!(WAITING_BROWSERS, "Browsers waiting by long-poll or event stream on the instance scraped");
 }
 
-/// One login session event (`issued`, `scanned`, ...): only [`crate::audit::record`] counts, next to its line.
+/// One login session event (`issued`, `scanned`, ...): only the audit point (`audit::record`) counts, next to its line.
 pub(crate) fn session_event(event: &'static str, outcome: &'static str) {
-    ::metrics::counter!(SESSIONS, "event" => event, "outcome" => outcome).increment(1);
+    session_events(event, outcome, 1);
 }
 
-/// One request refused by the abuse limit `limit`; counted by [`crate::audit::record`] only.
+/// Moves (or, by 0, exports) one series of [`SESSIONS`].
+pub(crate) fn session_events(event: &'static str, outcome: &'static str, by: u64) {
+    // The recorder must exist before the first count, or the count goes nowhere.
+    let _recorder = handle();
+    ::metrics::counter!(SESSIONS, "event" => event, "outcome" => outcome).increment(by);
+}
+
+/// One request refused by the abuse limit `limit`; counted by the audit point only.
 pub(crate) fn rate_limited(limit: &'static str) {
     ::metrics::counter!(RATE_LIMITED, "limit" => limit).increment(1);
 }

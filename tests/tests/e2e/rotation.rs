@@ -1,8 +1,8 @@
 //! Key rotation without downtime: a new key is added, the old one keeps validating until it is removed.
 
 use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use qrlogin_e2e::{Stack, WEB_AUDIENCE, WEB_ISSUER};
+use qrlogin_shared::test_support::web_token::verify_web_token;
 use secrecy::SecretSlice;
 
 use crate::assert_claims_token_for;
@@ -67,16 +67,9 @@ async fn qr_signed_with_the_new_secret_scans_on_an_instance_that_accepts_both() 
     stack.scan(&stack.user_token("alice"), &login.qr_text).await.expect_status(200);
 }
 
-/// Whether `token` verifies against `jwks` the way a web backend would: key by `kid`, ES256, iss and aud.
+/// Whether `token` verifies against `jwks` the way a web backend would (the kit's verifier).
 fn verifies(token: &str, jwks: &JwkSet) -> bool {
-    let kid = jsonwebtoken::decode_header(token).unwrap().kid.unwrap();
-    let Some(jwk) = jwks.find(&kid) else {
-        return false;
-    };
-    let mut validation = Validation::new(Algorithm::ES256);
-    validation.set_issuer(&[WEB_ISSUER]);
-    validation.set_audience(&[WEB_AUDIENCE]);
-    jsonwebtoken::decode::<serde_json::Value>(token, &DecodingKey::from_jwk(jwk).unwrap(), &validation).is_ok()
+    verify_web_token::<serde_json::Value>(token, jwks, WEB_ISSUER, WEB_AUDIENCE).is_ok()
 }
 
 /// A token the gateway minted with its current (dev) key, for a full login on `stack`.

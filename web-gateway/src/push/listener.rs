@@ -10,32 +10,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use qrlogin_shared::SessionId;
-use qrlogin_shared::config::RedisSettings;
-use secrecy::ExposeSecret;
+use qrlogin_shared::{Redis, SessionId};
 
 use super::notifier::Notifier;
 
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
 
-/// Runs until the process ends.
-pub fn spawn(notifier: Arc<Notifier>, settings: &RedisSettings, channel: String) {
-    let clients = match settings.node_urls().iter().map(|url| redis::Client::open(url.expose_secret())).collect() {
-        Ok(clients) => clients,
-        Err(e) => {
-            tracing::error!(error = %e, "invalid Redis URL for pub/sub: browsers fall back to re-reading state");
-            return;
-        }
-    };
-    tokio::spawn(listen(notifier, clients, channel, settings.connect_timeout));
+/// Runs until the process ends, on the service's own Redis handle and its connect deadline.
+pub fn spawn(notifier: Arc<Notifier>, redis: Redis, channel: String) {
+    tokio::spawn(listen(notifier, redis, channel));
 }
 
-async fn listen(notifier: Arc<Notifier>, clients: Vec<redis::Client>, channel: String, connect_timeout: Duration) {
+async fn listen(notifier: Arc<Notifier>, redis: Redis, channel: String) {
     let mut backoff = BACKOFF_MIN;
     // Round robin over the nodes: the next attempt after a failure goes to the next one.
-    for (node, client) in clients.iter().enumerate().cycle() {
-        match subscribe(client, &channel, connect_timeout).await {
+    for node in (0..redis.pubsub_nodes()).cycle() {
+        match redis.subscribe(node, &channel).await {
             Ok(pubsub) => {
                 backoff = BACKOFF_MIN;
                 tracing::info!(node, "subscribed to session events");
@@ -57,15 +48,4 @@ async fn listen(notifier: Arc<Notifier>, clients: Vec<redis::Client>, channel: S
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(BACKOFF_MAX);
     }
-}
-
-async fn subscribe(client: &redis::Client, channel: &str, timeout: Duration) -> redis::RedisResult<redis::aio::PubSub> {
-    let connect = async {
-        let mut pubsub = client.get_async_pubsub().await?;
-        pubsub.subscribe(channel).await?;
-        Ok(pubsub)
-    };
-    tokio::time::timeout(timeout, connect)
-        .await
-        .unwrap_or_else(|_| Err(redis::RedisError::from((redis::ErrorKind::Io, "pub/sub connect timed out"))))
 }

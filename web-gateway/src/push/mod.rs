@@ -3,5 +3,7 @@
 
 pub mod listener;
 pub mod notifier;
+pub mod wait;
 
 pub use notifier::{Full, Notifier, WaiterLimits, Watch};
+pub use wait::{Woken, next_change};

@@ -8,12 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use qrlogin_shared::SessionId;
 use tokio::sync::Notify;
 
-/// Caps on waiting browsers, answered 503 (instance full) or 429 (one session watched too often).
-#[derive(Debug, Clone, Copy)]
-pub struct WaiterLimits {
-    pub per_instance: usize,
-    pub per_session: usize,
-}
+pub use crate::config::WaiterLimits;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Full {

@@ -1,4 +1,5 @@
 use actix_web::{HttpRequest, HttpResponse, web};
+use qrlogin_shared::audit::{self, AuditEvent, Event, Outcome};
 use qrlogin_shared::store::CancelOutcome;
 
 use crate::binding;
@@ -19,8 +20,7 @@ pub async fn cancel(
         CancelOutcome::Forbidden => Err(GatewayError::BindingMismatch),
         CancelOutcome::Cancelled => {
             let ip = super::client_ip(&req, &ctx.policy);
-            tracing::info!(target: "audit", event = "cancelled", session = %id, ip, outcome = "ok", "login cancelled by browser");
-            qrlogin_shared::metrics::session_event("cancelled");
+            audit::record(&AuditEvent::new(Event::Cancelled, Outcome::Ok, &ip).session(&id));
             Ok(HttpResponse::NoContent().finish())
         }
         CancelOutcome::Gone => Ok(HttpResponse::NoContent().finish()),

@@ -1,5 +1,6 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use qrlogin_shared::audit::{self, AuditEvent, Event, Limit, Outcome};
 use qrlogin_shared::http::ClientIp;
 use qrlogin_shared::rate_limit::{Check, RateLimiter, Verdict};
 use qrlogin_shared::store::{NewSession, Requester};
@@ -42,8 +43,7 @@ pub async fn create(req: HttpRequest, ctx: web::Data<GatewayContext>) -> Result<
     if !ctx.store.create(&id, &new).await? {
         return Err(GatewayError::Collision);
     }
-    tracing::info!(target: "audit", event = "issued", session = %id, ip = %requester.ip, outcome = "ok", "login session issued");
-    qrlogin_shared::metrics::session_event("issued");
+    audit::record(&AuditEvent::new(Event::Issued, Outcome::Ok, &requester.ip).session(&id));
     Ok(super::no_store(HttpResponse::Created()).cookie(cookie).json(Created {
         uuid: id.to_string(),
         qr_content,
@@ -72,8 +72,7 @@ async fn admit(limiter: &RateLimiter, limits: &IssueLimits, ip: &str) -> Result<
     match limiter.check("issue", &checks).await? {
         Verdict::Allowed => Ok(()),
         Verdict::Limited { retry_after } => {
-            tracing::warn!(target: "audit", event = "rate_limited", limit = "issue", ip, outcome = "refused", "QR issuance refused");
-            qrlogin_shared::metrics::rate_limited("issue");
+            audit::record(&AuditEvent::rate_limited(Limit::Issue, ip));
             Err(GatewayError::RateLimited(retry_after))
         }
     }

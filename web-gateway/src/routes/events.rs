@@ -9,8 +9,8 @@ use qrlogin_shared::{BindingHash, SessionId};
 use crate::binding;
 use crate::context::GatewayContext;
 use crate::error::GatewayError;
-use crate::push::Watch;
-use crate::session_view::{Read, Snapshot, observe};
+use crate::push::{Watch, Woken, next_change};
+use crate::session_view::{Read, Snapshot, advance};
 
 /// A comment line this often keeps proxies from closing an idle stream.
 const HEARTBEAT: Duration = Duration::from_secs(15);
@@ -37,7 +37,7 @@ pub async fn events(
     let watch = ctx.notifier.watch(id).map_err(GatewayError::from)?;
     // The first read happens here, so a wrong cookie is a 403 rather than a stream.
     let read = Read { id: &id, binding: &binding, interval: Duration::ZERO, with_qr: true, ip: &ip };
-    let first = observe(&ctx, read).await?;
+    let first = advance(&ctx, read).await?;
     // Version 0 is a session that is gone: the browser must still be told it expired.
     if first.is_final() && first.version != 0 && last_seen.is_some_and(|seen| seen >= first.version) {
         return Ok(HttpResponse::NoContent().finish());
@@ -68,41 +68,38 @@ struct Stream {
 impl Stream {
     /// The next event, and the stream state after it (`None`: end after this event).
     async fn next_event(mut self) -> Option<(sse::Event, Option<Self>)> {
-        let mut shutdown = self.ctx.shutdown.clone();
+        let snapshot = match self.next.take() {
+            Some(first) if self.is_news(&first) => first,
+            _ => self.wait().await?,
+        };
+        self.last_seen = Some(snapshot.version);
+        let is_final = snapshot.is_final();
+        let event = sse::Data::new(snapshot.body).event("status").id(snapshot.version.to_string());
+        Some((sse::Event::Data(event), (!is_final).then_some(self)))
+    }
+
+    /// Waits for news, re-reading at least every [`REREAD`]: sessions that simply time out publish nothing.
+    /// `None` ends the stream: shutting down (the browser reconnects, to another instance, after `retry`), or
+    /// Redis or a dependency failed (it reconnects too).
+    async fn wait(&self) -> Option<Snapshot> {
         loop {
-            let notify = self.watch.notify();
-            let notified = notify.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            let snapshot = match self.next.take() {
-                Some(s) => s,
-                None => match observe(&self.ctx, self.read()).await {
-                    Ok(s) => s,
-                    // Redis or a dependency failed: end the stream; the browser reconnects after `retry`.
-                    Err(e) => {
-                        tracing::warn!(session = %self.id, error = %e, "event stream ended on an error");
-                        qrlogin_shared::metrics::redis_error_in(&e);
-                        return None;
-                    }
-                },
-            };
-            if self.last_seen.is_none_or(|seen| snapshot.version != seen) || snapshot.rotated {
-                self.last_seen = Some(snapshot.version);
-                let is_final = snapshot.is_final();
-                let event = sse::Data::new(snapshot.body).event("status").id(snapshot.version.to_string());
-                return Some((sse::Event::Data(event), (!is_final).then_some(self)));
-            }
-            if *shutdown.borrow() {
-                return None;
-            }
-            let wait = snapshot.wake_in.map_or(REREAD, |due| due.min(REREAD));
-            tokio::select! {
-                () = &mut notified => {}
-                () = tokio::time::sleep(wait) => {}
-                // Shutting down: end the stream; the browser reconnects (to another instance) after `retry`.
-                _ = shutdown.changed() => return None,
+            let until = tokio::time::Instant::now() + REREAD;
+            match next_change(&self.ctx, &self.watch, || self.read(), until, |s| self.is_news(s)).await {
+                Ok(Woken::Changed(snapshot)) => return Some(snapshot),
+                Ok(Woken::TimedOut(_)) => {}
+                Ok(Woken::Stopping(_)) => return None,
+                Err(e) => {
+                    tracing::warn!(session = %self.id, error = %e, "event stream ended on an error");
+                    qrlogin_shared::metrics::redis_error_in(&e);
+                    return None;
+                }
             }
         }
+    }
+
+    /// A newer version than the browser has, or a re-issued QR (same version when another instance rotated).
+    fn is_news(&self, snapshot: &Snapshot) -> bool {
+        self.last_seen.is_none_or(|seen| snapshot.version != seen) || snapshot.rotated
     }
 
     fn read(&self) -> Read<'_> {

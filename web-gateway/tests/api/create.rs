@@ -5,6 +5,7 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use qrlogin_shared::qr_link::QrBaseUrl;
+use qrlogin_shared::test_support::qr::read_qr_png;
 use qrlogin_shared::test_support::{QR_BASE_URL, SIGNING_SECRET};
 use qrlogin_shared::{BindingHash, Verifier, unix_now};
 use reqwest::StatusCode;
@@ -15,31 +16,11 @@ use crate::helpers::{
     POLL_INTERVAL, SESSION_TTL, USER_AGENT, binding_cookie, header, settings, spawn_app, spawn_app_with,
 };
 
-/// Decodes a PNG the way a scanner would: pixels to greyscale, then `rqrr` finds and reads the one QR code.
+/// Decodes a PNG the way a scanner would (the kit's reader), and checks it is the greyscale PNG we render.
 fn decode_qr(png_bytes: &[u8]) -> String {
-    let mut reader = png::Decoder::new(std::io::Cursor::new(png_bytes)).read_info().expect("a PNG");
-    let mut buf = vec![0; reader.output_buffer_size().expect("a sane PNG size")];
-    let frame = reader.next_frame(&mut buf).expect("one frame");
-    let (width, height) = (frame.width as usize, frame.height as usize);
-    let (stride, bits) = (frame.line_size, frame.bit_depth as usize);
-    assert_eq!(frame.color_type, png::ColorType::Grayscale);
-    let mut img = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
-        // Grey samples packed MSB first, `bits` per pixel; only 1 and 8 bits are produced by any sane renderer.
-        match bits {
-            1 => {
-                if buf[y * stride + x / 8] & (0x80 >> (x % 8)) == 0 {
-                    0
-                } else {
-                    255
-                }
-            }
-            8 => buf[y * stride + x],
-            other => panic!("unexpected bit depth {other}"),
-        }
-    });
-    let grids = img.detect_grids();
-    assert_eq!(grids.len(), 1, "exactly one QR code in the image");
-    grids[0].decode().expect("QR decodes").1
+    let qr = read_qr_png(png_bytes);
+    assert_eq!(qr.color_type, png::ColorType::Grayscale);
+    qr.text
 }
 
 #[tokio::test]

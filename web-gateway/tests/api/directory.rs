@@ -1,66 +1,33 @@
 //! Profiles from an HTTP user directory, and a confirmed login that survives the directory failing at claim time.
 
-use std::net::TcpListener;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpResponse, HttpServer, web};
 use qrlogin_shared::test_support::dead_redis_url;
+use qrlogin_shared::test_support::fake::{FakeService, ResponseTemplate};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use web_gateway::config::DirectorySettings;
 
 use crate::helpers::{TestApp, assert_confirmed, assert_unavailable, settings, spawn_app_with};
 
-/// The web team's user service, as small as it gets: `GET /users/alice` is a profile, anything else 404; while
-/// `failing` is set every request is a 500.
-#[derive(Default)]
-struct DirectoryState {
-    failing: AtomicBool,
-    requests: AtomicUsize,
-}
-
+/// The web team's user service, as small as it gets: `GET /users/alice` is a profile, any other user 404; while
+/// failing every request is a 500.
 struct DirectoryServer {
     base_url: String,
-    state: web::Data<DirectoryState>,
-    handle: ServerHandle,
-}
-
-impl Drop for DirectoryServer {
-    fn drop(&mut self) {
-        std::mem::drop(self.handle.stop(false));
-    }
+    fake: FakeService,
 }
 
 fn alice_over_http() -> Value {
     json!({ "name": "Alice from HTTP", "email": "alice@http.example", "team": "QA" })
 }
 
-async fn user(id: web::Path<String>, state: web::Data<DirectoryState>) -> HttpResponse {
-    state.requests.fetch_add(1, Ordering::SeqCst);
-    if state.failing.load(Ordering::SeqCst) {
-        return HttpResponse::InternalServerError().finish();
-    }
-    match id.as_str() {
-        "alice" => HttpResponse::Ok().json(alice_over_http()),
-        _ => HttpResponse::NotFound().finish(),
-    }
-}
-
-fn start_directory() -> DirectoryServer {
-    let state = web::Data::new(DirectoryState::default());
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let shared = state.clone();
-    let server = HttpServer::new(move || App::new().app_data(shared.clone()).route("/users/{id}", web::get().to(user)))
-        .workers(1)
-        .listen(listener)
-        .unwrap()
-        .run();
-    let handle = server.handle();
-    tokio::spawn(server);
-    DirectoryServer { base_url: format!("http://127.0.0.1:{port}/users"), state, handle }
+async fn start_directory() -> DirectoryServer {
+    let fake = FakeService::start("^/users/[^/]+$", Duration::ZERO, |request| match request.url.path() {
+        "/users/alice" => ResponseTemplate::new(200).set_body_json(alice_over_http()),
+        _ => ResponseTemplate::new(404),
+    })
+    .await;
+    DirectoryServer { base_url: format!("{}/users", fake.uri()), fake }
 }
 
 async fn gateway_with_directory(base_url: &str) -> TestApp {
@@ -78,7 +45,7 @@ fn with_id(profile: Value, id: &str) -> Value {
 #[tokio::test]
 async fn token_carries_the_profile_from_the_http_directory() {
     // Arrange
-    let directory = start_directory();
+    let directory = start_directory().await;
     let app = gateway_with_directory(&directory.base_url).await;
     let login = app.start_login().await;
     app.phone_confirm(&login.uuid, "alice").await;
@@ -90,13 +57,13 @@ async fn token_carries_the_profile_from_the_http_directory() {
     assert_eq!(code, StatusCode::OK);
     let token = assert_confirmed(&body, &with_id(alice_over_http(), "alice"));
     assert_eq!(app.verify_token(&token).await.claims.sub, "alice");
-    assert_eq!(directory.state.requests.load(Ordering::SeqCst), 1);
+    assert_eq!(directory.fake.requests(), 1);
 }
 
 #[tokio::test]
 async fn user_unknown_to_the_http_directory_gets_a_token_with_just_the_id() {
     // Arrange
-    let directory = start_directory();
+    let directory = start_directory().await;
     let app = gateway_with_directory(&directory.base_url).await;
     let login = app.start_login().await;
     app.phone_confirm(&login.uuid, "bob").await;
@@ -112,11 +79,11 @@ async fn user_unknown_to_the_http_directory_gets_a_token_with_just_the_id() {
 #[tokio::test]
 async fn directory_failing_at_claim_time_is_a_503_and_the_login_is_not_lost() {
     // Arrange
-    let directory = start_directory();
+    let directory = start_directory().await;
     let app = gateway_with_directory(&directory.base_url).await;
     let login = app.start_login().await;
     app.phone_confirm(&login.uuid, "alice").await;
-    directory.state.failing.store(true, Ordering::SeqCst);
+    directory.fake.fail(true);
 
     // Act
     let failed = app.poll(&login.uuid, Some(&login.cookie)).await;
@@ -126,14 +93,14 @@ async fn directory_failing_at_claim_time_is_a_503_and_the_login_is_not_lost() {
     assert_eq!(app.session_hash(&login.uuid).await.get("st").map(String::as_str), Some("confirmed"));
 
     // Act: the directory recovers; the browser polls again.
-    directory.state.failing.store(false, Ordering::SeqCst);
+    directory.fake.fail(false);
     let (code, body) = app.poll_json(&login).await;
 
     // Assert: the token; polling again within the grace window repeats that same answer.
     assert_eq!(code, StatusCode::OK);
     assert_confirmed(&body, &with_id(alice_over_http(), "alice"));
     assert_eq!(app.poll_json(&login).await, (StatusCode::OK, body));
-    assert_eq!(directory.state.requests.load(Ordering::SeqCst), 2);
+    assert_eq!(directory.fake.requests(), 2);
 }
 
 #[tokio::test]

@@ -1,31 +1,24 @@
 //! `TestApp`: one running gateway with its own Redis key prefix, one method per endpoint, and the phone side
 //! driven through the real session store.
 
-use qrlogin_shared::rate_limit::Rate;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
+use jsonwebtoken::TokenData;
 use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, DecodingKey, TokenData, Validation};
 use qrlogin_shared::config::RedisSettings;
 use qrlogin_shared::store::{DecideOutcome, Decision, ScanOutcome};
-use qrlogin_shared::{SessionId, SessionStore, UserId, test_support};
+use qrlogin_shared::test_support::web_token::verify_web_token;
+use qrlogin_shared::{SessionId, SessionStore, UserId};
 use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, RETRY_AFTER, SET_COOKIE};
 use reqwest::{Response, StatusCode};
-use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use web_gateway::config::{DirectorySettings, WebTokenSettings};
+pub use web_gateway::test_support::{AUDIENCE, ISSUER, TOKEN_TTL};
 use web_gateway::{Application, Settings};
 
-pub const KEY_PEM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/dev/web-jwt-es256.pem");
-pub const USERS_JSON: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/dev/users.json");
-pub const ISSUER: &str = "https://issuer.test.qrlogin.invalid";
-pub const AUDIENCE: &str = "qrlogin-web-test";
-pub const TOKEN_TTL: Duration = Duration::from_secs(600);
-pub const SESSION_TTL: Duration = Duration::from_secs(120);
+pub const SESSION_TTL: Duration = web_gateway::test_support::SESSION_TTL;
 pub const POLL_INTERVAL: Duration = Duration::from_millis(750);
 pub const USER_AGENT: &str = "qrlogin-gateway-tests/1.0";
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -34,36 +27,19 @@ pub const ALLOWED_ORIGIN: &str = "https://www.test.qrlogin.invalid";
 /// A binding secret of the right shape (43 base64url characters) that no session was issued with.
 pub const FOREIGN_COOKIE: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
-/// Settings for a gateway on a random port with a key prefix of its own.
+/// [`Settings::for_test`] as this suite runs it: a faster poll interval and one allowed CORS origin.
 ///
 /// Redis deadlines are generous here: tests that are not about timeouts must not turn a busy moment on a loaded
 /// machine into a 503. The timeout tests use `test_support`'s 500 ms deadlines instead.
 pub fn settings() -> Settings {
-    let mut service = test_support::service_settings();
-    service.redis.wait_timeout = Duration::from_secs(5);
-    service.redis.connect_timeout = Duration::from_secs(5);
-    service.redis.command_timeout = Duration::from_secs(5);
-    Settings {
-        service,
-        session_ttl: SESSION_TTL,
-        poll_interval: POLL_INTERVAL,
-        claim_grace: std::time::Duration::from_secs(10),
-        poll_slow_down: false,
-        qr_rotate: Duration::ZERO,
-        waiters: web_gateway::push::WaiterLimits { per_instance: 10_000, per_session: 8 },
-        limits: web_gateway::config::IssueLimits { per_ip: Rate::new(0, 0), global: Rate::new(0, 0) },
-        cookie_secure: false,
-        web_token: WebTokenSettings {
-            private_key_pem: SecretString::from(std::fs::read_to_string(KEY_PEM).expect("read the dev web JWT key")),
-            published_keys_pem: String::new(),
-            issuer: ISSUER.to_owned(),
-            audience: AUDIENCE.to_owned(),
-            ttl: TOKEN_TTL,
-        },
-        directory: DirectorySettings::File(PathBuf::from(USERS_JSON)),
-        cors_origins: vec![ALLOWED_ORIGIN.to_owned()],
-        app_link: "https://apps.test.qrlogin.invalid".to_owned(),
-    }
+    let mut settings = Settings::for_test();
+    let redis = &mut settings.service.redis;
+    redis.wait_timeout = Duration::from_secs(5);
+    redis.connect_timeout = Duration::from_secs(5);
+    redis.command_timeout = Duration::from_secs(5);
+    settings.poll_interval = POLL_INTERVAL;
+    settings.cors_origins = vec![ALLOWED_ORIGIN.to_owned()];
+    settings
 }
 
 pub struct TestApp {
@@ -239,20 +215,11 @@ impl TestApp {
         keys
     }
 
-    /// Verifies a web token the way the web team's backend would: the key from the JWKS whose `kid` the token
-    /// names, ES256 only, issuer and audience checked.
+    /// Verifies a web token the way the web team's backend would (see `verify_web_token`), against this app's
+    /// published JWKS.
     pub async fn verify_token(&self, token: &str) -> TokenData<WebClaims> {
         let jwks: JwkSet = self.jwks().await.json().await.expect("JWKS JSON");
-        let header = jsonwebtoken::decode_header(token).expect("token header");
-        assert_eq!(header.alg, Algorithm::ES256);
-        let kid = header.kid.expect("token names its key");
-        let jwk = jwks.find(&kid).expect("the token's kid is in the JWKS");
-        let key = DecodingKey::from_jwk(jwk).expect("decoding key from JWK");
-        let mut validation = Validation::new(Algorithm::ES256);
-        validation.set_issuer(&[ISSUER]);
-        validation.set_audience(&[AUDIENCE]);
-        validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
-        jsonwebtoken::decode(token, &key, &validation).expect("token verifies with the published key")
+        verify_web_token(token, &jwks, ISSUER, AUDIENCE).unwrap_or_else(|e| panic!("{e}"))
     }
 }
 

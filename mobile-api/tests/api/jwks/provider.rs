@@ -1,21 +1,19 @@
-//! The local identity provider of the JWKS tests: serves a key set that can be swapped at run time, counts how
-//! often it is asked, and can be made slow or failing. Its signing keys under `../keys/` are test-only.
+//! The local identity provider of the JWKS tests, on the kit's fake: serves a key set that can be swapped at run
+//! time, counts how often it is asked, and can be made slow or failing. Its signing keys under `../keys/` are
+//! test-only.
 
-use std::net::TcpListener;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpResponse, HttpServer, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use mobile_api::config::{JwksSettings, UserJwtKey, UserJwtSettings};
+use qrlogin_shared::test_support::fake::{FakeService, ResponseTemplate};
 use serde_json::{Value, json};
 
-use crate::helpers::{AUDIENCE, ISSUER, TestApp, spawn_app_with_user_jwt};
+use crate::helpers::{TestApp, spawn_app_with_user_jwt};
 
 pub const RSA_A: &str = include_str!("../keys/rs256-a.pem");
 pub const RSA_A_PUBLIC: &str = include_str!("../keys/rs256-a.pub.pem");
@@ -25,15 +23,8 @@ pub const EC: &str = include_str!("../keys/es256.pem");
 /// The local identity provider: `GET /jwks.json` answers the current set (or 500 while failing).
 pub struct Provider {
     url: String,
-    state: web::Data<ProviderState>,
-    handle: ServerHandle,
-}
-
-struct ProviderState {
-    set: Mutex<Value>,
-    fetches: AtomicUsize,
-    failing: AtomicBool,
-    delay: Duration,
+    set: Arc<Mutex<Value>>,
+    fake: FakeService,
 }
 
 impl Provider {
@@ -43,43 +34,33 @@ impl Provider {
 
     /// A provider that takes `delay` to answer: long enough for requests to pile up behind one fetch.
     pub async fn start_with_delay(keys: &[&SigningKey], delay: Duration) -> Self {
-        let state = web::Data::new(ProviderState {
-            set: Mutex::new(set_of(keys)),
-            fetches: AtomicUsize::new(0),
-            failing: AtomicBool::new(false),
-            delay,
-        });
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://127.0.0.1:{}/jwks.json", listener.local_addr().unwrap().port());
-        let data = state.clone();
-        let server =
-            HttpServer::new(move || App::new().app_data(data.clone()).route("/jwks.json", web::get().to(jwks)))
-                .workers(1)
-                .listen(listener)
-                .unwrap()
-                .run();
-        let handle = server.handle();
-        tokio::spawn(server);
-        Self { url, state, handle }
+        let set = Arc::new(Mutex::new(set_of(keys)));
+        let served = Arc::clone(&set);
+        let fake = FakeService::start("^/jwks\\.json$", delay, move |_| {
+            ResponseTemplate::new(200).set_body_json(served.lock().unwrap().clone())
+        })
+        .await;
+        Self { url: format!("{}/jwks.json", fake.uri()), set, fake }
     }
 
     pub fn serve(&self, keys: &[&SigningKey]) {
-        *self.state.set.lock().unwrap() = set_of(keys);
+        *self.set.lock().unwrap() = set_of(keys);
     }
 
     pub fn serve_raw(&self, set: Value) {
-        *self.state.set.lock().unwrap() = set;
+        *self.set.lock().unwrap() = set;
     }
 
     pub fn fail(&self) {
-        self.state.failing.store(true, Ordering::SeqCst);
+        self.fake.fail(true);
     }
 
     pub fn fetches(&self) -> usize {
-        self.state.fetches.load(Ordering::SeqCst)
+        self.fake.requests()
     }
 
-    /// mobile-api checking user tokens against this provider's JWKS.
+    /// mobile-api checking user tokens against this provider's JWKS (issuer, audience and leeway as in
+    /// [`UserJwtSettings::for_test`]).
     pub fn settings(&self, min_refetch: Duration, refresh: Duration) -> UserJwtSettings {
         UserJwtSettings {
             algorithm: Algorithm::RS256,
@@ -90,9 +71,7 @@ impl Provider {
                 min_refetch,
                 timeout: Duration::from_secs(2),
             }),
-            issuer: ISSUER.to_owned(),
-            audience: AUDIENCE.to_owned(),
-            leeway: Duration::from_secs(30),
+            ..UserJwtSettings::for_test()
         }
     }
 
@@ -100,22 +79,6 @@ impl Provider {
     pub async fn app(&self) -> TestApp {
         spawn_app_with_user_jwt(self.settings(Duration::from_secs(30), Duration::from_secs(300))).await
     }
-}
-
-impl Drop for Provider {
-    fn drop(&mut self) {
-        drop(self.handle.stop(false));
-    }
-}
-
-async fn jwks(state: web::Data<ProviderState>) -> HttpResponse {
-    state.fetches.fetch_add(1, Ordering::SeqCst);
-    tokio::time::sleep(state.delay).await;
-    if state.failing.load(Ordering::SeqCst) {
-        return HttpResponse::InternalServerError().finish();
-    }
-    let set = state.set.lock().unwrap().clone();
-    HttpResponse::Ok().json(set)
 }
 
 /// One of the provider's signing keys, with its public JWK as the provider publishes it.

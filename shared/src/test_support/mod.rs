@@ -1,6 +1,23 @@
-//! Test helpers (feature `test-support`): settings that point at the test Redis with a key prefix of their
-//! own, so every test runs in parallel on one Redis without seeing another's keys.
-#![allow(clippy::expect_used, reason = "test helpers: a broken test setup should fail loudly")]
+//! The test kit (feature `test-support`), one copy for every suite: settings that point at the test Redis with
+//! a key prefix of their own (so every test runs in parallel on one Redis without seeing another's keys), and
+//!
+//! - [`qr`]: reads the login QR off its PNG with a real decoder, as a phone does;
+//! - [`web_token`]: verifies a web token against the published JWKS, as the web team's backend does;
+//! - [`prometheus`]: reads a `/metrics` answer back;
+//! - [`fake`]: fake HTTP dependencies (identity provider, user directory) on `wiremock`.
+//!
+//! The services build their own `Settings::for_test()` on [`service_settings`].
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers: a broken test setup or a failed expectation should fail loudly"
+)]
+
+pub mod fake;
+pub mod prometheus;
+pub mod qr;
+pub mod web_token;
 
 use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;

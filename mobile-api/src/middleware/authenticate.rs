@@ -12,8 +12,8 @@ use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, ResponseError, web
 use qrlogin_shared::UserId;
 use qrlogin_shared::http::bearer_token;
 
-use super::{TokenError, UserTokenValidator};
 use crate::error::MobileError;
+use crate::user_token::{TokenError, UserTokenValidator};
 
 /// The app user behind the request, as established by [`authenticate`].
 #[derive(Clone)]

@@ -1,0 +1,8 @@
+//! What runs around the phone endpoints before and after their handlers: the user's token is checked before
+//! any body is read, and every refused token is counted against the client's IP.
+
+mod authenticate;
+mod bad_tokens;
+
+pub use authenticate::{AuthenticatedUser, authenticate};
+pub use bad_tokens::throttle_bad_tokens;

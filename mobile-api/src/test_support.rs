@@ -1,0 +1,38 @@
+//! mobile-api's part of the test kit (feature `test-support`): [`Settings::for_test`], the one set of test
+//! settings every suite starts from and changes only what it is about.
+
+use std::time::Duration;
+
+use jsonwebtoken::Algorithm;
+use qrlogin_shared::test_support::service_settings;
+use secrecy::SecretString;
+
+use crate::config::MobileLimits;
+use crate::config::{Settings, UserJwtKey, UserJwtSettings};
+
+/// The identity provider of the tests: user tokens are HS256 with this shared secret.
+pub const JWT_SECRET: &str = "test-user-jwt-secret-0123456789abcdef";
+pub const ISSUER: &str = "https://id.test.qrlogin.invalid";
+pub const AUDIENCE: &str = "qrlogin-mobile";
+pub const LEEWAY: Duration = Duration::from_secs(30);
+
+impl Settings {
+    /// mobile-api on a random loopback port against the test Redis, with a key prefix of its own; user tokens
+    /// as [`UserJwtSettings::for_test`] says, and no abuse limits (tests about them set their own).
+    pub fn for_test() -> Self {
+        Self { service: service_settings(), user_jwt: UserJwtSettings::for_test(), limits: MobileLimits::unlimited() }
+    }
+}
+
+impl UserJwtSettings {
+    /// HS256 user tokens with [`JWT_SECRET`], [`ISSUER`] and [`AUDIENCE`], 30 s of clock leeway.
+    pub fn for_test() -> Self {
+        Self {
+            algorithm: Algorithm::HS256,
+            key: UserJwtKey::Secret(SecretString::from(JWT_SECRET)),
+            issuer: ISSUER.to_owned(),
+            audience: AUDIENCE.to_owned(),
+            leeway: LEEWAY,
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! The one wait loop of a browser waiting for news (long-poll and event stream alike). It owns the rule that
+//! makes waiting safe: the notification is armed before Redis is read, so a transition published during the
+//! read still wakes the waiter. Every wake-up re-reads Redis, the source of truth.
+
+use tokio::time::Instant;
+
+use super::Watch;
+use crate::context::GatewayContext;
+use crate::error::GatewayError;
+use crate::session_view::{Read, Snapshot, advance};
+
+/// Why [`next_change`] returned, with the snapshot read last.
+pub enum Woken {
+    /// `changed` accepted this snapshot.
+    Changed(Snapshot),
+    /// `until` came first: nothing the caller waits for happened.
+    TimedOut(Snapshot),
+    /// The instance is stopping: answer now.
+    Stopping(Snapshot),
+}
+
+/// Reads the session until `changed` accepts a snapshot, `until` passes or the instance stops. Between reads it
+/// sleeps until a notification for the session, the next due time the snapshot names (QR rotation, expiry),
+/// `until`, or shutdown, whichever comes first.
+pub async fn next_change<'a>(
+    ctx: &GatewayContext,
+    watch: &Watch,
+    read: impl Fn() -> Read<'a>,
+    until: Instant,
+    changed: impl Fn(&Snapshot) -> bool,
+) -> Result<Woken, GatewayError> {
+    loop {
+        let notify = watch.notify();
+        let notified = notify.notified();
+        tokio::pin!(notified);
+        // Armed before the read: a transition published during the read still wakes us.
+        notified.as_mut().enable();
+        let snapshot = advance(ctx, read()).await?;
+        if changed(&snapshot) {
+            return Ok(Woken::Changed(snapshot));
+        }
+        if ctx.shutdown.is_started() {
+            return Ok(Woken::Stopping(snapshot));
+        }
+        if Instant::now() >= until {
+            return Ok(Woken::TimedOut(snapshot));
+        }
+        let wake_at = snapshot.wake_in.map_or(until, |due| until.min(Instant::now() + due));
+        tokio::select! {
+            () = &mut notified => {}
+            () = tokio::time::sleep_until(wake_at) => {}
+            () = ctx.shutdown.started() => {}
+        }
+    }
+}
+
+impl Woken {
+    pub fn into_snapshot(self) -> Snapshot {
+        match self {
+            Self::Changed(s) | Self::TimedOut(s) | Self::Stopping(s) => s,
+        }
+    }
+}
