@@ -11,69 +11,31 @@
     reason = "tests: a failed expectation should fail the test loudly"
 )]
 
-use std::io;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::OnceLock;
 
 use qrlogin_e2e::{Login, Stack, USER_JWT_SECRET, WEB_KEY_PEM_FILE};
 use qrlogin_shared::rate_limit::Rate;
+use qrlogin_shared::test_support::logs::Captured;
 use qrlogin_shared::{SessionId, Verifier, test_support};
 use secrecy::SecretSlice;
 use serde_json::{Value, json};
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::fmt::MakeWriter;
 
 const LOOPBACK: &str = "127.0.0.1";
 
-/// Every line the subscriber writes, appended whole (one `write` per formatted event).
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Self;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
-impl Captured {
-    /// The process-wide capture, installed on first use: JSON lines at `info`, as services run in production.
-    fn install() -> &'static Self {
-        static LOGS: OnceLock<Captured> = OnceLock::new();
-        LOGS.get_or_init(|| {
-            let logs = Self::default();
-            tracing_subscriber::fmt()
-                .json()
-                .with_env_filter(EnvFilter::new("info"))
-                .with_writer(logs.clone())
-                .try_init()
-                .expect("this test binary is the only one to install a global subscriber");
-            logs
-        })
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()).expect("logs are UTF-8")
-    }
-
-    /// Every captured line, parsed; each must be one JSON object.
-    fn lines(&self) -> Vec<Value> {
-        self.text()
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("log line is not JSON ({e}): {line}")))
-            .collect()
-    }
+/// The process-wide capture, installed on first use: JSON lines at `info`, as services run in production.
+fn install() -> &'static Captured {
+    static LOGS: OnceLock<Captured> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Captured::default();
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(EnvFilter::new("info"))
+            .with_writer(logs.clone())
+            .try_init()
+            .expect("this test binary is the only one to install a global subscriber");
+        logs
+    })
 }
 
 /// An event's field, wherever the layout puts it (`fields` object, or flattened to the top level).
@@ -138,7 +100,7 @@ fn wrong_verifications(login: &Login, count: u32) -> Vec<String> {
 
 #[tokio::test]
 async fn every_step_of_a_login_is_audited_and_no_log_line_carries_a_secret() {
-    let logs = Captured::install();
+    let logs = install();
     let stack = Stack::start().await;
     let (alice, bob, mallory) = (stack.user_token("alice"), stack.user_token("bob"), stack.user_token("mallory"));
     let qr_base = test_support::QR_BASE_URL;
@@ -236,7 +198,7 @@ async fn every_step_of_a_login_is_audited_and_no_log_line_carries_a_secret() {
 
 #[tokio::test]
 async fn a_refused_qr_issuance_is_audited_with_the_client_ip() {
-    let logs = Captured::install();
+    let logs = install();
     let stack = Stack::start_with(|gateway| gateway.limits.per_ip = Rate::new(1, 60)).await;
 
     let admitted = stack.login().await;

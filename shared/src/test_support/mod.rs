@@ -4,7 +4,8 @@
 //! - [`qr`]: reads the login QR off its PNG with a real decoder, as a phone does;
 //! - [`web_token`]: verifies a web token against the published JWKS, as the web team's backend does;
 //! - [`prometheus`]: reads a `/metrics` answer back;
-//! - [`fake`]: fake HTTP dependencies (identity provider, user directory) on `wiremock`.
+//! - [`fake`]: fake HTTP dependencies (identity provider, user directory) on `wiremock`;
+//! - [`logs`]: what was logged, captured as JSON lines.
 //!
 //! The services build their own `Settings::for_test()` on [`service_settings`].
 #![allow(
@@ -15,6 +16,7 @@
 )]
 
 pub mod fake;
+pub mod logs;
 pub mod prometheus;
 pub mod qr;
 pub mod web_token;
