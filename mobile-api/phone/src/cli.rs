@@ -14,7 +14,12 @@ const DEFAULT_API: &str = "http://127.0.0.1:8081";
 /// user's token, shows where the login comes from and approves or denies it. Also mints development user tokens
 /// for the local stack.
 #[derive(Debug, Parser)]
-#[command(name = "qrlogin-phone", version, arg_required_else_help = true)]
+// `flatten_help`: `qrlogin-phone --help` shows every subcommand's flags, not just their names.
+#[command(name = "qrlogin-phone", version, arg_required_else_help = true, flatten_help = true)]
+#[command(after_help = "dev-token and scan --user need mobile-api's development token settings: \
+    QRL_USER_JWT_ALG=HS256, QRL_USER_JWT_SECRET, QRL_USER_JWT_ISSUER, QRL_USER_JWT_AUDIENCE \
+    (`set -a; . deploy/dev.env`).\n\
+    Exit status: 0 done, 1 failed (the reason on stderr), 2 bad arguments.")]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
