@@ -1,6 +1,5 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use qrlogin_shared::audit::{self, AuditEvent, Event, Limit, Outcome};
-use qrlogin_shared::http::ClientIp;
 use qrlogin_shared::store::{DecideOutcome, Decision};
 use qrlogin_shared::verification::VerificationCode;
 use qrlogin_shared::{SessionId, session::SessionState};
@@ -30,10 +29,7 @@ pub async fn decide(
 ) -> Result<HttpResponse, MobileError> {
     let id = SessionId::parse(&body.uuid).map_err(|_| MobileError::BadSessionRef)?;
     let code = VerificationCode::parse(&body.verification).map_err(|_| MobileError::BadSessionRef)?;
-    let span = tracing::Span::current();
-    span.record("session", tracing::field::display(&id));
-    span.record("user", tracing::field::display(&user));
-    let ip = ClientIp::text_of(&req, &ctx.trusted_proxies);
+    let ip = super::who(&req, &ctx, &id, &user);
     verify(&ctx, Presented { step: Step::Decide, id: &id, code: &code, user: &user, ip: &ip }).await?;
     admit_user(&ctx.limiter, Limit::Decide, ctx.limits.decide_per_user, &user, &ip).await?;
     let state = decision.state();

@@ -5,3 +5,17 @@ mod scan;
 
 pub use decide::decide;
 pub use scan::scan;
+
+use actix_web::HttpRequest;
+use qrlogin_shared::http::ClientIp;
+use qrlogin_shared::{SessionId, UserId};
+
+use crate::context::PhoneContext;
+
+/// Names the session and user on the handler's span and returns the caller's IP, for the audit events.
+fn who(req: &HttpRequest, ctx: &PhoneContext, id: &SessionId, user: &UserId) -> String {
+    let span = tracing::Span::current();
+    span.record("session", tracing::field::display(id));
+    span.record("user", tracing::field::display(user));
+    ClientIp::text_of(req, &ctx.trusted_proxies)
+}

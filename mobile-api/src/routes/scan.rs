@@ -1,6 +1,5 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use qrlogin_shared::audit::{self, AuditEvent, Event, Limit, Outcome};
-use qrlogin_shared::http::ClientIp;
 use qrlogin_shared::store::{Requester, ScanOutcome};
 use serde::{Deserialize, Serialize};
 
@@ -31,10 +30,7 @@ pub async fn scan(
     ctx: web::Data<PhoneContext>,
 ) -> Result<HttpResponse, MobileError> {
     let (id, code) = ctx.base.parse_link(body.qr_content.trim())?;
-    let span = tracing::Span::current();
-    span.record("session", tracing::field::display(&id));
-    span.record("user", tracing::field::display(&user));
-    let ip = ClientIp::text_of(&req, &ctx.trusted_proxies);
+    let ip = super::who(&req, &ctx, &id, &user);
     verify(&ctx, Presented { step: Step::Scan, id: &id, code: &code, user: &user, ip: &ip }).await?;
     admit_user(&ctx.limiter, Limit::Scan, ctx.limits.scan_per_user, &user, &ip).await?;
     let outcome = ctx.store.scan(&id, &user, code.expires_at()).await?;
