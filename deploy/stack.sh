@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README command 1: the whole stack on this machine. Starts Redis (port 6391, installing it if missing),
 # builds and starts web-gateway (:8080) and mobile-api (:8081) with the development settings of
-# deploy/dev.env, prints how to log in with curl acting as the phone, and stops everything on Ctrl-C.
+# deploy/dev.env, builds the reference phone client (target/debug/qrlogin-phone), prints how to log in acting
+# as the phone, and stops everything on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +17,8 @@ set -a
 set +a
 export REDIS_URL="redis://127.0.0.1:$port"
 
-cargo build -p web-gateway -p mobile-api --bins --quiet
+# qrlogin-phone too: the instructions printed below act as the phone with it.
+cargo build -p web-gateway -p mobile-api -p qrlogin-phone --bins --quiet
 
 pids=()
 cleanup() {

@@ -16,10 +16,8 @@
 pub mod admission;
 pub mod config;
 pub mod context;
-pub mod dev_token;
 pub mod error;
 pub mod middleware;
-pub mod phone;
 pub mod routes;
 pub mod startup;
 #[cfg(feature = "test-support")]

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use actix_web::dev::ServerHandle;
 use jsonwebtoken::jwk::JwkSet;
 use mobile_api::config::{UserJwtKey, UserJwtSettings};
+use qrlogin_phone::dev_token::DevTokenSettings;
 use qrlogin_shared::config::ServiceSettings;
 use qrlogin_shared::test_support;
 use secrecy::{ExposeSecret, SecretString};
@@ -260,7 +261,11 @@ impl Stack {
 
     /// A user token mobile-api accepts, valid for five minutes.
     pub fn user_token(&self, user: &str) -> String {
-        mobile_api::dev_token::mint(&self.user_jwt, user, Duration::from_secs(300)).expect("HS256 dev token")
+        let UserJwtKey::Secret(secret) = &self.user_jwt.key else { panic!("the stack's user tokens are HS256") };
+        let jwt = &self.user_jwt;
+        DevTokenSettings::new(jwt.algorithm, secret.clone(), &jwt.issuer, &jwt.audience)
+            .and_then(|minter| minter.mint(user, Duration::from_secs(300)))
+            .expect("HS256 dev token")
     }
 
     /// `POST /v1/scan` with `{"qr_content": ...}`.

@@ -8,6 +8,7 @@ use actix_web::dev::ServerHandle;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use mobile_api::config::UserJwtSettings;
 use mobile_api::{Application, Settings};
+use qrlogin_phone::dev_token::DevTokenSettings;
 use qrlogin_shared::config::RedisSettings;
 use qrlogin_shared::qr_link::QrBaseUrl;
 use qrlogin_shared::store::{ClaimOutcome, NewSession, PollOutcome, Requester};
@@ -33,9 +34,10 @@ pub fn foreign_verifier() -> Verifier {
     Verifier::new(SecretSlice::from(vec![0x5a; 32]), vec![]).unwrap()
 }
 
-/// A valid, unexpired token for `user`, signed as the identity provider would.
+/// A valid, unexpired token for `user`, signed as the identity provider would (by the one development minter).
 pub fn token_for(user: &str) -> String {
-    mobile_api::dev_token::mint(&UserJwtSettings::for_test(), user, Duration::from_secs(600)).unwrap()
+    let minter = DevTokenSettings::new(Algorithm::HS256, JWT_SECRET.into(), ISSUER, AUDIENCE).unwrap();
+    minter.mint(user, Duration::from_secs(600)).unwrap()
 }
 
 /// Any claims, HS256-signed with `secret`: for the tokens the service must refuse.

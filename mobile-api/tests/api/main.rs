@@ -9,7 +9,6 @@ mod errors;
 mod helpers;
 mod jwks;
 mod limits;
-mod phone;
 mod scan;
 mod shutdown;
 mod tokens;

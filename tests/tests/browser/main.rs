@@ -1,6 +1,6 @@
 //! Browser tests: the demo page served by a real web-gateway, in headless Chromium driven over WebDriver
 //! (chromedriver + fantoccini), and a phone that reads the QR off a screenshot of the page and scans, confirms or
-//! denies with the reference phone client (`mobile_api::phone`). Needs Debian's `chromium` and
+//! denies with the reference phone client (`qrlogin_phone`). Needs Debian's `chromium` and
 //! `chromium-driver` (deploy/test.sh installs them) and the test Redis.
 //!
 //! Every state a test reaches is saved as a screenshot in `target/browser-screenshots/`, and kept when the test
@@ -22,8 +22,8 @@ use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use futures_util::FutureExt;
-use mobile_api::phone::PhoneClient;
 use qrlogin_e2e::Stack;
+use qrlogin_phone::PhoneClient;
 use qrlogin_shared::qr_link::QrBaseUrl;
 use qrlogin_shared::test_support;
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
-use mobile_api::phone::decode_qr_image;
+use qrlogin_phone::decode_qr_image;
 use serde_json::{Value, json};
 
 use crate::shots::Shots;

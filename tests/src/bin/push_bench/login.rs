@@ -1,9 +1,9 @@
 //! Both sides of a login over HTTP: the browser creates a session (keeping its binding cookie), the phone
 //! scans and confirms with a development user token.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use qrlogin_phone::dev_token::DevTokenSettings;
 use reqwest::header::{HeaderValue, SET_COOKIE};
 use serde_json::{Value, json};
 use tokio::time::Instant;
@@ -23,25 +23,12 @@ pub(crate) struct Session {
     pub(crate) cookie: HeaderValue,
 }
 
-/// A user token mobile-api accepts, minted as `qrlogin-phone dev-token` does: HS256 with the development
-/// identity provider's secret from `deploy/dev.env`, valid for an hour.
+/// A user token mobile-api accepts, minted as `qrlogin-phone dev-token` mints it (by the same code): HS256 with
+/// the development identity provider's secret from `deploy/dev.env`, valid for an hour.
 pub(crate) fn dev_user_token(env: &[(String, String)], user: &str) -> Result<String> {
-    let var = |name: &str| {
-        env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).ok_or(format!("{name} missing from dev.env"))
-    };
-    if var("QRL_USER_JWT_ALG")? != "HS256" {
-        return Err("deploy/dev.env must use QRL_USER_JWT_ALG=HS256 for development tokens".into());
-    }
-    let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
-    let claims = json!({
-        "sub": user,
-        "iss": var("QRL_USER_JWT_ISSUER")?,
-        "aud": var("QRL_USER_JWT_AUDIENCE")?,
-        "iat": now,
-        "exp": now + 3600,
-    });
-    let key = EncodingKey::from_secret(var("QRL_USER_JWT_SECRET")?.as_bytes());
-    Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &key)?)
+    let lookup = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let minter = DevTokenSettings::from_lookup(lookup).map_err(|e| format!("deploy/dev.env: {e}"))?;
+    Ok(minter.mint(user, Duration::from_secs(3600))?)
 }
 
 /// `POST /v1/qr`.

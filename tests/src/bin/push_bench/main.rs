@@ -17,6 +17,8 @@ mod waiters;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::builder::RangedU64ValueParser;
+use clap::{ArgAction, Parser};
 use tokio::time::Instant;
 
 use crate::report::ModeReport;
@@ -44,83 +46,65 @@ impl Mode {
     fn parse(s: &str) -> Result<Self> {
         [Self::Sse, Self::LongPoll, Self::Poll1s]
             .into_iter()
-            .find(|m| m.name() == s)
+            .find(|m| m.name() == s.trim())
             .ok_or_else(|| format!("unknown mode {s:?} (sse, long-poll, poll-1s)").into())
     }
 }
 
-#[derive(Clone)]
+/// How fast does a waiting browser learn that its login was confirmed? Per mode, N browsers wait while every
+/// session is confirmed through mobile-api; each notes when its token arrives.
+///
+/// Starts its own Redis and the real web-gateway and mobile-api binaries (from the directory this binary is
+/// in) with the development settings of deploy/dev.env, all on 127.0.0.1, and prints one column per mode.
+#[derive(Clone, Debug, clap::Parser)]
+// A flag given twice counts once, the last time (as before clap); `--env` is the one that adds up.
+#[command(name = "push-bench", version, args_override_self = true)]
+#[command(after_help = "Needs the service binaries next to this one: `cargo build --release --bins` first (or \
+                        without --release for the dev profile, then run target/debug/push-bench).")]
 pub(crate) struct Options {
+    /// Waiting browsers per mode.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    #[arg(value_parser = RangedU64ValueParser::<usize>::new().range(1..=10_000))]
     pub(crate) browsers: usize,
+    /// Bound on the whole run, in seconds; past it everything is stopped.
+    #[arg(long, value_name = "S", default_value_t = 120, value_parser = RangedU64ValueParser::<u64>::new().range(1..))]
     pub(crate) max_secs: u64,
+    /// Which modes to run, in order: sse, long-poll, poll-1s (comma-separated).
+    // `Set`: a second `--modes` replaces the first list rather than adding to it.
+    #[arg(long, value_name = "LIST", default_value = "sse,long-poll,poll-1s")]
+    #[arg(value_delimiter = ',', action = ArgAction::Set, value_parser = Mode::parse)]
     pub(crate) modes: Vec<Mode>,
-    /// Confirms in flight at most.
+    /// Confirm requests in flight at most.
+    #[arg(long, value_name = "C", default_value_t = 50, value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
     pub(crate) confirm_concurrency: usize,
-    /// The confirms are paced evenly over this long.
+    /// The confirms are spread evenly over this many seconds.
+    #[arg(long, value_name = "S", default_value_t = 4)]
     pub(crate) confirm_secs: u64,
-    /// Service settings on top of the benchmark's (`--env RUST_LOG=info`).
+    /// A service setting on top of the benchmark's (e.g. RUST_LOG=info, QRL_WORKERS=1); repeatable.
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = setting)]
     pub(crate) env: Vec<(String, String)>,
-    /// Where to write every delivery's timings (CSV).
+    /// Write each delivery's times (ms since the first confirm) to this file, as CSV.
+    #[arg(long, value_name = "FILE")]
     pub(crate) timeline: Option<std::path::PathBuf>,
 }
 
-const USAGE: &str = "\
-usage: push-bench [--browsers N] [--max-secs S] [--modes sse,long-poll,poll-1s]
-                  [--confirm-concurrency C] [--confirm-secs S] [--timeline FILE]
-                  [--env KEY=VALUE]...
-
-  --browsers N              waiting browsers per mode (default 1000, at most 10000)
-  --max-secs S              bound on the whole run; past it everything is stopped (default 120)
-  --modes LIST              which modes to run, in order (default sse,long-poll,poll-1s)
-  --confirm-concurrency C   confirm requests in flight at most (default 50)
-  --confirm-secs S          the confirms are spread evenly over S seconds (default 4)
-  --timeline FILE           write each delivery's times (ms since the first confirm) as CSV
-  --env KEY=VALUE           a service setting on top of the benchmark's (e.g. RUST_LOG=info, QRL_WORKERS=1)
-
-Needs the service binaries next to this one: `cargo build --release --bins` first (or without --release
-for the dev profile, then run target/debug/push-bench).";
-
-fn parse_args() -> Result<Options> {
-    let mut o = Options {
-        browsers: 1000,
-        max_secs: 120,
-        modes: vec![Mode::Sse, Mode::LongPoll, Mode::Poll1s],
-        confirm_concurrency: 50,
-        confirm_secs: 4,
-        timeline: None,
-        env: Vec::new(),
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        if flag == "-h" || flag == "--help" {
-            println!("{USAGE}");
-            std::process::exit(0);
-        }
-        let value = args.next().ok_or_else(|| format!("{flag} needs a value\n\n{USAGE}"))?;
-        let number = || value.parse::<u64>().map_err(|_| format!("{flag}: {value:?} is not a number"));
-        match flag.as_str() {
-            "--browsers" => o.browsers = usize::try_from(number()?)?,
-            "--max-secs" => o.max_secs = number()?,
-            "--confirm-concurrency" => o.confirm_concurrency = usize::try_from(number()?)?,
-            "--confirm-secs" => o.confirm_secs = number()?,
-            "--env" => {
-                let (k, v) = value.split_once('=').ok_or_else(|| format!("--env {value:?}: expected KEY=VALUE"))?;
-                o.env.push((k.to_owned(), v.to_owned()));
-            }
-            "--timeline" => o.timeline = Some(value.into()),
-            "--modes" => o.modes = value.split(',').map(|m| Mode::parse(m.trim())).collect::<Result<_>>()?,
-            _ => return Err(format!("unknown option {flag}\n\n{USAGE}").into()),
-        }
-    }
-    if !(1..=10_000).contains(&o.browsers) || o.confirm_concurrency == 0 || o.max_secs == 0 || o.modes.is_empty() {
-        return Err(format!("options out of range\n\n{USAGE}").into());
-    }
-    Ok(o)
+/// `KEY=VALUE` of `--env`.
+fn setting(value: &str) -> Result<(String, String)> {
+    let (k, v) = value.split_once('=').ok_or_else(|| format!("{value:?}: expected KEY=VALUE"))?;
+    Ok((k.to_owned(), v.to_owned()))
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run_bounded().await {
+    let options = match Options::try_parse() {
+        Ok(options) => options,
+        // `--help` and `--version` succeed; a bad command line fails with exit code 1, as it always did.
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::FAILURE } else { ExitCode::SUCCESS };
+        }
+    };
+    match run_bounded(options).await {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
@@ -132,8 +116,7 @@ async fn main() -> ExitCode {
 
 /// Runs every mode within `--max-secs` and prints what was measured, also when stopped early. `Ok(false)`:
 /// some browsers did not get their token.
-async fn run_bounded() -> Result<bool> {
-    let options = parse_args()?;
+async fn run_bounded(options: Options) -> Result<bool> {
     let limit = procs::raise_open_files(options.browsers)?;
     let profile = if cfg!(debug_assertions) { "dev" } else { "release" };
     let cpus = std::thread::available_parallelism().map_or(0, usize::from);
@@ -194,4 +177,40 @@ async fn run(options: &Options, deadline: Instant, reports: &mut Vec<ModeReport>
         redis_probe::command(stack.redis_port, &["FLUSHALL"]).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn every_flag_is_documented_and_the_defaults_are_the_benchmarks() {
+        let cmd = Options::command();
+        cmd.clone().debug_assert();
+        for arg in cmd.get_arguments().filter(|a| !["help", "version"].contains(&a.get_id().as_str())) {
+            assert!(arg.get_help().is_some(), "{}", arg.get_id());
+        }
+
+        let o = Options::try_parse_from(["push-bench"]).unwrap();
+
+        assert_eq!((o.browsers, o.max_secs, o.confirm_concurrency, o.confirm_secs), (1000, 120, 50, 4));
+        assert_eq!(o.modes, [Mode::Sse, Mode::LongPoll, Mode::Poll1s]);
+    }
+
+    #[test]
+    fn a_repeated_flag_counts_its_last_time_and_env_settings_add_up() {
+        let argv = ["push-bench", "--modes", "sse", "--modes", "poll-1s, long-poll", "--browsers", "5"];
+        let o = Options::try_parse_from(argv.into_iter().chain(["--env", "A=1", "--env", "B=x=y"])).unwrap();
+
+        assert_eq!(o.modes, [Mode::Poll1s, Mode::LongPoll]);
+        assert_eq!(o.browsers, 5);
+        assert_eq!(o.env, [("A".to_owned(), "1".to_owned()), ("B".to_owned(), "x=y".to_owned())]);
+        for bad in [["--browsers", "0"], ["--browsers", "10001"], ["--max-secs", "0"], ["--modes", "push"]] {
+            assert!(Options::try_parse_from(["push-bench"].into_iter().chain(bad)).is_err(), "{bad:?}");
+        }
+    }
 }

@@ -1,15 +1,13 @@
-//! The reference phone client (`mobile_api::phone`) against the real app: a QR read from a screenshot-like
+//! The reference phone client (`qrlogin_phone`) against the real app: a QR read from a screenshot-like
 //! picture through a real decoder, then scan and confirm or deny exactly as the app does.
-
-mod cli;
 
 use std::io::Cursor;
 
 use image::codecs::jpeg::JpegEncoder;
 use image::imageops::{self, FilterType};
 use image::{ImageFormat, Rgb, RgbImage};
-use mobile_api::phone::{self, PhoneClient, PhoneError, Warning};
 use qrcodegen::{QrCode, QrCodeEcc};
+use qrlogin_phone::{self as phone, PhoneClient, PhoneError, Warning};
 use qrlogin_shared::store::{NewSession, PollOutcome, Requester};
 use qrlogin_shared::{BindingHash, SessionId, UserId};
 use time::OffsetDateTime;
@@ -227,8 +225,7 @@ async fn a_qr_for_another_site_is_refused_before_any_call() {
 
 #[tokio::test]
 async fn an_unreachable_api_is_an_http_error_not_a_hang() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let phone = PhoneClient::new(&format!("http://127.0.0.1:{port}"), "t").unwrap();
+    let phone = PhoneClient::new(&crate::fake_api::gone_api().await, "t").unwrap();
 
     let result = phone.scan(&format!("{}/q/{}.{}", "https://a.example", SessionId::random(), "A".repeat(48))).await;
 

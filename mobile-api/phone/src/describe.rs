@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::ScanResult;
+use crate::ScanResult;
 
 /// A login page opened longer ago than this was probably not opened by the user just now.
 const STALE_AFTER: Duration = Duration::from_secs(60);
@@ -144,7 +144,7 @@ mod tests {
     #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
     use super::*;
-    use crate::phone::{QrLink, Requester};
+    use crate::{QrLink, Requester};
 
     #[test]
     fn common_browsers_are_named_with_their_major_version_and_system() {

@@ -1,17 +1,31 @@
-//! The reference phone client: what the qrlogin app does, as a library the `qrlogin-phone` binary and browser
-//! tests drive. Read the QR ([`decode_qr_image`], or take its text), take the link apart ([`split_link`]),
-//! scan it with the user's token ([`PhoneClient::scan`]), show the user where the login comes from
-//! ([`describe_requester`]) and only then confirm or deny.
+//! The reference phone client: what the qrlogin app does, as a library that the `qrlogin-phone` binary and the
+//! browser tests drive. Read the QR ([`decode_qr_image`], or take its text), take the link apart
+//! ([`split_link`]), scan it with the user's token ([`PhoneClient::scan`]), show the user where the login comes
+//! from ([`describe_requester`]) and only then confirm or deny.
+//!
+//! ```text
+//!   decode      picture (PNG, JPEG) -> QR text                       image, rqrr
+//!   link        QR text -> QrLink (site, uuid, verification)         -> shared::qr_link
+//!   client      PhoneClient: scan, confirm, deny over HTTP           -> link, shared::session
+//!   describe    ScanResult -> what the user reads, with warnings     -> client
+//!   dev_token   development HS256 user tokens (QRL_USER_JWT_*)
+//!   main.rs     the `qrlogin-phone` command line (clap); cli.rs holds its arguments
+//! ```
+//! Arrows point down and out: nothing here knows the binary, and the crate depends only on `shared`'s domain
+//! half (no actix, no Redis, not mobile-api). mobile-api's own types are reached over HTTP, as the app does.
 
 mod client;
 mod decode;
 mod describe;
+pub mod dev_token;
 mod link;
 
-pub use client::{ApiProblem, PhoneClient, Requester, ScanResult};
+pub use client::{ApiProblem, PhoneClient, ScanResult};
 pub use decode::decode_qr_image;
 pub use describe::{Warning, browser_summary, describe_requester, describe_requester_at};
 pub use link::{QrLink, split_link};
+/// Where a login comes from: mobile-api's own type, as it sends it.
+pub use qrlogin_shared::session::Requester;
 
 /// Everything the phone side can fail with; each message is fit to show the user.
 #[derive(Debug, thiserror::Error)]

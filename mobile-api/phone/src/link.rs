@@ -4,7 +4,7 @@ use std::fmt;
 
 use qrlogin_shared::qr_link::{QrBaseUrl, QrLinkError};
 
-use super::PhoneError;
+use crate::PhoneError;
 
 /// A login link taken apart, its shape checked (the verification string itself only mobile-api can check).
 #[derive(Clone, PartialEq, Eq)]

@@ -5,29 +5,21 @@ use std::fmt;
 use std::time::Duration;
 
 use qrlogin_shared::qr_link::QrBaseUrl;
+use qrlogin_shared::session::{Decision, Requester};
 use reqwest::{Response, header};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use super::{PhoneError, QrLink, split_link};
+use crate::{PhoneError, QrLink, split_link};
 
 /// Bound on one call, connection included: a phone on a bad network must get an answer, not a spinner.
 const TIMEOUT: Duration = Duration::from_secs(10);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const PROBLEM_TYPE_PREFIX: &str = "urn:qrlogin:problem:";
 
-/// Where the login comes from, as mobile-api recorded it when the browser asked for the QR.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct Requester {
-    pub ip: String,
-    pub user_agent: String,
-    /// RFC 3339.
-    pub created_at: String,
-}
-
-/// A successful scan: show it to the user ([`super::describe_requester`]), then confirm or deny.
+/// A successful scan: show it to the user ([`crate::describe_requester`]), then confirm or deny.
 #[derive(Clone, Debug)]
 pub struct ScanResult {
     pub uuid: String,
@@ -148,15 +140,21 @@ impl PhoneClient {
 
     /// `POST /v1/confirm`: the user approves; the browser's next poll receives its web token.
     pub async fn confirm(&self, uuid: &str, verification: &str) -> Result<(), PhoneError> {
-        self.decide("/v1/confirm", "confirmed", uuid, verification).await
+        self.decide(Decision::Confirm, uuid, verification).await
     }
 
     /// `POST /v1/deny`: the user refuses; the browser learns it was denied.
     pub async fn deny(&self, uuid: &str, verification: &str) -> Result<(), PhoneError> {
-        self.decide("/v1/deny", "denied", uuid, verification).await
+        self.decide(Decision::Deny, uuid, verification).await
     }
 
-    async fn decide(&self, path: &str, expected: &str, uuid: &str, verification: &str) -> Result<(), PhoneError> {
+    /// `POST /v1/confirm` or `/v1/deny`; mobile-api answers with the state the session moved to.
+    pub async fn decide(&self, decision: Decision, uuid: &str, verification: &str) -> Result<(), PhoneError> {
+        let path = match decision {
+            Decision::Confirm => "/v1/confirm",
+            Decision::Deny => "/v1/deny",
+        };
+        let expected = decision.state().as_str();
         let answer: DecideAnswer = self.post(path, &json!({ "uuid": uuid, "verification": verification })).await?;
         if answer.status == expected {
             Ok(())

@@ -6,7 +6,7 @@ use std::process::{Command, Output, Stdio};
 use qrlogin_shared::UserId;
 use qrlogin_shared::store::PollOutcome;
 
-use super::{png, screenshot_with_qr};
+use crate::client::{png, screenshot_with_qr};
 use crate::helpers::{AUDIENCE, ISSUER, JWT_SECRET, TestApp, spawn_app, token_for};
 
 const BIN: &str = env!("CARGO_BIN_EXE_qrlogin-phone");

@@ -7,7 +7,7 @@ use std::panic::{self, AssertUnwindSafe};
 use image::imageops::{self, FilterType};
 use image::{GrayImage, ImageError, ImageReader, Limits};
 
-use super::PhoneError;
+use crate::PhoneError;
 
 /// Larger pictures are refused before decoding: a 10-byte PNG header can claim gigapixels.
 const MAX_SIDE: u32 = 8192;

@@ -1,0 +1,125 @@
+//! The command line of `qrlogin-phone`: what `--help` prints is written here, next to the flag it describes.
+
+use std::path::PathBuf;
+
+use clap::{ArgGroup, Args, Parser, Subcommand};
+use qrlogin_shared::session::Decision;
+
+/// mobile-api on the local stack (`deploy/stack.sh`).
+const DEFAULT_API: &str = "http://127.0.0.1:8081";
+
+/// The reference qrlogin phone client: does what the app does, from a terminal.
+///
+/// Reads the login QR from a picture (a screenshot of the login page works) or from its text, scans it with the
+/// user's token, shows where the login comes from and approves or denies it. Also mints development user tokens
+/// for the local stack.
+#[derive(Debug, Parser)]
+// `flatten_help`: `qrlogin-phone --help` shows every subcommand's flags, not just their names.
+#[command(name = "qrlogin-phone", version, arg_required_else_help = true, flatten_help = true)]
+#[command(after_help = "dev-token and scan --user need mobile-api's development token settings: \
+    QRL_USER_JWT_ALG=HS256, QRL_USER_JWT_SECRET, QRL_USER_JWT_ISSUER, QRL_USER_JWT_AUDIENCE \
+    (`set -a; . deploy/dev.env`).\n\
+    Exit status: 0 done, 1 failed (the reason on stderr), 2 bad arguments.")]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    Scan(ScanArgs),
+    DevToken(DevTokenArgs),
+}
+
+/// Read a login QR, scan it, show where the login comes from, then approve or deny it.
+///
+/// Sends the QR's text to mobile-api's /v1/scan, prints the requester (IP, browser, how long ago, warnings),
+/// asks "Approve this login? [y/N]" unless --approve or --deny is given, and calls /v1/confirm or /v1/deny.
+/// Anything but "y" or "yes" (an empty line, end of input) denies.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("qr").required(true).args(["picture", "text"])))]
+pub(crate) struct ScanArgs {
+    /// A PNG or JPEG picture with the login QR in it, e.g. a screenshot of the whole login page.
+    pub(crate) picture: Option<PathBuf>,
+
+    /// The QR's text instead of a picture: <site>/q/<uuid>.<verification>.
+    #[arg(long, value_name = "QR_TEXT")]
+    pub(crate) text: Option<String>,
+
+    /// mobile-api's base URL.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_API)]
+    pub(crate) api: String,
+
+    /// The site QR links must be for (the app's own, e.g. https://login.example.com); a link for any other
+    /// site is refused before anything is sent. Without it any site is accepted, with a warning.
+    #[arg(long, value_name = "URL", env = "QRL_QR_BASE_URL")]
+    pub(crate) site: Option<String>,
+
+    /// The user's bearer token, as the app holds it. [default: $QRL_PHONE_TOKEN]
+    // Not clap's `env`: an inherited QRL_PHONE_TOKEN must not make `--user` a conflict.
+    #[arg(long, value_name = "TOKEN", conflicts_with = "user")]
+    pub(crate) token: Option<String>,
+
+    /// Instead of a token, mint a five-minute development token for this user, as dev-token does (needs the
+    /// settings dev-token needs).
+    #[arg(long, value_name = "ID")]
+    pub(crate) user: Option<String>,
+
+    /// Approve without asking.
+    #[arg(long, conflicts_with = "deny")]
+    pub(crate) approve: bool,
+
+    /// Deny without asking.
+    #[arg(long)]
+    pub(crate) deny: bool,
+}
+
+impl ScanArgs {
+    /// The decision given on the command line, if any (clap has refused both at once).
+    pub(crate) fn decision(&self) -> Option<Decision> {
+        match (self.approve, self.deny) {
+            (true, _) => Some(Decision::Confirm),
+            (_, true) => Some(Decision::Deny),
+            _ => None,
+        }
+    }
+}
+
+/// Print a user token for the local stack.
+///
+/// Needs mobile-api's development settings, with the identity provider's shared secret: QRL_USER_JWT_ALG=HS256,
+/// QRL_USER_JWT_SECRET, QRL_USER_JWT_ISSUER and QRL_USER_JWT_AUDIENCE (`set -a; . deploy/dev.env`). Refuses when
+/// mobile-api checks tokens against public keys (any other algorithm, or QRL_USER_JWKS_URL).
+#[derive(Debug, Args)]
+pub(crate) struct DevTokenArgs {
+    /// The user the token is for (its `sub`).
+    #[arg(long, value_name = "ID")]
+    pub(crate) user: String,
+
+    /// How long the token is valid, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 3600)]
+    pub(crate) ttl_secs: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_flag_is_documented() {
+        let cli = Cli::command();
+        for sub in cli.get_subcommands().filter(|s| s.get_name() != "help") {
+            assert!(sub.get_about().is_some(), "{}", sub.get_name());
+            for arg in sub.get_arguments().filter(|a| !["help", "version"].contains(&a.get_id().as_str())) {
+                assert!(arg.get_help().is_some(), "{} {}", sub.get_name(), arg.get_id());
+            }
+        }
+    }
+}
