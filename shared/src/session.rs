@@ -93,6 +93,45 @@ pub struct Requester {
     pub created_at: String,
 }
 
+/// How likely a login is not the phone user's own (relayed, phished): the scan's verdict, shown to the user.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, strum::IntoStaticStr, strum::EnumString, strum::VariantArray,
+)]
+#[strum(serialize_all = "lowercase")]
+pub enum RiskLevel {
+    Low,
+    Medium,
+    High,
+}
+
+impl RiskLevel {
+    pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
+
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// When the phone must type the number the browser shows (`QRL_CHECK_CODE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "lowercase")]
+pub enum CheckCodeMode {
+    Never,
+    /// From risk level medium up.
+    Risky,
+    Always,
+}
+
+impl CheckCodeMode {
+    pub fn required(self, risk: RiskLevel) -> bool {
+        match self {
+            Self::Never => false,
+            Self::Risky => risk >= RiskLevel::Medium,
+            Self::Always => true,
+        }
+    }
+}
+
 /// Both enums travel as their plain names in JSON, the same names as in Redis.
 macro_rules! serde_by_name {
     ($ty:ty) => {
@@ -113,6 +152,7 @@ macro_rules! serde_by_name {
 
 serde_by_name!(SessionState);
 serde_by_name!(Status);
+serde_by_name!(RiskLevel);
 
 #[cfg(test)]
 mod tests {
@@ -136,5 +176,17 @@ mod tests {
         let open: Vec<_> = Status::ALL.iter().filter(|s| !s.is_final()).collect();
         assert_eq!(open, [&Status::Pending, &Status::Scanned]);
         assert_eq!(Decision::Deny.state().as_str(), "denied");
+    }
+
+    #[test]
+    fn the_check_code_follows_the_mode_and_the_risk() {
+        assert!(!CheckCodeMode::Never.required(RiskLevel::High));
+        assert!(CheckCodeMode::Always.required(RiskLevel::Low));
+        assert_eq!(
+            RiskLevel::ALL.iter().map(|r| CheckCodeMode::Risky.required(*r)).collect::<Vec<_>>(),
+            [false, true, true]
+        );
+        assert_eq!("risky".parse(), Ok(CheckCodeMode::Risky));
+        assert_eq!(serde_json::to_value(RiskLevel::Medium).unwrap(), "medium");
     }
 }
