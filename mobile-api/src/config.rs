@@ -6,6 +6,7 @@ use std::time::Duration;
 use jsonwebtoken::{Algorithm, AlgorithmFamily};
 use qrlogin_shared::config::{ConfigError, Env, ServiceSettings, invalid};
 use qrlogin_shared::rate_limit::Rate;
+use qrlogin_shared::session::CheckCodeMode;
 use reqwest::Url;
 use secrecy::SecretString;
 
@@ -16,6 +17,8 @@ pub struct Settings {
     pub service: ServiceSettings,
     pub user_jwt: UserJwtSettings,
     pub limits: MobileLimits,
+    /// When the user must type the number the browser shows to confirm (`QRL_CHECK_CODE`, default `risky`).
+    pub check_code: CheckCodeMode,
 }
 
 /// Abuse limits of the phone side, shared by every instance through Redis: per-user scan and decision rates and
@@ -88,6 +91,7 @@ impl Settings {
             service: ServiceSettings::from_env(env, DEFAULT_PORT)?,
             user_jwt: UserJwtSettings::from_env(env)?,
             limits: MobileLimits::from_env(env)?,
+            check_code: env.parse_or("QRL_CHECK_CODE", CheckCodeMode::Risky)?,
         })
     }
 }

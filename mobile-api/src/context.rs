@@ -3,6 +3,7 @@
 use qrlogin_shared::http::TrustedProxies;
 use qrlogin_shared::qr_link::QrBaseUrl;
 use qrlogin_shared::rate_limit::RateLimiter;
+use qrlogin_shared::session::CheckCodeMode;
 use qrlogin_shared::{SessionStore, Verifier};
 
 use crate::config::MobileLimits;
@@ -14,4 +15,5 @@ pub struct PhoneContext {
     pub limiter: RateLimiter,
     pub limits: MobileLimits,
     pub trusted_proxies: TrustedProxies,
+    pub check_code: CheckCodeMode,
 }

@@ -26,6 +26,8 @@ pub enum MobileError {
     WrongState,
     #[error("login session was scanned by another user")]
     WrongUser,
+    #[error("missing or wrong check code")]
+    WrongCheckCode { denied: bool },
     #[error("too many requests")]
     RateLimited(Duration),
     #[error("session store unavailable")]
@@ -52,6 +54,14 @@ impl MobileError {
             }
             Self::WrongUser => {
                 Problem::new(StatusCode::CONFLICT, "wrong-user", "Only the user who scanned this login may decide it")
+            }
+            Self::WrongCheckCode { denied } => {
+                let problem = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "wrong-check-code", "Wrong check code");
+                problem.with_detail(if *denied {
+                    "the number typed was wrong too often: the login was denied"
+                } else {
+                    "send check_code: the number the browser shows"
+                })
             }
             Self::RateLimited(wait) => {
                 Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many requests").retry_after(*wait)

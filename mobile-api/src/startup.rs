@@ -33,6 +33,7 @@ impl Application {
             limiter: RateLimiter::new(redis.clone(), keys),
             limits: settings.limits,
             trusted_proxies: settings.service.trusted_proxies.clone(),
+            check_code: settings.check_code,
         });
         // No CORS headers at all: this API is for the app's backend and the app, never for web pages.
         Bootstrap::new(&settings.service, redis, Shutdown::default()).serve(move |cfg| {

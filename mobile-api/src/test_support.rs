@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
+use qrlogin_shared::session::CheckCodeMode;
 use qrlogin_shared::test_support::service_settings;
 use secrecy::SecretString;
 
@@ -20,7 +21,12 @@ impl Settings {
     /// mobile-api on a random loopback port against the test Redis, with a key prefix of its own; user tokens
     /// as [`UserJwtSettings::for_test`] says, and no abuse limits (tests about them set their own).
     pub fn for_test() -> Self {
-        Self { service: service_settings(), user_jwt: UserJwtSettings::for_test(), limits: MobileLimits::unlimited() }
+        Self {
+            service: service_settings(),
+            user_jwt: UserJwtSettings::for_test(),
+            limits: MobileLimits::unlimited(),
+            check_code: CheckCodeMode::Risky,
+        }
     }
 }
 

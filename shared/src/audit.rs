@@ -54,6 +54,8 @@ pub enum Outcome {
     SlowDown,
     /// A second user scanned a QR another user had scanned: the login was ended.
     SecondScanner,
+    /// A confirm without the check code the browser shows, or with another one (the last allowed denies).
+    WrongCheckCode,
 }
 
 /// The abuse limit behind a [`Event::RateLimited`].

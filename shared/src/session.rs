@@ -132,6 +132,30 @@ impl CheckCodeMode {
     }
 }
 
+/// The two digits the browser shows and the phone user types (number matching): the user proves they are
+/// looking at the browser that will be logged in, not at a relayed QR.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CheckCode(String);
+
+impl CheckCode {
+    /// Drawn from the thread's CSPRNG.
+    pub fn random() -> Self {
+        use rand::Rng;
+        Self(format!("{:02}", rand::rng().random_range(0..100u8)))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for CheckCode {
+    // Shown only to the browser that asked for the QR; logs only see that there is one.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CheckCode(..)")
+    }
+}
+
 /// Both enums travel as their plain names in JSON, the same names as in Redis.
 macro_rules! serde_by_name {
     ($ty:ty) => {
@@ -188,5 +212,13 @@ mod tests {
         );
         assert_eq!("risky".parse(), Ok(CheckCodeMode::Risky));
         assert_eq!(serde_json::to_value(RiskLevel::Medium).unwrap(), "medium");
+    }
+
+    #[test]
+    fn check_codes_are_two_digits() {
+        for _ in 0..200 {
+            let code = CheckCode::random();
+            assert!(code.as_str().len() == 2 && code.as_str().bytes().all(|b| b.is_ascii_digit()), "{:?}", code.0);
+        }
     }
 }

@@ -7,10 +7,10 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use qrlogin_shared::rate_limit::{Check, Rate, RateLimiter, Verdict};
-use qrlogin_shared::session::SessionState;
+use qrlogin_shared::session::{CheckCode, SessionState};
 use qrlogin_shared::store::{
-    CancelOutcome, ClaimOutcome, DecideOutcome, Decision, MissOutcome, NewSession, PollOutcome, Requester,
-    RotateOutcome, ScanOutcome,
+    CHECK_CODE_ATTEMPTS, CancelOutcome, ClaimOutcome, DecideOutcome, Decision, MissOutcome, NewSession, PollOutcome,
+    Requester, RotateOutcome, ScanOutcome,
 };
 use qrlogin_shared::{BindingHash, KeySchema, SessionId, SessionStore, UserId, test_support};
 
@@ -54,7 +54,7 @@ async fn browser_scripts_give_every_reply_they_document() {
 
     assert_eq!(store.rotate(&id, CODE, CODE + 1).await.unwrap(), RotateOutcome::Rotated(2));
     assert_eq!(store.rotate(&id, CODE, CODE + 2).await.unwrap(), RotateOutcome::Stale(CODE + 1));
-    assert!(matches!(store.scan(&id, &alice, CODE + 1).await.unwrap(), ScanOutcome::Scanned { .. }));
+    assert!(matches!(store.scan(&id, &alice, CODE + 1, None).await.unwrap(), ScanOutcome::Scanned { .. }));
     assert_eq!(store.rotate(&id, CODE + 1, CODE + 2).await.unwrap(), RotateOutcome::NotPending);
     assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Scanned);
     assert_eq!(
@@ -62,7 +62,7 @@ async fn browser_scripts_give_every_reply_they_document() {
         ClaimOutcome::Other(PollOutcome::Scanned)
     );
 
-    assert_eq!(store.decide(&id, &alice, Decision::Confirm, CODE + 1).await.unwrap(), DecideOutcome::Done);
+    assert_eq!(store.decide(&id, &alice, Decision::Confirm, CODE + 1, None).await.unwrap(), DecideOutcome::Done);
     assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Confirmed(alice.clone()));
     assert_eq!(
         store.claim(&id, &other, "{}", Duration::from_secs(5)).await.unwrap(),
@@ -95,29 +95,81 @@ async fn phone_scripts_give_every_reply_they_document() {
     let (alice, bob) = (UserId::parse("alice").unwrap(), UserId::parse("bob").unwrap());
     let id = pending(&store, &bind).await;
 
-    assert_eq!(store.scan(&id, &alice, CODE + 9).await.unwrap(), ScanOutcome::NotFound, "a superseded code");
-    match store.scan(&id, &alice, CODE).await.unwrap() {
-        ScanOutcome::Scanned { requester: r, ttl } => assert_eq!((r, ttl > Duration::ZERO), (requester(), true)),
+    assert_eq!(store.scan(&id, &alice, CODE + 9, None).await.unwrap(), ScanOutcome::NotFound, "a superseded code");
+    match store.scan(&id, &alice, CODE, None).await.unwrap() {
+        ScanOutcome::Scanned { requester: r, ttl, check_code_required, device } => {
+            assert_eq!((r, ttl > Duration::ZERO, check_code_required, device), (requester(), true, false, None));
+        }
         other => panic!("{other:?}"),
     }
-    assert_eq!(store.decide(&id, &bob, Decision::Deny, CODE).await.unwrap(), DecideOutcome::WrongUser);
-    assert_eq!(store.decide(&id, &alice, Decision::Deny, CODE + 9).await.unwrap(), DecideOutcome::NotFound);
-    assert_eq!(store.decide(&id, &alice, Decision::Deny, CODE).await.unwrap(), DecideOutcome::Done);
-    assert_eq!(store.decide(&id, &alice, Decision::Deny, CODE).await.unwrap(), DecideOutcome::WrongState);
+    assert_eq!(store.decide(&id, &bob, Decision::Deny, CODE, None).await.unwrap(), DecideOutcome::WrongUser);
+    assert_eq!(store.decide(&id, &alice, Decision::Deny, CODE + 9, None).await.unwrap(), DecideOutcome::NotFound);
+    assert_eq!(store.decide(&id, &alice, Decision::Deny, CODE, None).await.unwrap(), DecideOutcome::Done);
+    assert_eq!(store.decide(&id, &alice, Decision::Deny, CODE, None).await.unwrap(), DecideOutcome::WrongState);
     assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Denied);
-    assert_eq!(store.scan(&id, &alice, CODE).await.unwrap(), ScanOutcome::Conflict);
+    assert_eq!(store.scan(&id, &alice, CODE, None).await.unwrap(), ScanOutcome::Conflict);
 
     // A second user scanning what alice scanned ends the login for both.
     let shared = pending(&store, &bind).await;
-    assert!(matches!(store.scan(&shared, &alice, CODE).await.unwrap(), ScanOutcome::Scanned { .. }));
-    assert_eq!(store.scan(&shared, &bob, CODE).await.unwrap(), ScanOutcome::Ended { first_scanner: alice.clone() });
-    assert_eq!(store.decide(&shared, &alice, Decision::Confirm, CODE).await.unwrap(), DecideOutcome::NotFound);
+    assert!(matches!(store.scan(&shared, &alice, CODE, None).await.unwrap(), ScanOutcome::Scanned { .. }));
+    assert_eq!(
+        store.scan(&shared, &bob, CODE, None).await.unwrap(),
+        ScanOutcome::Ended { first_scanner: alice.clone() }
+    );
+    assert_eq!(store.decide(&shared, &alice, Decision::Confirm, CODE, None).await.unwrap(), DecideOutcome::NotFound);
     assert_eq!(store.poll(&shared, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Cancelled);
 
     assert_eq!(store.record_miss(&SessionId::random(), 2).await.unwrap(), MissOutcome::Unknown);
     assert_eq!(store.record_miss(&id, 2).await.unwrap(), MissOutcome::Counted(1));
     assert_eq!(store.record_miss(&id, 2).await.unwrap(), MissOutcome::Destroyed);
     assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Expired);
+}
+
+#[tokio::test]
+async fn a_check_code_is_shown_to_the_browser_and_needed_to_confirm() {
+    let (store, bind) = (store(), BindingHash::of_secret("b"));
+    let alice = UserId::parse("alice").unwrap();
+    let id = pending(&store, &bind).await;
+    let code = CheckCode::random();
+
+    let scanned = store.scan(&id, &alice, CODE, Some(&code)).await.unwrap();
+    assert!(matches!(scanned, ScanOutcome::Scanned { check_code_required: true, .. }), "{scanned:?}");
+    // A retry keeps the first code.
+    let retried = store.scan(&id, &alice, CODE, Some(&CheckCode::random())).await.unwrap();
+    assert!(matches!(retried, ScanOutcome::Scanned { check_code_required: true, .. }));
+    let shown = PollOutcome::ScannedWithCheckCode(code.as_str().to_owned());
+    assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, shown);
+
+    let wrong = if code.as_str() == "00" { "01" } else { "00" };
+    for presented in [None, Some(wrong)] {
+        let outcome = store.decide(&id, &alice, Decision::Confirm, CODE, presented).await.unwrap();
+        assert_eq!(outcome, DecideOutcome::WrongCheckCode);
+    }
+    assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, shown, "nothing changed");
+    let right = store.decide(&id, &alice, Decision::Confirm, CODE, Some(code.as_str())).await.unwrap();
+    assert_eq!(right, DecideOutcome::Done);
+    assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Confirmed(alice.clone()));
+
+    // The third wrong code denies; deny never needs the code.
+    let guessed = pending(&store, &bind).await;
+    store.scan(&guessed, &alice, CODE, Some(&code)).await.unwrap();
+    let attempts: Vec<_> = wrong_codes(&store, &guessed, &alice, wrong).await;
+    assert_eq!(
+        attempts,
+        [DecideOutcome::WrongCheckCode, DecideOutcome::WrongCheckCode, DecideOutcome::CheckCodeDenied]
+    );
+    assert_eq!(store.poll(&guessed, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Denied);
+    let denied = pending(&store, &bind).await;
+    store.scan(&denied, &alice, CODE, Some(&code)).await.unwrap();
+    assert_eq!(store.decide(&denied, &alice, Decision::Deny, CODE, None).await.unwrap(), DecideOutcome::Done);
+}
+
+async fn wrong_codes(store: &SessionStore, id: &SessionId, user: &UserId, wrong: &str) -> Vec<DecideOutcome> {
+    let mut outcomes = Vec::new();
+    for _ in 0..CHECK_CODE_ATTEMPTS {
+        outcomes.push(store.decide(id, user, Decision::Confirm, CODE, Some(wrong)).await.unwrap());
+    }
+    outcomes
 }
 
 #[tokio::test]
@@ -146,7 +198,8 @@ fn the_scripts_spell_states_only_as_the_enum_does() {
     ];
     let mut known: BTreeSet<&str> = SessionState::ALL.iter().map(|s| s.as_str()).collect();
     known.extend(["expired", "forbidden", "slow_down", "won", "rotated", "stale", "not_pending", "ok", "gone"]);
-    known.extend(["not_found", "conflict", "ended", "wrong_state", "wrong_user", "0"]);
+    known.extend(["not_found", "conflict", "ended", "wrong_state", "wrong_user", "0", "1", ""]);
+    known.extend(["wrong_check_code", "check_code_denied", "cc", "ccbad", "dev"]);
     known.extend(["st", "bind", "uid", "resp", "ptat", "v", "cexp", "ip", "ua", "ct", "bad"]);
     known.extend(["HMGET", "HSET", "HINCRBY", "EXPIRE", "PUBLISH", "DEL", "EXISTS", "TIME", "PTTL", "TTL"]);
     for script in scripts {

@@ -22,6 +22,9 @@ pub const ROTATION_OVERLAP_SECS: u64 = 5;
 #[derive(Serialize)]
 struct Answer {
     status: Status,
+    /// The number the phone user must type to confirm: only in `scanned`, only to the binding cookie's browser.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    check_code: Option<String>,
     #[serde(flatten)]
     qr: Option<QrCode>,
     #[serde(flatten)]
@@ -58,7 +61,7 @@ impl Snapshot {
 
     /// A state with nothing to carry but its name.
     fn bare(version: u64, status: Status) -> Result<Self, GatewayError> {
-        Ok(Self::settled(version, status, json(&Answer { status, qr: None, token: None })?))
+        Ok(Self::settled(version, status, json(&Answer { status, check_code: None, qr: None, token: None })?))
     }
 
     /// Nothing will change any more for this browser.
@@ -95,6 +98,10 @@ pub async fn advance(ctx: &GatewayContext, read: Read<'_>) -> Result<Snapshot, G
             return Ok(Snapshot { wake_in: expiry, ..Snapshot::settled(version, Status::Confirmed, answer) });
         }
         PollOutcome::Scanned => Status::Scanned,
+        PollOutcome::ScannedWithCheckCode(code) => {
+            let body = json(&Answer { status: Status::Scanned, check_code: Some(code), qr: None, token: None })?;
+            return Ok(Snapshot { wake_in: expiry, ..Snapshot::settled(version, Status::Scanned, body) });
+        }
         PollOutcome::Denied => Status::Denied,
         PollOutcome::Cancelled => Status::Cancelled,
         PollOutcome::Expired => {
@@ -135,7 +142,7 @@ async fn pending(ctx: &GatewayContext, read: &Read<'_>, version: u64, code_exp: 
     let due_in = (!rotate.is_zero()).then(|| {
         Duration::from_secs(u64::from(code_exp).saturating_sub(ROTATION_OVERLAP_SECS).saturating_sub(unix_now()))
     });
-    let body = json(&Answer { status: Status::Pending, qr, token: None })?;
+    let body = json(&Answer { status: Status::Pending, check_code: None, qr, token: None })?;
     Ok(Snapshot { rotated, wake_in: due_in, ..Snapshot::settled(version, Status::Pending, body) })
 }
 
@@ -144,7 +151,7 @@ async fn pending(ctx: &GatewayContext, read: &Read<'_>, version: u64, code_exp: 
 /// window.
 async fn claim(ctx: &GatewayContext, read: &Read<'_>, user: &UserId) -> Result<Snapshot, GatewayError> {
     let token = Some(token(ctx, user).await?);
-    let answer = json(&Answer { status: Status::Confirmed, qr: None, token })?;
+    let answer = json(&Answer { status: Status::Confirmed, check_code: None, qr: None, token })?;
     match ctx.store.claim(read.id, read.binding, &answer, ctx.policy.claim_grace).await? {
         ClaimOutcome::Won(version) => {
             audit::record(&AuditEvent::new(Event::Claimed, Outcome::Ok, read.ip).session(read.id).user(user));
@@ -205,7 +212,7 @@ mod tests {
 
     #[test]
     fn answers_name_their_status_first_as_the_enum_spells_it() {
-        let body = json(&Answer { status: Status::Cancelled, qr: None, token: None }).unwrap();
+        let body = json(&Answer { status: Status::Cancelled, check_code: None, qr: None, token: None }).unwrap();
         assert_eq!(body, r#"{"status":"cancelled"}"#);
     }
 }

@@ -15,6 +15,8 @@ use crate::middleware::AuthenticatedUser;
 pub struct DecideRequest {
     uuid: String,
     verification: String,
+    /// The number the browser shows, typed by the user: needed to confirm when the scan said so.
+    check_code: Option<String>,
 }
 
 /// `POST /v1/confirm` and `POST /v1/deny` (the route supplies the [`Decision`]): the user who scanned approves
@@ -33,13 +35,22 @@ pub async fn decide(
     verify(&ctx, Presented { step: Step::Decide, id: &id, code: &code, user: &user, ip: &ip }).await?;
     admit_user(&ctx.limiter, Limit::Decide, ctx.limits.decide_per_user, &user, &ip).await?;
     let state = decision.state();
-    let (outcome, result) = match ctx.store.decide(&id, &user, **decision, code.expires_at()).await? {
-        DecideOutcome::Done => (Outcome::Ok, Ok(HttpResponse::Ok().json(json!({ "status": state })))),
-        DecideOutcome::NotFound => (Outcome::NotFound, Err(MobileError::NotFound)),
-        DecideOutcome::WrongState => (Outcome::WrongState, Err(MobileError::WrongState)),
-        DecideOutcome::WrongUser => (Outcome::WrongUser, Err(MobileError::WrongUser)),
+    let check_code = body.check_code.as_deref().map(str::trim);
+    let asked = if state == SessionState::Confirmed { Event::Confirmed } else { Event::Denied };
+    let (event, outcome, result) = match ctx.store.decide(&id, &user, **decision, code.expires_at(), check_code).await?
+    {
+        DecideOutcome::Done => (asked, Outcome::Ok, Ok(HttpResponse::Ok().json(json!({ "status": state })))),
+        DecideOutcome::NotFound => (asked, Outcome::NotFound, Err(MobileError::NotFound)),
+        DecideOutcome::WrongState => (asked, Outcome::WrongState, Err(MobileError::WrongState)),
+        DecideOutcome::WrongUser => (asked, Outcome::WrongUser, Err(MobileError::WrongUser)),
+        DecideOutcome::WrongCheckCode => {
+            (asked, Outcome::WrongCheckCode, Err(MobileError::WrongCheckCode { denied: false }))
+        }
+        // The last wrong code allowed: the login is denied, and the phone is told so.
+        DecideOutcome::CheckCodeDenied => {
+            (Event::Denied, Outcome::WrongCheckCode, Err(MobileError::WrongCheckCode { denied: true }))
+        }
     };
-    let event = if state == SessionState::Confirmed { Event::Confirmed } else { Event::Denied };
     audit::record(&AuditEvent::new(event, outcome, &ip).session(&id).user(&user));
     result
 }

@@ -1,5 +1,6 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use qrlogin_shared::audit::{self, AuditEvent, Event, Limit, Outcome};
+use qrlogin_shared::session::{CheckCode, RiskLevel};
 use qrlogin_shared::store::{Requester, ScanOutcome};
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +19,8 @@ struct Scanned {
     uuid: String,
     requester: Requester,
     expires_in: u64,
+    /// The app must ask the user for the number the browser shows, and send it with the confirm.
+    check_code_required: bool,
 }
 
 /// `POST /v1/scan`: the app read a QR. Records who scanned it and tells the app where the login comes from,
@@ -33,7 +36,10 @@ pub async fn scan(
     let ip = super::who(&req, &ctx, &id, &user);
     verify(&ctx, Presented { step: Step::Scan, id: &id, code: &code, user: &user, ip: &ip }).await?;
     admit_user(&ctx.limiter, Limit::Scan, ctx.limits.scan_per_user, &user, &ip).await?;
-    let outcome = ctx.store.scan(&id, &user, code.expires_at()).await?;
+    // The risk verdict (issue 10 §1) decides this in `risky` mode; until it lands a scan counts as low risk.
+    let level = RiskLevel::Low;
+    let check_code = ctx.check_code.required(level).then(CheckCode::random);
+    let outcome = ctx.store.scan(&id, &user, code.expires_at(), check_code.as_ref()).await?;
     let audited = AuditEvent::new(Event::Scanned, Outcome::Ok, &ip).session(&id).user(&user);
     audit::record(&match &outcome {
         ScanOutcome::Scanned { .. } => audited,
@@ -45,9 +51,12 @@ pub async fn scan(
         }
     });
     match outcome {
-        ScanOutcome::Scanned { requester, ttl } => {
-            Ok(HttpResponse::Ok().json(Scanned { uuid: id.to_string(), requester, expires_in: ttl.as_secs() }))
-        }
+        ScanOutcome::Scanned { requester, ttl, check_code_required, .. } => Ok(HttpResponse::Ok().json(Scanned {
+            uuid: id.to_string(),
+            requester,
+            expires_in: ttl.as_secs(),
+            check_code_required,
+        })),
         ScanOutcome::NotFound => Err(MobileError::NotFound),
         ScanOutcome::Conflict | ScanOutcome::Ended { .. } => Err(MobileError::WrongState),
     }

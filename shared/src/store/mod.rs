@@ -14,6 +14,8 @@ mod browser;
 mod phone;
 mod reply;
 
+pub use phone::CHECK_CODE_ATTEMPTS;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,6 +46,8 @@ pub enum PollOutcome {
     Expired,
     /// The caller's binding does not match: nothing changed.
     Forbidden,
+    /// Scanned, and the phone must type this code, which the browser shows.
+    ScannedWithCheckCode(String),
     /// The user confirmed: issue a token for them and [`SessionStore::claim`] it.
     Confirmed(UserId),
     /// The token was already handed out; this is the stored answer carrying it (same browser, grace window).
@@ -94,6 +98,10 @@ pub enum ScanOutcome {
     Scanned {
         requester: Requester,
         ttl: Duration,
+        /// The browser shows a check code the phone must type to confirm.
+        check_code_required: bool,
+        /// SHA-256 of the browser's device cookie, if it sent one when it asked for the QR.
+        device: Option<String>,
     },
     NotFound,
     Conflict,
@@ -109,6 +117,10 @@ pub enum DecideOutcome {
     NotFound,
     WrongState,
     WrongUser,
+    /// A confirm without the check code the browser shows, or with another one: nothing changed but the count.
+    WrongCheckCode,
+    /// That was the last wrong check code allowed: the login is denied.
+    CheckCodeDenied,
 }
 
 #[derive(Debug, PartialEq, Eq)]

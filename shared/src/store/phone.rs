@@ -1,19 +1,32 @@
 //! The transitions mobile-api makes for the phone.
 
 use super::{DecideOutcome, Decision, MissOutcome, ScanOutcome, SessionStore, StoreError};
+use crate::session::CheckCode;
 use crate::{SessionId, UserId};
 
+/// Wrong check codes a confirm may bring before the login is denied.
+pub const CHECK_CODE_ATTEMPTS: u32 = 3;
+
 impl SessionStore {
-    /// Records the scan by `user` of the code expiring at `code_expires_at` (which must be the current one).
+    /// Records the scan by `user` of the code expiring at `code_expires_at` (which must be the current one). With
+    /// `check_code`, the first scan stores it for the browser to show and the confirm to match.
     #[tracing::instrument(skip_all, fields(session = %id, user = %user))]
-    pub async fn scan(&self, id: &SessionId, user: &UserId, code_expires_at: u32) -> Result<ScanOutcome, StoreError> {
+    pub async fn scan(
+        &self,
+        id: &SessionId,
+        user: &UserId,
+        code_expires_at: u32,
+        check_code: Option<&CheckCode>,
+    ) -> Result<ScanOutcome, StoreError> {
         let mut inv = self.invocation(&self.scripts.scan, id);
         inv.arg(user.as_str()).arg(code_expires_at);
         self.notify_args(&mut inv, id);
+        inv.arg(check_code.map_or("", CheckCode::as_str));
         self.run(&inv).await
     }
 
-    /// The scanner's decision, made with the code that was scanned.
+    /// The scanner's decision, made with the code that was scanned (and, to confirm a session that shows one,
+    /// the check code the user typed).
     #[tracing::instrument(skip_all, fields(session = %id, user = %user, decision = ?decision))]
     pub async fn decide(
         &self,
@@ -21,10 +34,12 @@ impl SessionStore {
         user: &UserId,
         decision: Decision,
         code_expires_at: u32,
+        check_code: Option<&str>,
     ) -> Result<DecideOutcome, StoreError> {
         let mut inv = self.invocation(&self.scripts.decide, id);
         inv.arg(user.as_str()).arg(decision.state().as_str()).arg(code_expires_at);
         self.notify_args(&mut inv, id);
+        inv.arg(check_code.unwrap_or("")).arg(CHECK_CODE_ATTEMPTS);
         self.run(&inv).await
     }
 

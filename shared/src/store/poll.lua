@@ -1,9 +1,9 @@
 -- The browser's poll. KEYS[1] = session key; ARGV[1] = binding hash; ARGV[2] = enforced poll interval (ms, 0 =
 -- none). Returns {'expired'}, {'forbidden'}, {'slow_down', ms to wait}, or
--- {state, version, code expiry, ms to live[, extra]} where extra is the user id when confirmed and the stored
--- answer when claimed (grace window). Waiters wake at the end of the session's life: expiry publishes nothing.
+-- {state, version, code expiry, ms to live[, extra]} where extra is the user id when confirmed, the stored
+-- answer when claimed (grace window) and the check code when scanned with one. Waiters wake at the end of the session's life: expiry publishes nothing.
 -- Only the poll clock changes here, never the login's state.
-local s = redis.call('HMGET', KEYS[1], 'st', 'bind', 'uid', 'resp', 'ptat', 'v', 'cexp')
+local s = redis.call('HMGET', KEYS[1], 'st', 'bind', 'uid', 'resp', 'ptat', 'v', 'cexp', 'cc')
 if not s[1] then
   return {'expired'}
 end
@@ -28,5 +28,7 @@ if s[1] == 'confirmed' then
   reply[5] = s[3]
 elseif s[1] == 'claimed' then
   reply[5] = s[4]
+elseif s[1] == 'scanned' and s[8] then
+  reply[5] = s[8]
 end
 return reply

@@ -75,6 +75,7 @@ fn polled(f: Fields, script: &str) -> Result<Polled, ParsingError> {
     let outcome = match (state, f.len()) {
         (SessionState::Pending, ..5) => PollOutcome::Pending,
         (SessionState::Scanned, ..5) => PollOutcome::Scanned,
+        (SessionState::Scanned, 5) => PollOutcome::ScannedWithCheckCode(f.text(4, script)?),
         (SessionState::Denied, ..5) => PollOutcome::Denied,
         (SessionState::Cancelled, ..5) => PollOutcome::Cancelled,
         (SessionState::Confirmed, 5) => {
@@ -124,20 +125,26 @@ impl FromRedisValue for CancelOutcome {
     }
 }
 
-/// scan.lua: `{'ok', ip, user_agent, created_at, ttl}`, `{'not_found'}`, `{'ended', first scanner}` or
+/// scan.lua: `{'ok', ip, user_agent, created_at, ttl, check code required, device}`, `{'not_found'}`, `{'ended', first scanner}` or
 /// `{'conflict', state}`.
 impl FromRedisValue for ScanOutcome {
     fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
         let f = Fields::of(v, "scan")?;
         match (f.text(0, "scan")?.as_str(), f.len()) {
-            ("ok", 5) => {
+            ("ok", 7) => {
                 let requester = Requester {
                     ip: f.text(1, "scan")?,
                     user_agent: f.text(2, "scan")?,
                     created_at: f.text(3, "scan")?,
                 };
                 let ttl: i64 = f.get(4, "scan")?;
-                Ok(Self::Scanned { requester, ttl: Duration::from_secs(u64::try_from(ttl).unwrap_or(0)) })
+                let device = Some(f.text(6, "scan")?).filter(|d| !d.is_empty());
+                Ok(Self::Scanned {
+                    requester,
+                    ttl: Duration::from_secs(u64::try_from(ttl).unwrap_or(0)),
+                    check_code_required: f.text(5, "scan")? == "1",
+                    device,
+                })
             }
             ("not_found", 1) => Ok(Self::NotFound),
             ("conflict", 2) => f.state(1, "scan").map(|_| Self::Conflict),
@@ -151,7 +158,8 @@ impl FromRedisValue for ScanOutcome {
     }
 }
 
-/// decide.lua: `'ok'`, `'not_found'`, `'wrong_state'` or `'wrong_user'`.
+/// decide.lua: `'ok'`, `'not_found'`, `'wrong_state'`, `'wrong_user'`, `'wrong_check_code'` or
+/// `'check_code_denied'`.
 impl FromRedisValue for DecideOutcome {
     fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
         match tag(&v, "decide")?.as_str() {
@@ -159,6 +167,8 @@ impl FromRedisValue for DecideOutcome {
             "not_found" => Ok(Self::NotFound),
             "wrong_state" => Ok(Self::WrongState),
             "wrong_user" => Ok(Self::WrongUser),
+            "wrong_check_code" => Ok(Self::WrongCheckCode),
+            "check_code_denied" => Ok(Self::CheckCodeDenied),
             _ => Err(bad("decide", &v)),
         }
     }

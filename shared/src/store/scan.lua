@@ -1,16 +1,22 @@
 -- The phone scanned the QR. KEYS[1] = session key; ARGV[1] = user id; ARGV[2] = the scanned code's expiry;
--- ARGV[3] = events channel; ARGV[4] = session id.
+-- ARGV[3] = events channel; ARGV[4] = session id; ARGV[5] = the check code the browser will show ('' for none).
 -- pending -> scanned (recording the scanner; the QR stops rotating); the same user scanning again is answered
 -- the same way, so an app may retry. A code superseded by a rotation is as unknown as a missing session.
 -- A second user scanning a QR someone else already scanned (a photographed or shared QR) ends the login:
 -- scanned -> cancelled and the code is voided, so neither can confirm it and the browser is logged in as nobody.
--- Returns {'ok', ip, user_agent, created_at, ttl}, {'not_found'}, {'ended', first scanner} or {'conflict', state}.
-local s = redis.call('HMGET', KEYS[1], 'st', 'uid', 'ip', 'ua', 'ct', 'cexp')
+-- The check code is drawn once, at the first scan; a retry keeps it.
+-- Returns {'ok', ip, user_agent, created_at, ttl, check code required ('1' or '0'), device hash or ''},
+-- {'not_found'}, {'ended', first scanner} or {'conflict', state}.
+local s = redis.call('HMGET', KEYS[1], 'st', 'uid', 'ip', 'ua', 'ct', 'cexp', 'cc', 'dev')
 if not s[1] or s[1] == 'claimed' or s[6] ~= ARGV[2] then
   return {'not_found'}
 end
 if s[1] == 'pending' then
   redis.call('HSET', KEYS[1], 'st', 'scanned', 'uid', ARGV[1])
+  if ARGV[5] ~= '' then
+    redis.call('HSET', KEYS[1], 'cc', ARGV[5])
+    s[7] = ARGV[5]
+  end
   redis.call('HINCRBY', KEYS[1], 'v', 1)
   redis.call('PUBLISH', ARGV[3], ARGV[4])
 elseif s[1] == 'scanned' and s[2] ~= ARGV[1] then
@@ -21,4 +27,8 @@ elseif s[1] == 'scanned' and s[2] ~= ARGV[1] then
 elseif s[1] ~= 'scanned' then
   return {'conflict', s[1]}
 end
-return {'ok', s[3], s[4], s[5], redis.call('TTL', KEYS[1])}
+local required = '0'
+if s[7] then
+  required = '1'
+end
+return {'ok', s[3], s[4], s[5], redis.call('TTL', KEYS[1]), required, s[8] or ''}

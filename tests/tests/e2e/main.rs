@@ -8,6 +8,7 @@
 )]
 
 mod binding;
+mod check_code;
 mod cluster;
 mod flow;
 mod http_errors;

@@ -149,14 +149,14 @@ impl TestApp {
     }
 
     pub async fn phone_scan(&self, uuid: &str, user: &str) {
-        let outcome = self.store.scan(&session_id(uuid), &user_id(user), self.code_expiry(uuid).await).await;
+        let outcome = self.store.scan(&session_id(uuid), &user_id(user), self.code_expiry(uuid).await, None).await;
         let outcome = outcome.expect("scan");
         assert!(matches!(outcome, ScanOutcome::Scanned { .. }), "scan: {outcome:?}");
     }
 
     pub async fn phone_decide(&self, uuid: &str, user: &str, decision: Decision) {
         let code = self.code_expiry(uuid).await;
-        let outcome = self.store.decide(&session_id(uuid), &user_id(user), decision, code).await.expect("decide");
+        let outcome = self.store.decide(&session_id(uuid), &user_id(user), decision, code, None).await.expect("decide");
         assert_eq!(outcome, DecideOutcome::Done);
     }
 
