@@ -5,6 +5,7 @@
 //     gateway: "https://login.example.com",          // default: this page's origin
 //     onLogin: ({ token, user, expires_in }) => ..., // the web token, once
 //     onStatus: (status) => ...,                     // "pending", "scanned", "denied", "cancelled", "expired", "confirmed"
+//                                                    // scanned with a check code: the number is shown under the QR
 //   });
 //   login.destroy();                                 // cancels a login still in progress
 //
@@ -16,6 +17,7 @@ const MESSAGES = {
   loading: "Preparing a login code…",
   pending: "Scan this code with the app on your phone.",
   scanned: "Scanned. Confirm the login on your phone.",
+  check_code: "Scanned. Type this number on your phone to confirm:",
   confirmed: "Confirmed. Logging you in…",
   denied: "The login was denied on the phone.",
   cancelled: "This login was cancelled.",
@@ -67,7 +69,10 @@ class Login {
     this.overlay.append(element("p", {}, MESSAGES.expired), this.refreshButton);
     this.figure.append(this.image, this.overlay);
     this.message = element("p", { class: "qrlogin-status", role: "status", "aria-live": "polite" });
-    this.root.append(this.figure, this.message);
+    // Number matching: once scanned, the phone may ask for this number; only this browser is shown it.
+    this.checkCode = element("p", { class: "qrlogin-check-code", "aria-live": "polite" });
+    this.checkCode.hidden = true;
+    this.root.append(this.figure, this.message, this.checkCode);
   }
 
   async start() {
@@ -159,17 +164,24 @@ class Login {
       });
       return;
     }
-    this.setStatus(answer.status);
+    this.setStatus(answer.status, answer.check_code);
     if (FINAL.has(answer.status)) {
       this.stopWaiting();
       this.session = null;
     }
   }
 
-  setStatus(status) {
+  setStatus(status, checkCode) {
     this.status = status;
     this.root.dataset.status = status;
     this.message.textContent = MESSAGES[status] || status;
+    const code = status === "scanned" && /^[0-9]{2}$/.test(checkCode || "") ? checkCode : "";
+    this.checkCode.hidden = !code;
+    this.checkCode.textContent = code;
+    if (code) {
+      this.message.textContent = MESSAGES.check_code;
+      this.root.dataset.checkCode = code;
+    } else delete this.root.dataset.checkCode;
     const over = status === "expired" || status === "denied" || status === "cancelled";
     this.overlay.hidden = !over;
     this.overlay.firstChild.textContent = MESSAGES[status] || "";

@@ -72,6 +72,10 @@ pub(crate) struct ScanArgs {
     /// Deny without asking.
     #[arg(long)]
     pub(crate) deny: bool,
+
+    /// The number the browser shows, for a login that asks for it (otherwise it is asked for on the terminal).
+    #[arg(long, value_name = "NN", conflicts_with = "deny")]
+    pub(crate) check_code: Option<String>,
 }
 
 impl ScanArgs {

@@ -30,6 +30,8 @@ pub struct ScanResult {
     pub link: QrLink,
     /// Whether `link.site` was checked against the app's own site ([`PhoneClient::with_expected_site`]).
     pub site_checked: bool,
+    /// The browser shows a number the user must type to confirm ([`PhoneClient::confirm_with_check_code`]).
+    pub check_code_required: bool,
 }
 
 #[derive(Deserialize)]
@@ -37,6 +39,8 @@ struct ScanAnswer {
     uuid: String,
     requester: Requester,
     expires_in: u64,
+    #[serde(default)]
+    check_code_required: bool,
 }
 
 #[derive(Deserialize)]
@@ -135,27 +139,44 @@ impl PhoneClient {
             expires_in: answer.expires_in,
             link,
             site_checked: self.site.is_some(),
+            check_code_required: answer.check_code_required,
         })
     }
 
     /// `POST /v1/confirm`: the user approves; the browser's next poll receives its web token.
     pub async fn confirm(&self, uuid: &str, verification: &str) -> Result<(), PhoneError> {
-        self.decide(Decision::Confirm, uuid, verification).await
+        self.decide(Decision::Confirm, uuid, verification, None).await
+    }
+
+    /// `POST /v1/confirm` with the number the browser shows, typed by the user: needed when the scan said
+    /// `check_code_required`. A wrong one is refused (`wrong-check-code`); the third denies the login.
+    pub async fn confirm_with_check_code(&self, uuid: &str, verification: &str, code: &str) -> Result<(), PhoneError> {
+        self.decide(Decision::Confirm, uuid, verification, Some(code)).await
     }
 
     /// `POST /v1/deny`: the user refuses; the browser learns it was denied.
     pub async fn deny(&self, uuid: &str, verification: &str) -> Result<(), PhoneError> {
-        self.decide(Decision::Deny, uuid, verification).await
+        self.decide(Decision::Deny, uuid, verification, None).await
     }
 
     /// `POST /v1/confirm` or `/v1/deny`; mobile-api answers with the state the session moved to.
-    pub async fn decide(&self, decision: Decision, uuid: &str, verification: &str) -> Result<(), PhoneError> {
+    pub async fn decide(
+        &self,
+        decision: Decision,
+        uuid: &str,
+        verification: &str,
+        check_code: Option<&str>,
+    ) -> Result<(), PhoneError> {
         let path = match decision {
             Decision::Confirm => "/v1/confirm",
             Decision::Deny => "/v1/deny",
         };
         let expected = decision.state().as_str();
-        let answer: DecideAnswer = self.post(path, &json!({ "uuid": uuid, "verification": verification })).await?;
+        let mut body = json!({ "uuid": uuid, "verification": verification });
+        if let Some(code) = check_code {
+            body["check_code"] = json!(code);
+        }
+        let answer: DecideAnswer = self.post(path, &body).await?;
         if answer.status == expected {
             Ok(())
         } else {

@@ -196,6 +196,7 @@ mod tests {
                 verification: "v".into(),
             },
             site_checked,
+            check_code_required: false,
         }
     }
 

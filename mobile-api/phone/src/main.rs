@@ -109,7 +109,16 @@ fn scan(args: ScanArgs) -> Result<(), Error> {
         Some(decision) => decision,
         None => ask()?,
     };
-    runtime.block_on(client.decide(decision, &scanned.link.uuid, &scanned.link.verification))?;
+    // Number matching: only someone looking at the browser being logged in can read its number.
+    let check_code = match (decision, scanned.check_code_required) {
+        (Decision::Confirm, true) => Some(match args.check_code.clone() {
+            Some(code) => code,
+            None => prompt("Type the number the browser shows: ")?,
+        }),
+        _ => None,
+    };
+    let (uuid, verification) = (&scanned.link.uuid, &scanned.link.verification);
+    runtime.block_on(client.decide(decision, uuid, verification, check_code.as_deref()))?;
     match decision {
         Decision::Confirm => println!("Approved: the browser that showed this QR is logged in on its next poll."),
         Decision::Deny => println!("Denied: the browser that showed this QR is told the login was refused."),
@@ -119,12 +128,17 @@ fn scan(args: ScanArgs) -> Result<(), Error> {
 
 /// Asks on the terminal; anything but yes (an empty line, end of input) is no.
 fn ask() -> Result<Decision, Error> {
-    print!("Approve this login? [y/N] ");
-    std::io::stdout().flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    Ok(match answer.trim().to_ascii_lowercase().as_str() {
+    Ok(match prompt("Approve this login? [y/N] ")?.to_ascii_lowercase().as_str() {
         "y" | "yes" => Decision::Confirm,
         _ => Decision::Deny,
     })
+}
+
+/// One line from the terminal, trimmed.
+fn prompt(question: &str) -> Result<String, Error> {
+    print!("{question}");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(answer.trim().to_owned())
 }

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use qrlogin_e2e::{Stack, WEB_AUDIENCE, WEB_ISSUER};
+use qrlogin_shared::session::CheckCodeMode;
 use serde_json::json;
 
 use crate::page::{IMAGE, NEW_CODE, STATUS};
@@ -10,6 +11,7 @@ use crate::{in_browser, phone};
 
 const WAITING: &str = "Scan this code with the app on your phone.";
 const SCANNED: &str = "Scanned. Confirm the login on your phone.";
+const CHECK_CODE: &str = "Scanned. Type this number on your phone to confirm:";
 const DENIED: &str = "The login was denied on the phone.";
 const EXPIRED: &str = "This code has expired.";
 
@@ -37,6 +39,30 @@ async fn confirming_on_the_phone_logs_the_page_in() {
             "claims: {claims}"
         );
         page.publish("logged-in").await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn with_a_check_code_the_phone_types_the_number_the_page_shows() {
+    let stack = &Stack::start_configured(|_| {}, |mobile| mobile.check_code = CheckCodeMode::Always).await;
+    in_browser("check-code", |page| async move {
+        page.open(&stack.gateway_url).await;
+        let code = page.read_code(None).await;
+        let alice = phone(stack, "alice");
+
+        let scan = alice.scan(&code.text).await.expect("the phone scans");
+        assert!(scan.check_code_required);
+        page.wait_for_status("scanned", CHECK_CODE).await;
+        let number = page.shown_check_code().await;
+        page.publish("check-code").await;
+        let (uuid, verification) = (&scan.link.uuid, &scan.link.verification);
+        let wrong = if number == "00" { "01" } else { "00" };
+        let refused = alice.confirm_with_check_code(uuid, verification, wrong).await;
+        assert!(format!("{:?}", refused.expect_err("a wrong number is refused")).contains("wrong-check-code"));
+        alice.confirm_with_check_code(uuid, verification, &number).await.expect("the right number confirms");
+
+        page.wait_for_login("Alice Liddell", "alice").await;
     })
     .await;
 }

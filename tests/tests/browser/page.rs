@@ -99,6 +99,15 @@ impl DemoPage {
         self.wait_for(&what, SOON, script, vec![json!(status), json!(message)]).await;
     }
 
+    /// The check code the page shows under the QR once the phone has scanned, as a user reads it off the screen.
+    pub(crate) async fn shown_check_code(&self) -> String {
+        let script = r#"
+            const code = document.querySelector(".qrlogin-check-code");
+            return code && !code.hidden && /^[0-9]{2}$/.test(code.innerText) ? code.innerText : null;"#;
+        let code = self.wait_for("a check code on screen", SOON, script, vec![]).await;
+        code.as_str().expect("the check code is text").to_owned()
+    }
+
     /// The overlay over the QR: its message, and whether its "New code" button is visible. `None` if hidden.
     pub(crate) async fn overlay(&self) -> Option<(String, bool)> {
         let overlay = self.client.find(Locator::Css(OVERLAY)).await.expect("the overlay element");
