@@ -25,7 +25,7 @@ async fn happy_path_phone_reads_the_png_confirms_and_the_browser_gets_a_verifiab
     assert!(login.qr_text.starts_with(&format!("{QR_BASE_URL}/q/{}.", login.uuid)), "{}", login.qr_text);
     assert_eq!(login.verification.len(), 48);
     assert_eq!(login.binding.len(), 43, "a 256-bit secret, base64url");
-    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/v1/qr"] {
+    for attribute in ["HttpOnly", "SameSite=Strict", &format!("Path=/v1/qr/{}", login.uuid)] {
         assert!(login.set_cookie.contains(attribute), "cookie lacks {attribute}: {}", login.set_cookie);
     }
     assert!(!login.set_cookie.contains("Secure"), "cookie_secure is off: {}", login.set_cookie);
@@ -34,7 +34,9 @@ async fn happy_path_phone_reads_the_png_confirms_and_the_browser_gets_a_verifiab
     // Act + Assert: scan shows the phone where the login comes from.
     let scan = stack.scan(&alice, &login.qr_text).await;
     let scanned = scan.expect_status(200);
-    assert_eq!(keys(scanned), ["expires_in", "requester", "uuid"]);
+    // `check_code_required` is issue 10 §2's pinned addition.
+    assert_eq!(keys(scanned), ["check_code_required", "expires_in", "requester", "uuid"]);
+    assert_eq!(scanned["check_code_required"], false, "a low-risk login asks for no check code by default");
     assert_eq!(scanned["uuid"], login.uuid.as_str());
     assert_eq!(keys(&scanned["requester"]), ["created_at", "ip", "user_agent"]);
     assert_eq!(scanned["requester"]["ip"], "127.0.0.1");

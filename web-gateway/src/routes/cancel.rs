@@ -15,7 +15,7 @@ pub async fn cancel(
     ctx: web::Data<GatewayContext>,
 ) -> Result<HttpResponse, GatewayError> {
     let id = super::session_id(&uuid)?;
-    let binding = binding::of_request(&req).ok_or(GatewayError::BindingMismatch)?;
+    let binding = binding::of_request(&req, ctx.policy.cookie_secure).ok_or(GatewayError::BindingMismatch)?;
     match ctx.store.cancel(&id, &binding).await? {
         CancelOutcome::Forbidden => Err(GatewayError::BindingMismatch),
         CancelOutcome::Cancelled => {

@@ -38,7 +38,7 @@ pub async fn create(req: HttpRequest, ctx: web::Data<GatewayContext>) -> Result<
     // Computed once: the QR and Redis must name the same code, even if a second ticks over in between.
     let code_expires_at = first_code_expiry(policy);
     let QrCode { qr_content, qr_image } = ctx.qr(&id, code_expires_at)?;
-    let (cookie, binding) = binding::issue(policy.cookie_secure);
+    let (cookie, binding) = binding::issue(policy.cookie_secure, &id);
     let new = NewSession { binding: &binding, requester: &requester, ttl: policy.ttl, code_expires_at };
     if !ctx.store.create(&id, &new).await? {
         return Err(GatewayError::Collision);

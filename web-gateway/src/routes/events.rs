@@ -30,7 +30,7 @@ pub async fn events(
 ) -> Result<HttpResponse, GatewayError> {
     let id = super::session_id(&uuid)?;
     tracing::Span::current().record("session", tracing::field::display(&id));
-    let binding = binding::of_request(&req).ok_or(GatewayError::BindingMismatch)?;
+    let binding = binding::of_request(&req, ctx.policy.cookie_secure).ok_or(GatewayError::BindingMismatch)?;
     let last_seen =
         req.headers().get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
     let ip = super::client_ip(&req, &ctx.policy);

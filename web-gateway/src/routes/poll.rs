@@ -34,7 +34,7 @@ pub async fn poll(
 ) -> Result<HttpResponse, GatewayError> {
     let id = super::session_id(&uuid)?;
     tracing::Span::current().record("session", tracing::field::display(&id));
-    let binding = binding::of_request(&req).ok_or(GatewayError::BindingMismatch)?;
+    let binding = binding::of_request(&req, ctx.policy.cookie_secure).ok_or(GatewayError::BindingMismatch)?;
     let ip = super::client_ip(&req, &ctx.policy);
     let wait = Duration::from_secs(query.wait.unwrap_or(0).min(MAX_WAIT_SECS));
     let known = match query.known.as_deref() {

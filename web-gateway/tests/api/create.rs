@@ -97,8 +97,11 @@ async fn binding_cookie_is_httponly_strict_and_scoped_to_the_session_endpoints()
     assert!(cookie.value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
     let mut attributes = cookie.attributes.clone();
     attributes.sort_unstable();
+    let uuid = res.json::<serde_json::Value>().await.unwrap()["uuid"].as_str().unwrap().to_owned();
     // cookie_secure = false (plain-http development): no Secure, and nothing else either (no Domain, no expiry).
-    assert_eq!(attributes, ["HttpOnly", "Path=/v1/qr", "SameSite=Strict"]);
+    // Scoped to this session's own path (issue 10 §4): another tab's session gets a cookie of its own.
+    assert_eq!(cookie.name, "qrl_bind");
+    assert_eq!(attributes, ["HttpOnly", &format!("Path=/v1/qr/{uuid}"), "SameSite=Strict"]);
 }
 
 #[tokio::test]
@@ -113,9 +116,13 @@ async fn binding_cookie_is_secure_when_configured() {
 
     // Assert
     assert_eq!(res.status(), StatusCode::CREATED);
-    let mut attributes = binding_cookie(res.headers()).attributes;
+    let cookie = binding_cookie(res.headers());
+    let mut attributes = cookie.attributes;
     attributes.sort_unstable();
-    assert_eq!(attributes, ["HttpOnly", "Path=/v1/qr", "SameSite=Strict", "Secure"]);
+    let uuid = res.json::<serde_json::Value>().await.unwrap()["uuid"].as_str().unwrap().to_owned();
+    // Over https the name carries the __Secure- prefix: no plain-http answer can plant or replace it.
+    assert_eq!(cookie.name, "__Secure-qrl_bind");
+    assert_eq!(attributes, ["HttpOnly", &format!("Path=/v1/qr/{uuid}"), "SameSite=Strict", "Secure"]);
 }
 
 #[tokio::test]

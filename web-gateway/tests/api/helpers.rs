@@ -249,8 +249,9 @@ pub fn user_id(user: &str) -> UserId {
     UserId::parse(user).expect("a user id")
 }
 
-/// The `qrl_bind` Set-Cookie: its value and its attributes as written (`HttpOnly`, `Path=/v1/qr`, ...).
+/// The binding Set-Cookie: its name, value and attributes as written (`HttpOnly`, `Path=/v1/qr/<uuid>`, ...).
 pub struct SetCookie {
+    pub name: String,
     pub value: String,
     pub attributes: Vec<String>,
 }
@@ -259,12 +260,13 @@ pub fn binding_cookie(headers: &HeaderMap) -> SetCookie {
     let all: Vec<&str> = headers.get_all(SET_COOKIE).iter().map(|v| v.to_str().expect("ASCII cookie")).collect();
     assert_eq!(all.len(), 1, "exactly one Set-Cookie: {all:?}");
     let mut parts = all[0].split(';').map(str::trim);
-    let value = parts
+    let (name, value) = parts
         .next()
-        .and_then(|pair| pair.strip_prefix("qrl_bind="))
-        .unwrap_or_else(|| panic!("not the binding cookie: {}", all[0]))
-        .to_owned();
-    SetCookie { value, attributes: parts.map(str::to_owned).collect() }
+        .and_then(|pair| pair.split_once('='))
+        .filter(|(name, _)| name.ends_with("qrl_bind"))
+        .unwrap_or_else(|| panic!("not the binding cookie: {}", all[0]));
+    let (name, value) = (name.to_owned(), value.to_owned());
+    SetCookie { name, value, attributes: parts.map(str::to_owned).collect() }
 }
 
 pub fn header<'a>(res: &'a Response, name: &str) -> Option<&'a str> {
