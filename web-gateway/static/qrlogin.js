@@ -4,7 +4,8 @@
 //   const login = QrLogin.mount(document.getElementById("qr"), {
 //     gateway: "https://login.example.com",          // default: this page's origin
 //     onLogin: ({ token, user, expires_in }) => ..., // the web token, once
-//     onStatus: (status) => ...,                     // "pending", "scanned", "denied", "cancelled", "expired", "confirmed"
+//     onStatus: (status) => ...,                     // "pending", "scanned", "denied", "cancelled", "expired", "confirmed",
+//                                                    // "refused" (this tab lost the session's cookie), "error"
 //                                                    // scanned with a check code: the number is shown under the QR
 //   });
 //   login.destroy();                                 // cancels a login still in progress
@@ -23,7 +24,10 @@ const MESSAGES = {
   cancelled: "This login was cancelled.",
   expired: "This code has expired.",
   error: "Cannot reach the login service. Trying again…",
+  refused: "This code no longer works in this tab.",
 };
+// Consecutive 403s (this browser no longer holds the session's cookie) after which the code is given up.
+const MAX_REFUSALS = 3;
 const FINAL = new Set(["confirmed", "denied", "cancelled", "expired"]);
 
 function element(tag, attributes = {}, text = "") {
@@ -45,6 +49,8 @@ class Login {
     this.timer = null;
     this.deadline = null;
     this.events = null;
+    this.refusals = 0;
+    this.destroyed = false;
     this.render();
     this.leave = () => this.cancel();
     window.addEventListener("pagehide", this.leave);
@@ -82,7 +88,15 @@ class Login {
     try {
       const res = await fetch(`${this.gateway}/v1/qr`, { method: "POST", credentials: "include" });
       if (!res.ok) throw await problem(res);
-      this.session = await res.json();
+      const session = await res.json();
+      // Destroyed while the code was being issued (React StrictMode mounts, cleans up and mounts again): give
+      // the session up at once and stay silent, rather than leave an orphan polling into 403s.
+      if (this.destroyed) {
+        abandon(this.gateway, session.uuid);
+        return;
+      }
+      this.session = session;
+      this.refusals = 0;
       this.showCode(this.session);
       this.setStatus("pending");
       this.wait();
@@ -91,7 +105,7 @@ class Login {
       const uuid = this.session.uuid;
       this.deadline = setTimeout(() => this.checkExpired(uuid), this.session.expires_in * 1000 + 500);
     } catch (e) {
-      this.retryLater(e);
+      if (!this.destroyed) this.retryLater(e);
     }
   }
 
@@ -129,8 +143,13 @@ class Login {
     try {
       const res = await fetch(`${this.gateway}/v1/qr/${uuid}`, { credentials: "include", cache: "no-store" });
       if (res.status === 429) delay = retryAfter(res, delay);
-      else if (!res.ok) throw await problem(res);
-      else this.handle(await res.json());
+      else if (res.status === 403) {
+        if (this.refused()) return;
+      } else if (!res.ok) throw await problem(res);
+      else {
+        this.refusals = 0;
+        this.handle(await res.json());
+      }
     } catch (e) {
       this.onStatus("error", e);
       delay = Math.max(delay, 2000);
@@ -150,7 +169,19 @@ class Login {
     }
   }
 
+  // This browser no longer holds the session's cookie (cleared, or from another origin's session): after a
+  // few refusals in a row, say so and offer a new code instead of showing a code that can never log in.
+  refused() {
+    this.refusals += 1;
+    if (this.refusals < MAX_REFUSALS) return false;
+    this.stopWaiting();
+    this.session = null;
+    this.setStatus("refused");
+    return true;
+  }
+
   handle(answer) {
+    if (this.destroyed) return;
     if (answer.qr_image) this.showCode(answer);
     if (answer.status === "confirmed") {
       this.stopWaiting();
@@ -172,6 +203,7 @@ class Login {
   }
 
   setStatus(status, checkCode) {
+    if (this.destroyed) return;
     this.status = status;
     this.root.dataset.status = status;
     this.message.textContent = MESSAGES[status] || status;
@@ -182,7 +214,7 @@ class Login {
       this.message.textContent = MESSAGES.check_code;
       this.root.dataset.checkCode = code;
     } else delete this.root.dataset.checkCode;
-    const over = status === "expired" || status === "denied" || status === "cancelled";
+    const over = ["expired", "denied", "cancelled", "refused"].includes(status);
     this.overlay.hidden = !over;
     this.overlay.firstChild.textContent = MESSAGES[status] || "";
     this.image.classList.toggle("qrlogin-faded", over || status === "scanned");
@@ -191,6 +223,7 @@ class Login {
   }
 
   retryLater(error) {
+    if (this.destroyed) return;
     this.setStatus("error");
     this.onStatus("error", error);
     this.timer = setTimeout(() => this.start(), 3000);
@@ -206,17 +239,21 @@ class Login {
   // Leaving the page abandons the login: the gateway forgets it at once instead of at its expiry.
   cancel() {
     if (!this.session || FINAL.has(this.status)) return;
-    const url = `${this.gateway}/v1/qr/${this.session.uuid}`;
-    fetch(url, { method: "DELETE", credentials: "include", keepalive: true }).catch(() => {});
+    abandon(this.gateway, this.session.uuid);
     this.session = null;
   }
 
   destroy() {
+    this.destroyed = true;
     this.cancel();
     this.stopWaiting();
     window.removeEventListener("pagehide", this.leave);
     this.root.replaceChildren();
   }
+}
+
+function abandon(gateway, uuid) {
+  fetch(`${gateway}/v1/qr/${uuid}`, { method: "DELETE", credentials: "include", keepalive: true }).catch(() => {});
 }
 
 async function problem(res) {

@@ -12,6 +12,7 @@
     reason = "tests: a failed expectation should fail the test loudly"
 )]
 
+mod client;
 mod driver;
 mod flows;
 mod page;

@@ -48,6 +48,16 @@ impl DemoPage {
         self.client.execute(script, args).await.unwrap_or_else(|e| panic!("script failed ({e}): {script}"))
     }
 
+    /// Runs `script` until it calls its last argument (the WebDriver callback) and returns what it passed.
+    pub(crate) async fn eval_async(&self, script: &str, args: Vec<Value>) -> Value {
+        self.client.execute_async(script, args).await.unwrap_or_else(|e| panic!("script failed ({e}): {script}"))
+    }
+
+    /// The WebDriver session: for tabs and cookies.
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// Re-runs `script` until it returns something other than `null` or `false`, and returns that.
     pub(crate) async fn wait_for(&self, what: &str, within: Duration, script: &str, args: Vec<Value>) -> Value {
         let started = Instant::now();
