@@ -36,6 +36,8 @@ pub enum GatewayError {
     Signing(#[from] SigningError),
     #[error("cannot render QR image")]
     QrImage(#[from] QrImageError),
+    #[error(transparent)]
+    Sealing(#[from] crate::binding::SealError),
     #[error("session id collision")]
     Collision,
     #[error("cannot serialise the answer")]
@@ -76,6 +78,7 @@ impl GatewayError {
             Self::Store(StoreError::Protocol(_))
             | Self::Signing(_)
             | Self::QrImage(_)
+            | Self::Sealing(_)
             | Self::Collision
             | Self::Json(_)
             | Self::Internal(_) => Problem::internal(),

@@ -7,7 +7,9 @@ use std::time::Duration;
 use qrlogin_shared::audit::{self, AuditEvent, Event, Limit, Outcome};
 use qrlogin_shared::session::Status;
 use qrlogin_shared::store::{ClaimOutcome, PollOutcome, RotateOutcome};
-use qrlogin_shared::{BindingHash, SessionId, UserId, unix_now};
+use qrlogin_shared::{SessionId, UserId, unix_now};
+
+use crate::binding::Binding;
 use serde::Serialize;
 
 use crate::context::{GatewayContext, QrCode};
@@ -72,7 +74,7 @@ impl Snapshot {
 
 pub struct Read<'a> {
     pub id: &'a SessionId,
-    pub binding: &'a BindingHash,
+    pub binding: &'a Binding,
     /// Enforced poll interval (zero for waiters, who are paced by notifications instead).
     pub interval: Duration,
     /// Include the current QR in a pending answer even if it did not change (a stream's first event).
@@ -83,7 +85,7 @@ pub struct Read<'a> {
 /// Reads the session for the browser and moves it on: rotates a QR that is due, claims the token of a confirmed
 /// login. Expired sessions and polls that come too fast are audited here.
 pub async fn advance(ctx: &GatewayContext, read: Read<'_>) -> Result<Snapshot, GatewayError> {
-    let polled = ctx.store.poll(read.id, read.binding, read.interval).await?;
+    let polled = ctx.store.poll(read.id, read.binding.hash(), read.interval).await?;
     let version = polled.version;
     // Expiry publishes nothing: a waiter wakes when the session ends to tell the browser so.
     let expiry = (!polled.expires_in.is_zero()).then_some(polled.expires_in + Duration::from_millis(50));
@@ -94,7 +96,8 @@ pub async fn advance(ctx: &GatewayContext, read: Read<'_>) -> Result<Snapshot, G
             return Ok(snapshot);
         }
         PollOutcome::Confirmed(user) => return claim(ctx, &read, &user).await,
-        PollOutcome::Claimed(answer) => {
+        PollOutcome::Claimed(sealed) => {
+            let answer = read.binding.open(&sealed)?;
             return Ok(Snapshot { wake_in: expiry, ..Snapshot::settled(version, Status::Confirmed, answer) });
         }
         PollOutcome::Scanned => Status::Scanned,
@@ -152,12 +155,15 @@ async fn pending(ctx: &GatewayContext, read: &Read<'_>, version: u64, code_exp: 
 async fn claim(ctx: &GatewayContext, read: &Read<'_>, user: &UserId) -> Result<Snapshot, GatewayError> {
     let token = Some(token(ctx, user).await?);
     let answer = json(&Answer { status: Status::Confirmed, check_code: None, qr: None, token })?;
-    match ctx.store.claim(read.id, read.binding, &answer, ctx.policy.claim_grace).await? {
+    let sealed = read.binding.seal(&answer)?;
+    match ctx.store.claim(read.id, read.binding.hash(), &sealed, ctx.policy.claim_grace).await? {
         ClaimOutcome::Won(version) => {
             audit::record(&AuditEvent::new(Event::Claimed, Outcome::Ok, read.ip).session(read.id).user(user));
             Ok(Snapshot::settled(version, Status::Confirmed, answer))
         }
-        ClaimOutcome::AlreadyClaimed { version, answer } => Ok(Snapshot::settled(version, Status::Confirmed, answer)),
+        ClaimOutcome::AlreadyClaimed { version, answer: sealed } => {
+            Ok(Snapshot::settled(version, Status::Confirmed, read.binding.open(&sealed)?))
+        }
         ClaimOutcome::Other(PollOutcome::Forbidden) => Err(GatewayError::BindingMismatch),
         ClaimOutcome::Other(PollOutcome::Cancelled) => Snapshot::bare(0, Status::Cancelled),
         ClaimOutcome::Other(_) => Snapshot::bare(0, Status::Expired),

@@ -16,7 +16,7 @@ pub async fn cancel(
 ) -> Result<HttpResponse, GatewayError> {
     let id = super::session_id(&uuid)?;
     let binding = binding::of_request(&req, ctx.policy.cookie_secure).ok_or(GatewayError::BindingMismatch)?;
-    match ctx.store.cancel(&id, &binding).await? {
+    match ctx.store.cancel(&id, binding.hash()).await? {
         CancelOutcome::Forbidden => Err(GatewayError::BindingMismatch),
         CancelOutcome::Cancelled => {
             let ip = super::client_ip(&req, &ctx.policy);

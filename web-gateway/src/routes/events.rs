@@ -4,9 +4,9 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, Responder, web};
 use actix_web_lab::sse;
 use futures_util::stream;
-use qrlogin_shared::{BindingHash, SessionId};
+use qrlogin_shared::SessionId;
 
-use crate::binding;
+use crate::binding::{self, Binding};
 use crate::context::GatewayContext;
 use crate::error::GatewayError;
 use crate::push::{Watch, Woken, next_change};
@@ -58,7 +58,7 @@ struct Stream {
     ctx: std::sync::Arc<GatewayContext>,
     watch: Watch,
     id: SessionId,
-    binding: BindingHash,
+    binding: Binding,
     ip: String,
     last_seen: Option<u64>,
     /// A snapshot read but not yet considered (the first one).

@@ -36,6 +36,28 @@ async fn login_goes_pending_scanned_confirmed_and_the_token_is_handed_out_once()
 }
 
 #[tokio::test]
+async fn the_answer_kept_for_the_grace_window_is_sealed_at_rest() {
+    // Arrange: a login claimed by its browser.
+    let app = spawn_app().await;
+    let login = app.start_login().await;
+    app.phone_scan(&login.uuid, "alice").await;
+    app.phone_decide(&login.uuid, "alice", Decision::Confirm).await;
+    let (_, body) = app.poll_json(&login).await;
+    let token = body["token"].as_str().expect("the claim carries the token").to_owned();
+
+    // Act: what a Redis dump or replica holds.
+    let stored = app.session_hash(&login.uuid).await;
+
+    // Assert: neither the token, nor any part of it, nor the answer's JSON; the browser still gets it back.
+    let resp = stored.get("resp").expect("the answer is kept for the grace window");
+    for part in std::iter::once(token.as_str()).chain(token.split('.')) {
+        assert!(!resp.contains(part), "the stored answer carries the token");
+    }
+    assert!(!stored.values().any(|v| v.contains("token") || v.contains(&token)), "{stored:?}");
+    assert_eq!(app.poll_json(&login).await, (StatusCode::OK, body));
+}
+
+#[tokio::test]
 async fn after_the_grace_window_the_claimed_login_is_expired() {
     // Arrange
     let mut settings = settings();
