@@ -6,6 +6,7 @@ use qrlogin_shared::rate_limit::RateLimiter;
 use qrlogin_shared::{SessionStore, Verifier};
 
 use crate::config::MobileLimits;
+use crate::risk::RiskJudge;
 
 pub struct PhoneContext {
     pub store: SessionStore,
@@ -14,4 +15,7 @@ pub struct PhoneContext {
     pub limiter: RateLimiter,
     pub limits: MobileLimits,
     pub trusted_proxies: TrustedProxies,
+    pub risk: RiskJudge,
+    /// `QRL_RISK_BLOCK`: confirming a login whose scan was judged this risky or worse is refused.
+    pub risk_block: Option<qrlogin_shared::session::RiskLevel>,
 }

@@ -26,6 +26,9 @@ pub enum MobileError {
     WrongState,
     #[error("login session was scanned by another user")]
     WrongUser,
+    /// `QRL_RISK_BLOCK`: the scan judged this login too risky to confirm; nothing changed.
+    #[error("login judged too risky to confirm")]
+    RiskBlocked,
     #[error("too many requests")]
     RateLimited(Duration),
     #[error("session store unavailable")]
@@ -53,6 +56,8 @@ impl MobileError {
             Self::WrongUser => {
                 Problem::new(StatusCode::CONFLICT, "wrong-user", "Only the user who scanned this login may decide it")
             }
+            Self::RiskBlocked => Problem::new(StatusCode::CONFLICT, "risk-blocked", "Login too risky to confirm")
+                .with_detail("the scan judged this login too risky to confirm here; deny it"),
             Self::RateLimited(wait) => {
                 Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many requests").retry_after(*wait)
             }

@@ -54,6 +54,8 @@ pub enum Outcome {
     SlowDown,
     /// A second user scanned a QR another user had scanned: the login was ended.
     SecondScanner,
+    /// A confirm refused because the scan judged the login too risky (`QRL_RISK_BLOCK`); nothing changed.
+    RiskBlocked,
 }
 
 /// The abuse limit behind a [`Event::RateLimited`].

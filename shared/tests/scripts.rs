@@ -27,7 +27,13 @@ fn requester() -> Requester {
 async fn pending(store: &SessionStore, binding: &BindingHash) -> SessionId {
     let id = SessionId::random();
     let requester = requester();
-    let new = NewSession { binding, requester: &requester, ttl: Duration::from_secs(60), code_expires_at: CODE };
+    let new = NewSession {
+        binding,
+        requester: &requester,
+        device: None,
+        ttl: Duration::from_secs(60),
+        code_expires_at: CODE,
+    };
     assert!(store.create(&id, &new).await.unwrap());
     assert!(!store.create(&id, &new).await.unwrap(), "a second create of one id is refused");
     id

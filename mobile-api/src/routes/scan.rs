@@ -1,6 +1,8 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use qrlogin_shared::audit::{self, AuditEvent, Event, Limit, Outcome};
-use qrlogin_shared::store::{Requester, ScanOutcome};
+use qrlogin_shared::requester::RequesterDetails;
+use qrlogin_shared::session::Risk;
+use qrlogin_shared::store::ScanOutcome;
 use serde::{Deserialize, Serialize};
 
 use crate::admission::{Presented, Step, admit_user, verify};
@@ -16,7 +18,8 @@ pub struct ScanRequest {
 #[derive(Serialize)]
 struct Scanned {
     uuid: String,
-    requester: Requester,
+    requester: RequesterDetails,
+    risk: Risk,
     expires_in: u64,
 }
 
@@ -33,8 +36,14 @@ pub async fn scan(
     let ip = super::who(&req, &ctx, &id, &user);
     verify(&ctx, Presented { step: Step::Scan, id: &id, code: &code, user: &user, ip: &ip }).await?;
     admit_user(&ctx.limiter, Limit::Scan, ctx.limits.scan_per_user, &user, &ip).await?;
-    let outcome = ctx.store.scan(&id, &user, code.expires_at()).await?;
     let audited = AuditEvent::new(Event::Scanned, Outcome::Ok, &ip).session(&id).user(&user);
+    // The verdict comes before the scan, from what the session holds (never changed after create).
+    let Some(context) = ctx.store.login_context(&id).await? else {
+        audit::record(&AuditEvent { event: Event::Expired, outcome: Outcome::NotFound, ..audited });
+        return Err(MobileError::NotFound);
+    };
+    let judged = ctx.risk.judge(&ctx.store, &user, &ip, &context).await?;
+    let outcome = ctx.store.scan(&id, &user, code.expires_at()).await?;
     audit::record(&match &outcome {
         ScanOutcome::Scanned { .. } => audited,
         ScanOutcome::NotFound => AuditEvent { event: Event::Expired, outcome: Outcome::NotFound, ..audited },
@@ -45,8 +54,16 @@ pub async fn scan(
         }
     });
     match outcome {
-        ScanOutcome::Scanned { requester, ttl } => {
-            Ok(HttpResponse::Ok().json(Scanned { uuid: id.to_string(), requester, expires_in: ttl.as_secs() }))
+        ScanOutcome::Scanned { ttl, .. } => {
+            // Kept for the confirm (QRL_RISK_BLOCK); recorded only while this user's scan stands.
+            ctx.store.record_risk(&id, &user, judged.risk.level).await?;
+            let expires_in = ttl.as_secs();
+            Ok(HttpResponse::Ok().json(Scanned {
+                uuid: id.to_string(),
+                requester: judged.requester,
+                risk: judged.risk,
+                expires_in,
+            }))
         }
         ScanOutcome::NotFound => Err(MobileError::NotFound),
         ScanOutcome::Conflict | ScanOutcome::Ended { .. } => Err(MobileError::WrongState),

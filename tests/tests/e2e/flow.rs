@@ -34,9 +34,13 @@ async fn happy_path_phone_reads_the_png_confirms_and_the_browser_gets_a_verifiab
     // Act + Assert: scan shows the phone where the login comes from.
     let scan = stack.scan(&alice, &login.qr_text).await;
     let scanned = scan.expect_status(200);
-    assert_eq!(keys(scanned), ["expires_in", "requester", "uuid"]);
+    // Issue 10 §1 adds `risk` and the requester's browser, os, location and known_device.
+    assert_eq!(keys(scanned), ["expires_in", "requester", "risk", "uuid"]);
     assert_eq!(scanned["uuid"], login.uuid.as_str());
-    assert_eq!(keys(&scanned["requester"]), ["created_at", "ip", "user_agent"]);
+    assert_eq!(
+        keys(&scanned["requester"]),
+        ["browser", "created_at", "ip", "known_device", "location", "os", "user_agent"]
+    );
     assert_eq!(scanned["requester"]["ip"], "127.0.0.1");
     assert_eq!(scanned["requester"]["user_agent"], BROWSER_USER_AGENT);
     let created_at = scanned["requester"]["created_at"].as_str().expect("created_at is a string");
