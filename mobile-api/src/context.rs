@@ -7,6 +7,7 @@ use qrlogin_shared::session::CheckCodeMode;
 use qrlogin_shared::{SessionStore, Verifier};
 
 use crate::config::MobileLimits;
+use crate::risk::RiskJudge;
 
 pub struct PhoneContext {
     pub store: SessionStore,
@@ -16,4 +17,7 @@ pub struct PhoneContext {
     pub limits: MobileLimits,
     pub trusted_proxies: TrustedProxies,
     pub check_code: CheckCodeMode,
+    pub risk: RiskJudge,
+    /// `QRL_RISK_BLOCK`: confirming a login whose scan was judged this risky or worse is refused.
+    pub risk_block: Option<qrlogin_shared::session::RiskLevel>,
 }

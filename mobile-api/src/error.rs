@@ -28,6 +28,9 @@ pub enum MobileError {
     WrongUser,
     #[error("missing or wrong check code")]
     WrongCheckCode { denied: bool },
+    /// `QRL_RISK_BLOCK`: the scan judged this login too risky to confirm; nothing changed.
+    #[error("login judged too risky to confirm")]
+    RiskBlocked,
     #[error("too many requests")]
     RateLimited(Duration),
     #[error("session store unavailable")]
@@ -63,6 +66,8 @@ impl MobileError {
                     "send check_code: the number the browser shows"
                 })
             }
+            Self::RiskBlocked => Problem::new(StatusCode::CONFLICT, "risk-blocked", "Login too risky to confirm")
+                .with_detail("the scan judged this login too risky to confirm here; deny it"),
             Self::RateLimited(wait) => {
                 Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many requests").retry_after(*wait)
             }

@@ -6,6 +6,7 @@
 //!   middleware/  authenticate (token checked before any body is read), bad_tokens (401s counted per IP)
 //!   routes/      scan, decide (confirm and deny)
 //!     admission  per-user rate limits and the verification-string check with its lockout
+//!   risk/        the scan's verdict: assess (the policy), RiskJudge (facts: geo, user agent, device history)
 //!   context      PhoneContext: what handlers share          error   MobileError -> problem+json
 //!   user_token/  validates the app user's JWT (static key or the provider's JWKS)
 //! config         Settings, MobileLimits, UserJwtSettings from the environment; imports nothing of the above
@@ -18,6 +19,7 @@ pub mod config;
 pub mod context;
 pub mod error;
 pub mod middleware;
+pub mod risk;
 pub mod routes;
 pub mod startup;
 #[cfg(feature = "test-support")]

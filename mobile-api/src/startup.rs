@@ -14,6 +14,7 @@ pub use qrlogin_shared::server::StartupError;
 use crate::config::Settings;
 use crate::context::PhoneContext;
 use crate::middleware::{authenticate, throttle_bad_tokens};
+use crate::risk::{GeoDb, RiskJudge};
 use crate::routes;
 use crate::user_token::UserTokenValidator;
 
@@ -26,6 +27,11 @@ impl Application {
         let keys = KeySchema::new(settings.service.redis.key_prefix.clone());
         let tokens = UserTokenValidator::new(&settings.user_jwt).map_err(StartupError::service)?;
         let tokens = web::Data::new(tokens);
+        let geo = match &settings.risk.geo_db {
+            Some(path) => GeoDb::open(path).map_err(StartupError::service)?,
+            None => GeoDb::none(),
+        };
+        let risk = RiskJudge { geo, far_km: settings.risk.far_km, device_memory: settings.risk.device_memory };
         let ctx = web::Data::new(PhoneContext {
             store: SessionStore::new(redis.clone(), keys.clone()),
             verifier: settings.service.verifier()?,
@@ -34,6 +40,8 @@ impl Application {
             limits: settings.limits,
             trusted_proxies: settings.service.trusted_proxies.clone(),
             check_code: settings.check_code,
+            risk,
+            risk_block: settings.risk.block,
         });
         // No CORS headers at all: this API is for the app's backend and the app, never for web pages.
         Bootstrap::new(&settings.service, redis, Shutdown::default()).serve(move |cfg| {

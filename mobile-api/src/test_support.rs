@@ -8,7 +8,7 @@ use qrlogin_shared::session::CheckCodeMode;
 use qrlogin_shared::test_support::service_settings;
 use secrecy::SecretString;
 
-use crate::config::MobileLimits;
+use crate::config::{MobileLimits, RiskSettings};
 use crate::config::{Settings, UserJwtKey, UserJwtSettings};
 
 /// The identity provider of the tests: user tokens are HS256 with this shared secret.
@@ -26,7 +26,18 @@ impl Settings {
             user_jwt: UserJwtSettings::for_test(),
             limits: MobileLimits::unlimited(),
             check_code: CheckCodeMode::Risky,
+            risk: RiskSettings::for_test(),
         }
+    }
+}
+
+/// The committed test city database (`tests/geo/make-city-db.py` lists its documentation-range entries).
+pub const CITY_DB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/geo/city-test.mmdb");
+
+impl RiskSettings {
+    /// No city database (tests about location set [`CITY_DB`]), the default distance, no blocking.
+    pub fn for_test() -> Self {
+        Self { geo_db: None, far_km: 500.0, block: None, device_memory: Duration::from_secs(180 * 86_400) }
     }
 }
 

@@ -56,6 +56,8 @@ pub enum Outcome {
     SecondScanner,
     /// A confirm without the check code the browser shows, or with another one (the last allowed denies).
     WrongCheckCode,
+    /// A confirm refused because the scan judged the login too risky (`QRL_RISK_BLOCK`); nothing changed.
+    RiskBlocked,
 }
 
 /// The abuse limit behind a [`Event::RateLimited`].

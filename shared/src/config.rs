@@ -152,6 +152,18 @@ fn cluster_nodes(env: &Env) -> Result<Vec<SecretString>, ConfigError> {
     Ok(nodes.into_iter().map(|n| SecretString::from(n.to_owned())).collect())
 }
 
+/// How long a browser that logged in as a user counts as theirs (`QRL_DEVICE_MEMORY_DAYS`, default 180, at most
+/// ten years). Both services read it: the gateway keeps each user's device history that long, mobile-api judges a
+/// device known only within it.
+pub fn device_memory(env: &Env) -> Result<Duration, ConfigError> {
+    const NAME: &str = "QRL_DEVICE_MEMORY_DAYS";
+    let days: u64 = env.parse_or(NAME, 180)?;
+    if !(1..=3650).contains(&days) {
+        return Err(invalid(NAME, "expected 1 to 3650 days"));
+    }
+    Ok(Duration::from_secs(days * 86_400))
+}
+
 /// What both services are configured with, under the same variable names.
 #[derive(Debug)]
 pub struct ServiceSettings {
@@ -272,6 +284,13 @@ mod tests {
         let err = RedisSettings::from_env(&env(&[("QRL_REDIS_CLUSTER_NODES", "redis://h:1,http://:pw@h")]));
         let err = err.unwrap_err().to_string();
         assert!(err.contains("entry 2") && !err.contains("pw"), "{err}");
+    }
+
+    #[test]
+    fn device_memory_is_days_and_bounded() {
+        assert_eq!(device_memory(&env(&[])).unwrap(), Duration::from_secs(180 * 86_400));
+        assert_eq!(device_memory(&env(&[("QRL_DEVICE_MEMORY_DAYS", "1")])).unwrap(), Duration::from_secs(86_400));
+        assert!(device_memory(&env(&[("QRL_DEVICE_MEMORY_DAYS", "0")])).is_err());
     }
 
     #[test]

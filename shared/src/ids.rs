@@ -95,6 +95,33 @@ impl fmt::Debug for BindingHash {
     }
 }
 
+/// SHA-256 of a browser's long-lived device secret (the `qrl_device` cookie), hex: what the session hash and the
+/// user's device history hold. The secret itself never reaches Redis or a log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DeviceHash(String);
+
+impl DeviceHash {
+    pub fn of_secret(secret: &str) -> Self {
+        Self(hex(&Sha256::digest(secret.as_bytes())))
+    }
+
+    /// A hash read back from Redis: 64 lower-case hex digits, or nothing.
+    pub fn from_stored(stored: &str) -> Option<Self> {
+        let hex_digit = |c: char| c.is_ascii_digit() || ('a'..='f').contains(&c);
+        (stored.len() == 64 && stored.chars().all(hex_digit)).then(|| Self(stored.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DeviceHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DeviceHash(..)")
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     use fmt::Write;
     bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
@@ -132,6 +159,10 @@ mod tests {
         let h = BindingHash::of_secret("abc");
         assert_eq!(h.as_str(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         assert_eq!(format!("{h:?}"), "BindingHash(..)");
+        let d = DeviceHash::of_secret("abc");
+        assert_eq!(DeviceHash::from_stored(d.as_str()), Some(d.clone()));
+        assert_eq!(format!("{d:?}"), "DeviceHash(..)");
+        assert_eq!(DeviceHash::from_stored("abc"), None);
     }
 
     proptest! {

@@ -1,7 +1,7 @@
 //! The Redis key schema. Every key of one session carries the session id as a hash tag (`{...}`) so that all of
 //! them land in one Redis Cluster slot and a script may touch them together.
 
-use crate::SessionId;
+use crate::{SessionId, UserId};
 
 #[derive(Clone, Debug)]
 pub struct KeySchema {
@@ -34,6 +34,14 @@ impl KeySchema {
     }
 }
 
+impl KeySchema {
+    /// A user's device history (the browsers that logged in as them), under the user's own hash tag:
+    /// `qrl:{user:<id>}:devices`. It lives in another slot than any session, so it is changed in a step of its own.
+    pub fn user_devices(&self, user: &UserId) -> String {
+        format!("{}:{{user:{user}}}:devices", self.prefix)
+    }
+}
+
 impl Default for KeySchema {
     fn default() -> Self {
         Self::new(Self::DEFAULT_PREFIX)
@@ -48,5 +56,7 @@ mod tests {
     fn session_key_is_hash_tagged() {
         let id = SessionId::parse("0b8e4a0c-6f0f-4e45-9d2a-6f7f0c1b2a3d").unwrap();
         assert_eq!(KeySchema::default().session(&id), "qrl:{0b8e4a0c-6f0f-4e45-9d2a-6f7f0c1b2a3d}");
+        let alice = UserId::parse("alice").unwrap();
+        assert_eq!(KeySchema::default().user_devices(&alice), "qrl:{user:alice}:devices");
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! ```text
 //! domain (always built; no Redis, no HTTP):
-//!   session     SessionState, Status, Decision, Requester: the vocabulary, defined once
-//!   ids         SessionId, UserId, BindingHash: parsed newtypes
+//!   session     SessionState, Status, Decision, Requester, RiskLevel, Signal, Risk: the vocabulary, once
+//!   requester   RequesterDetails (the scan answer's requester), Location, sanitize_user_agent
+//!   ids         SessionId, UserId, BindingHash, DeviceHash: parsed newtypes
 //!   verification, qr_link   the QR's verification string and the link that carries it
 //!   keys        the Redis key schema          error_chain   an error printed with its causes
 //! service (feature `service`, on by default):
@@ -21,6 +22,7 @@ pub mod error_chain;
 pub mod ids;
 pub mod keys;
 pub mod qr_link;
+pub mod requester;
 pub mod session;
 pub mod verification;
 
@@ -46,7 +48,7 @@ pub mod telemetry;
 pub mod test_support;
 
 pub use error_chain::ErrorChain;
-pub use ids::{BindingHash, SessionId, UserId};
+pub use ids::{BindingHash, DeviceHash, SessionId, UserId};
 pub use keys::KeySchema;
 #[cfg(feature = "service")]
 pub use redis_conn::{Redis, StoreError};

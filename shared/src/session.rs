@@ -112,6 +112,45 @@ impl RiskLevel {
     }
 }
 
+/// One reason behind a [`Risk`] verdict, in the scan answer's `risk.signals` (names pinned; README "Risk").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+pub enum Signal {
+    /// The browser is in another country than the phone, or further away than `QRL_RISK_FAR_KM`.
+    FarFromPhone,
+    /// The browser's address is in the phone's network (same IPv4 /24, same IPv6 /48).
+    SameNetwork,
+    /// This browser never logged in as the scanning user (within `QRL_DEVICE_MEMORY_DAYS`).
+    NewDevice,
+    /// The browser's address has no location in the city database (or none is configured).
+    NoLocation,
+    /// The phone's own address has no location, so distance could not be judged.
+    PhoneNotLocated,
+    /// The browser's `User-Agent` names no browser the parser knows (a script, a tool, or nothing at all).
+    UnknownBrowser,
+}
+
+impl Signal {
+    pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
+
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// The scan's verdict on a login: how risky, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Risk {
+    pub level: RiskLevel,
+    pub signals: Vec<Signal>,
+}
+
+impl Risk {
+    pub fn has(&self, signal: Signal) -> bool {
+        self.signals.contains(&signal)
+    }
+}
+
 /// When the phone must type the number the browser shows (`QRL_CHECK_CODE`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
 #[strum(serialize_all = "lowercase")]
@@ -177,6 +216,7 @@ macro_rules! serde_by_name {
 serde_by_name!(SessionState);
 serde_by_name!(Status);
 serde_by_name!(RiskLevel);
+serde_by_name!(Signal);
 
 #[cfg(test)]
 mod tests {
@@ -220,5 +260,14 @@ mod tests {
             let code = CheckCode::random();
             assert!(code.as_str().len() == 2 && code.as_str().bytes().all(|b| b.is_ascii_digit()), "{:?}", code.0);
         }
+    }
+
+    #[test]
+    fn signal_names_are_the_pinned_ones() {
+        let names: Vec<_> = Signal::ALL.iter().map(|s| serde_json::to_value(s).unwrap()).collect();
+        for pinned in ["far_from_phone", "same_network", "new_device", "no_location"] {
+            assert!(names.contains(&serde_json::json!(pinned)), "{pinned}");
+        }
+        assert_eq!(serde_json::from_str::<Signal>("\"unknown_browser\"").unwrap(), Signal::UnknownBrowser);
     }
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use qrlogin_shared::config::{ConfigError, Env, ServiceSettings, invalid};
+use qrlogin_shared::config::{ConfigError, Env, ServiceSettings, device_memory, invalid};
 use qrlogin_shared::http::TrustedProxies;
 use qrlogin_shared::rate_limit::Rate;
 use secrecy::SecretString;
@@ -31,6 +31,9 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// Where the page a QR link opens in a camera app sends people to get the app.
     pub app_link: String,
+    /// How long a browser's logins are remembered for the user (`QRL_DEVICE_MEMORY_DAYS`); also the device
+    /// cookie's lifetime.
+    pub device_memory: Duration,
 }
 
 /// Caps on waiting browsers, answered 503 (instance full) or 429 (one session watched too often).
@@ -96,6 +99,7 @@ impl Settings {
             },
             cors_origins: cors_origins(env)?,
             app_link: env.or("QRL_APP_LINK", "https://apps.example.com/qrlogin"),
+            device_memory: device_memory(env)?,
             service,
         })
     }
@@ -156,6 +160,7 @@ pub struct SessionPolicy {
     pub limits: IssueLimits,
     pub trusted_proxies: TrustedProxies,
     pub app_link: String,
+    pub device_memory: Duration,
 }
 
 impl From<&Settings> for SessionPolicy {
@@ -170,6 +175,7 @@ impl From<&Settings> for SessionPolicy {
             app_link: s.app_link.clone(),
             cookie_secure: s.cookie_secure,
             trusted_proxies: s.service.trusted_proxies.clone(),
+            device_memory: s.device_memory,
         }
     }
 }

@@ -159,6 +159,10 @@ async fn claim(ctx: &GatewayContext, read: &Read<'_>, user: &UserId) -> Result<S
     match ctx.store.claim(read.id, read.binding.hash(), &sealed, ctx.policy.claim_grace).await? {
         ClaimOutcome::Won(version) => {
             audit::record(&AuditEvent::new(Event::Claimed, Outcome::Ok, read.ip).session(read.id).user(user));
+            // The token is out: a failure to remember the browser costs only a `new_device` at its next login.
+            if let Err(e) = ctx.store.remember_device(read.id, user, ctx.policy.device_memory).await {
+                tracing::warn!(error = %qrlogin_shared::ErrorChain(&e), "could not remember the login's device");
+            }
             Ok(Snapshot::settled(version, Status::Confirmed, answer))
         }
         ClaimOutcome::AlreadyClaimed { version, answer: sealed } => {

@@ -5,7 +5,8 @@ use std::fmt;
 use std::time::Duration;
 
 use qrlogin_shared::qr_link::QrBaseUrl;
-use qrlogin_shared::session::{Decision, Requester};
+use qrlogin_shared::requester::RequesterDetails;
+use qrlogin_shared::session::{Decision, Risk};
 use reqwest::{Response, header};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -23,7 +24,11 @@ const PROBLEM_TYPE_PREFIX: &str = "urn:qrlogin:problem:";
 #[derive(Clone, Debug)]
 pub struct ScanResult {
     pub uuid: String,
-    pub requester: Requester,
+    /// Where the login comes from: browser, OS and location as the server found them, and whether this browser
+    /// logged in as the user before.
+    pub requester: RequesterDetails,
+    /// The server's verdict: show its level and signals to the user.
+    pub risk: Risk,
     /// Seconds left to decide.
     pub expires_in: u64,
     /// The scanned link; its `uuid` and `verification` are what confirm and deny take.
@@ -37,7 +42,8 @@ pub struct ScanResult {
 #[derive(Deserialize)]
 struct ScanAnswer {
     uuid: String,
-    requester: Requester,
+    requester: RequesterDetails,
+    risk: Risk,
     expires_in: u64,
     #[serde(default)]
     check_code_required: bool,
@@ -136,6 +142,7 @@ impl PhoneClient {
         Ok(ScanResult {
             uuid: answer.uuid,
             requester: answer.requester,
+            risk: answer.risk,
             expires_in: answer.expires_in,
             link,
             site_checked: self.site.is_some(),

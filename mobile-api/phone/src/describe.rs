@@ -8,6 +8,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use qrlogin_shared::requester::sanitize_user_agent;
+use qrlogin_shared::session::{RiskLevel, Signal};
+
 use crate::ScanResult;
 
 /// A login page opened longer ago than this was probably not opened by the user just now.
@@ -22,6 +25,8 @@ pub enum Warning {
     UnknownTime,
     /// The QR link's site was not compared with the app's own (no expected site configured).
     UncheckedSite(String),
+    /// The server judged the login medium or high risk (see the signals).
+    Risky(RiskLevel),
 }
 
 impl ScanResult {
@@ -36,6 +41,9 @@ impl ScanResult {
         if !self.site_checked {
             warnings.push(Warning::UncheckedSite(self.link.site.clone()));
         }
+        if self.risk.level > RiskLevel::Low {
+            warnings.push(Warning::Risky(self.risk.level));
+        }
         warnings
     }
 }
@@ -45,8 +53,10 @@ pub fn describe_requester(scan: &ScanResult) -> String {
     describe_requester_at(scan, SystemTime::now())
 }
 
-/// Several lines for the user: the site, the requester's IP and browser, how long ago it asked, the time left,
-/// and every [`Warning`] as a line starting with `WARNING:`.
+/// Several lines for the user: the site, the risk with its reasons, the browser and OS (as the server parsed
+/// them), where it is, whether it logged in as this user before, how long ago it asked, the time left, and every
+/// [`Warning`] as a line starting with `WARNING:`. The browser's own `User-Agent` is shown only cleaned and
+/// quoted, as its unverified words: a forged one cannot pass for what the server found.
 pub fn describe_requester_at(scan: &ScanResult, now: SystemTime) -> String {
     let r = &scan.requester;
     let mut out = String::new();
@@ -54,13 +64,30 @@ pub fn describe_requester_at(scan: &ScanResult, now: SystemTime) -> String {
         Some(age) => format!("{} ago ({})", human(age), r.created_at),
         None => format!("at an unknown time ({:?})", r.created_at),
     };
+    let place = match &r.location {
+        Some(l) => {
+            format!("{}{} (IP {})", l.city.as_ref().map(|c| format!("{c}, ")).unwrap_or_default(), l.country, r.ip)
+        }
+        None => format!("unknown location (IP {})", r.ip),
+    };
+    let device =
+        if r.known_device { "this browser logged in as you before" } else { "a browser that never logged in as you" };
     // Writing to a String cannot fail.
     let _ = writeln!(out, "Login request for {}", scan.link.site);
-    let _ = writeln!(out, "  from IP:   {}", r.ip);
-    let _ = writeln!(out, "  browser:   {}", browser_summary(&r.user_agent));
-    let _ = writeln!(out, "             ({})", r.user_agent);
+    let _ = writeln!(out, "  risk:      {}", scan.risk.level.as_str().to_uppercase());
+    for signal in &scan.risk.signals {
+        let _ = writeln!(out, "             - {}", in_words(*signal));
+    }
+    let _ = writeln!(out, "  browser:   {} on {}", r.browser, r.os);
+    let _ = writeln!(out, "  from:      {place}");
+    let _ = writeln!(out, "  device:    {device}");
     let _ = writeln!(out, "  requested: {when}");
     let _ = writeln!(out, "  decide within {}", human(Duration::from_secs(scan.expires_in)));
+    let _ = writeln!(
+        out,
+        "  (the browser calls itself {:?}: its own words, not checked)",
+        sanitize_user_agent(&r.user_agent)
+    );
     for warning in scan.warnings(now) {
         let _ = match warning {
             Warning::Stale(age) => writeln!(
@@ -73,9 +100,29 @@ pub fn describe_requester_at(scan: &ScanResult, now: SystemTime) -> String {
                 out,
                 "WARNING: the site {site} was not checked against this app's own site; deny unless you know it"
             ),
+            Warning::Risky(RiskLevel::High) => writeln!(
+                out,
+                "WARNING: HIGH RISK: this login does not come from where you are; someone may have sent you their \
+                 QR code. Deny it unless you are sure the browser is yours"
+            ),
+            Warning::Risky(_) => {
+                writeln!(out, "WARNING: check that the browser, place and device above are yours before you approve")
+            }
         };
     }
     out
+}
+
+/// A risk signal as the user reads it.
+pub fn in_words(signal: Signal) -> &'static str {
+    match signal {
+        Signal::FarFromPhone => "the browser is far from this phone (another country, or far away)",
+        Signal::SameNetwork => "the browser is on the same network as this phone",
+        Signal::NewDevice => "this browser never logged in as you",
+        Signal::NoLocation => "the browser's location is unknown",
+        Signal::PhoneNotLocated => "this phone's location is unknown, so the distance was not checked",
+        Signal::UnknownBrowser => "the browser does not say which browser it is",
+    }
 }
 
 /// A short description of a browser from its user agent, e.g. "Chrome 120 on Linux". A heuristic for showing
@@ -144,7 +191,7 @@ mod tests {
     #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
     use super::*;
-    use crate::{QrLink, Requester};
+    use crate::{Location, QrLink, RequesterDetails, Risk};
 
     #[test]
     fn common_browsers_are_named_with_their_major_version_and_system() {
@@ -184,11 +231,16 @@ mod tests {
     fn scan(created_at: &str, site_checked: bool) -> ScanResult {
         ScanResult {
             uuid: "u".to_owned(),
-            requester: Requester {
+            requester: RequesterDetails {
                 ip: "198.51.100.4".to_owned(),
                 user_agent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0".to_owned(),
                 created_at: created_at.to_owned(),
+                browser: "Firefox 128".to_owned(),
+                os: "Linux".to_owned(),
+                location: Some(Location { country: "DE".to_owned(), city: Some("Hamburg".to_owned()) }),
+                known_device: true,
             },
+            risk: Risk { level: RiskLevel::Low, signals: vec![] },
             expires_in: 250,
             link: QrLink {
                 site: "https://login.example.com".to_owned(),
@@ -213,6 +265,7 @@ mod tests {
 
         assert!(s.warnings(at("2025-06-01T12:00:12Z")).is_empty());
         assert!(text.contains("198.51.100.4") && text.contains("Firefox 128 on Linux"), "{text}");
+        assert!(text.contains("Hamburg, DE") && text.contains("logged in as you before"), "{text}");
         assert!(text.contains("12 s ago") && text.contains("4 min"), "{text}");
         assert!(!text.contains("WARNING"), "{text}");
     }
@@ -228,5 +281,26 @@ mod tests {
         );
         let text = describe_requester_at(&scan("2025-06-01T12:00:00Z", true), now);
         assert!(text.contains("WARNING: this login was requested 5 min ago"), "{text}");
+    }
+
+    #[test]
+    fn a_forged_user_agent_is_never_shown_as_what_the_server_found() {
+        let forged = "Safari \u{2014} your Mac, home Wi-Fi, Berlin \u{2705} verified by app\u{202E}\r\n";
+        let mut s = scan("2025-06-01T12:00:00Z", true);
+        s.requester.user_agent = forged.to_owned();
+        s.requester.browser = "unknown".to_owned();
+        s.requester.os = "unknown".to_owned();
+        s.requester.location = None;
+        s.requester.known_device = false;
+        s.risk = Risk { level: RiskLevel::High, signals: vec![Signal::FarFromPhone, Signal::NewDevice] };
+
+        let text = describe_requester_at(&s, at("2025-06-01T12:00:05Z"));
+
+        assert!(!text.contains(forged) && !text.contains('\u{202E}') && !text.contains('\r'), "{text}");
+        assert!(text.contains("browser:   unknown on unknown"), "{text}");
+        assert!(!text.lines().any(|l| l.trim_start().starts_with("Safari")), "{text}");
+        assert!(text.contains("risk:      HIGH") && text.contains("far from this phone"), "{text}");
+        assert!(text.contains("never logged in as you") && text.contains("unknown location"), "{text}");
+        assert!(text.contains("WARNING: HIGH RISK"), "{text}");
     }
 }

@@ -24,8 +24,9 @@ pub use client::{ApiProblem, PhoneClient, ScanResult};
 pub use decode::decode_qr_image;
 pub use describe::{Warning, browser_summary, describe_requester, describe_requester_at};
 pub use link::{QrLink, split_link};
-/// Where a login comes from: mobile-api's own type, as it sends it.
-pub use qrlogin_shared::session::Requester;
+/// Where a login comes from and the verdict on it: mobile-api's own types, as it sends them.
+pub use qrlogin_shared::requester::{Location, RequesterDetails};
+pub use qrlogin_shared::session::{Requester, Risk, RiskLevel, Signal};
 
 /// Everything the phone side can fail with; each message is fit to show the user.
 #[derive(Debug, thiserror::Error)]

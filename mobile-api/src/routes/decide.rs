@@ -1,8 +1,9 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use qrlogin_shared::audit::{self, AuditEvent, Event, Limit, Outcome};
+use qrlogin_shared::session::{RiskLevel, SessionState};
 use qrlogin_shared::store::{DecideOutcome, Decision};
 use qrlogin_shared::verification::VerificationCode;
-use qrlogin_shared::{SessionId, session::SessionState};
+use qrlogin_shared::{SessionId, UserId};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -35,6 +36,12 @@ pub async fn decide(
     verify(&ctx, Presented { step: Step::Decide, id: &id, code: &code, user: &user, ip: &ip }).await?;
     admit_user(&ctx.limiter, Limit::Decide, ctx.limits.decide_per_user, &user, &ip).await?;
     let state = decision.state();
+    if let (Decision::Confirm, Some(block)) = (**decision, ctx.risk_block)
+        && risk_blocked(&ctx, &id, &user, block).await?
+    {
+        audit::record(&AuditEvent::new(Event::Confirmed, Outcome::RiskBlocked, &ip).session(&id).user(&user));
+        return Err(MobileError::RiskBlocked);
+    }
     let check_code = body.check_code.as_deref().map(str::trim);
     let asked = if state == SessionState::Confirmed { Event::Confirmed } else { Event::Denied };
     let (event, outcome, result) = match ctx.store.decide(&id, &user, **decision, code.expires_at(), check_code).await?
@@ -53,4 +60,19 @@ pub async fn decide(
     };
     audit::record(&AuditEvent::new(event, outcome, &ip).session(&id).user(&user));
     result
+}
+
+/// `user`'s scan of the session was judged `block` or worse (or no verdict was kept for it: refused, not
+/// guessed). Anything else (another state, another scanner) is left to the decide script to answer.
+async fn risk_blocked(
+    ctx: &PhoneContext,
+    id: &SessionId,
+    user: &UserId,
+    block: RiskLevel,
+) -> Result<bool, MobileError> {
+    let Some(context) = ctx.store.login_context(id).await? else {
+        return Ok(false);
+    };
+    let this_users_scan = context.state == SessionState::Scanned && context.scanner.as_ref() == Some(user);
+    Ok(this_users_scan && context.risk.is_none_or(|level| level >= block))
 }

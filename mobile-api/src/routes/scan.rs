@@ -1,7 +1,8 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use qrlogin_shared::audit::{self, AuditEvent, Event, Limit, Outcome};
-use qrlogin_shared::session::{CheckCode, RiskLevel};
-use qrlogin_shared::store::{Requester, ScanOutcome};
+use qrlogin_shared::requester::RequesterDetails;
+use qrlogin_shared::session::{CheckCode, Risk};
+use qrlogin_shared::store::ScanOutcome;
 use serde::{Deserialize, Serialize};
 
 use crate::admission::{Presented, Step, admit_user, verify};
@@ -17,7 +18,8 @@ pub struct ScanRequest {
 #[derive(Serialize)]
 struct Scanned {
     uuid: String,
-    requester: Requester,
+    requester: RequesterDetails,
+    risk: Risk,
     expires_in: u64,
     /// The app must ask the user for the number the browser shows, and send it with the confirm.
     check_code_required: bool,
@@ -36,11 +38,16 @@ pub async fn scan(
     let ip = super::who(&req, &ctx, &id, &user);
     verify(&ctx, Presented { step: Step::Scan, id: &id, code: &code, user: &user, ip: &ip }).await?;
     admit_user(&ctx.limiter, Limit::Scan, ctx.limits.scan_per_user, &user, &ip).await?;
-    // The risk verdict (issue 10 §1) decides this in `risky` mode; until it lands a scan counts as low risk.
-    let level = RiskLevel::Low;
-    let check_code = ctx.check_code.required(level).then(CheckCode::random);
-    let outcome = ctx.store.scan(&id, &user, code.expires_at(), check_code.as_ref()).await?;
     let audited = AuditEvent::new(Event::Scanned, Outcome::Ok, &ip).session(&id).user(&user);
+    // The verdict comes before the scan, from what the session holds (never changed after create).
+    let Some(context) = ctx.store.login_context(&id).await? else {
+        audit::record(&AuditEvent { event: Event::Expired, outcome: Outcome::NotFound, ..audited });
+        return Err(MobileError::NotFound);
+    };
+    let judged = ctx.risk.judge(&ctx.store, &user, &ip, &context).await?;
+    // Number matching from the verdict: a risky login asks for the digits only its own browser shows.
+    let check_code = ctx.check_code.required(judged.risk.level).then(CheckCode::random);
+    let outcome = ctx.store.scan(&id, &user, code.expires_at(), check_code.as_ref()).await?;
     audit::record(&match &outcome {
         ScanOutcome::Scanned { .. } => audited,
         ScanOutcome::NotFound => AuditEvent { event: Event::Expired, outcome: Outcome::NotFound, ..audited },
@@ -51,12 +58,18 @@ pub async fn scan(
         }
     });
     match outcome {
-        ScanOutcome::Scanned { requester, ttl, check_code_required, .. } => Ok(HttpResponse::Ok().json(Scanned {
-            uuid: id.to_string(),
-            requester,
-            expires_in: ttl.as_secs(),
-            check_code_required,
-        })),
+        ScanOutcome::Scanned { ttl, check_code_required, .. } => {
+            // Kept for the confirm (QRL_RISK_BLOCK); recorded only while this user's scan stands.
+            ctx.store.record_risk(&id, &user, judged.risk.level).await?;
+            let expires_in = ttl.as_secs();
+            Ok(HttpResponse::Ok().json(Scanned {
+                uuid: id.to_string(),
+                requester: judged.requester,
+                risk: judged.risk,
+                expires_in,
+                check_code_required,
+            }))
+        }
         ScanOutcome::NotFound => Err(MobileError::NotFound),
         ScanOutcome::Conflict | ScanOutcome::Ended { .. } => Err(MobileError::WrongState),
     }

@@ -12,7 +12,7 @@ use qrlogin_phone::dev_token::DevTokenSettings;
 use qrlogin_shared::config::RedisSettings;
 use qrlogin_shared::qr_link::QrBaseUrl;
 use qrlogin_shared::store::{ClaimOutcome, NewSession, PollOutcome, Requester};
-use qrlogin_shared::{BindingHash, SessionId, SessionStore, Verifier, test_support, unix_now};
+use qrlogin_shared::{BindingHash, DeviceHash, SessionId, SessionStore, Verifier, test_support, unix_now};
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use secrecy::SecretSlice;
 use serde_json::{Value, json};
@@ -121,6 +121,13 @@ pub async fn spawn_app_on(redis: RedisSettings, limits: mobile_api::config::Mobi
     spawn_with(settings, None).await
 }
 
+/// An app on the test settings as `configure` changes them.
+pub async fn spawn_app_configured(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = Settings::for_test();
+    configure(&mut settings);
+    spawn_with(settings, None).await
+}
+
 async fn spawn_with(settings: Settings, silent: Option<TcpListener>) -> TestApp {
     let redis = settings.service.redis.clone();
     let base = settings.service.qr_base_url.clone();
@@ -147,15 +154,20 @@ impl TestApp {
 
     /// Creates a pending session the way the gateway does and returns what its QR carries.
     pub async fn new_session(&self) -> TestSession {
+        self.new_session_from("203.0.113.7", "Mozilla/5.0 (X11; Linux x86_64) qrlogin-test", None).await
+    }
+
+    /// [`TestApp::new_session`] for a browser at `ip` saying `user_agent`, with this device cookie's hash.
+    pub async fn new_session_from(&self, ip: &str, user_agent: &str, device: Option<&DeviceHash>) -> TestSession {
         let id = SessionId::random();
         let binding = BindingHash::of_secret(&format!("browser-secret-{id}"));
         let requester = Requester {
-            ip: "203.0.113.7".to_owned(),
-            user_agent: "Mozilla/5.0 (X11; Linux x86_64) qrlogin-test".to_owned(),
+            ip: ip.to_owned(),
+            user_agent: user_agent.to_owned(),
             created_at: "2025-06-01T12:34:56Z".to_owned(),
         };
         let code_expires_at = expires_at(SESSION_TTL);
-        let new = NewSession { binding: &binding, requester: &requester, ttl: SESSION_TTL, code_expires_at };
+        let new = NewSession { binding: &binding, requester: &requester, device, ttl: SESSION_TTL, code_expires_at };
         let created = self.store.create(&id, &new).await.unwrap_or_else(|e| {
             panic!("cannot reach the test Redis ({e}); start it with `deploy/redis.sh 6390 target/test-redis`")
         });

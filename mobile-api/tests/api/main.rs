@@ -9,6 +9,7 @@ mod errors;
 mod helpers;
 mod jwks;
 mod limits;
+mod risk;
 mod scan;
 mod shutdown;
 mod tokens;

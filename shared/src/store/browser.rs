@@ -16,6 +16,9 @@ impl SessionStore {
             .arg(&[("st", SessionState::Pending.as_str()), ("bind", new.binding.as_str()), ("ip", &r.ip)])
             .arg(&[("ua", r.user_agent.as_str()), ("ct", r.created_at.as_str())])
             .arg(("cexp", new.code_expires_at));
+        if let Some(device) = new.device {
+            inv.arg(("dev", device.as_str()));
+        }
         let Created(created) = self.run(&inv).await?;
         Ok(created)
     }

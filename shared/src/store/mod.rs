@@ -11,6 +11,7 @@
 //! ```
 
 mod browser;
+mod devices;
 mod phone;
 mod reply;
 
@@ -23,14 +24,18 @@ use redis::Script;
 
 pub use crate::redis_conn::{CreatePoolError, Redis, StoreError};
 pub use crate::session::{Decision, Requester, SessionState};
+pub use devices::DEVICES_PER_USER;
+pub use reply::LoginContext;
 
 use crate::config::RedisSettings;
-use crate::{BindingHash, KeySchema, SessionId, UserId};
+use crate::{BindingHash, DeviceHash, KeySchema, SessionId, UserId};
 
 /// What the gateway records when it issues a session.
 pub struct NewSession<'a> {
     pub binding: &'a BindingHash,
     pub requester: &'a Requester,
+    /// The browser's device cookie, hashed: whether it logged in as the scanning user before is part of the risk.
+    pub device: Option<&'a DeviceHash>,
     pub ttl: Duration,
     /// Expiry of the first QR code (unix seconds); later codes replace it by [`SessionStore::rotate`].
     pub code_expires_at: u32,
@@ -100,8 +105,6 @@ pub enum ScanOutcome {
         ttl: Duration,
         /// The browser shows a check code the phone must type to confirm.
         check_code_required: bool,
-        /// SHA-256 of the browser's device cookie, if it sent one when it asked for the QR.
-        device: Option<String>,
     },
     NotFound,
     Conflict,
@@ -142,6 +145,10 @@ struct Scripts {
     scan: Script,
     decide: Script,
     bad_code: Script,
+    context: Script,
+    record_risk: Script,
+    remember_device: Script,
+    known_device: Script,
 }
 
 impl Scripts {
@@ -155,6 +162,10 @@ impl Scripts {
             scan: Script::new(include_str!("scan.lua")),
             decide: Script::new(include_str!("decide.lua")),
             bad_code: Script::new(include_str!("bad_code.lua")),
+            context: Script::new(include_str!("context.lua")),
+            record_risk: Script::new(include_str!("record_risk.lua")),
+            remember_device: Script::new(include_str!("remember_device.lua")),
+            known_device: Script::new(include_str!("known_device.lua")),
         }
     }
 }

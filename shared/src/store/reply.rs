@@ -7,8 +7,8 @@ use std::time::Duration;
 use redis::{FromRedisValue, ParsingError, Value};
 
 use super::{CancelOutcome, ClaimOutcome, DecideOutcome, MissOutcome, PollOutcome, Polled, RotateOutcome, ScanOutcome};
-use crate::UserId;
-use crate::session::{Requester, SessionState};
+use crate::session::{Requester, RiskLevel, SessionState};
+use crate::{DeviceHash, UserId};
 
 /// The fields of an array reply, read by position.
 struct Fields(Vec<Value>);
@@ -125,25 +125,23 @@ impl FromRedisValue for CancelOutcome {
     }
 }
 
-/// scan.lua: `{'ok', ip, user_agent, created_at, ttl, check code required, device}`, `{'not_found'}`, `{'ended', first scanner}` or
+/// scan.lua: `{'ok', ip, user_agent, created_at, ttl, check code required}`, `{'not_found'}`, `{'ended', first scanner}` or
 /// `{'conflict', state}`.
 impl FromRedisValue for ScanOutcome {
     fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
         let f = Fields::of(v, "scan")?;
         match (f.text(0, "scan")?.as_str(), f.len()) {
-            ("ok", 7) => {
+            ("ok", 6) => {
                 let requester = Requester {
                     ip: f.text(1, "scan")?,
                     user_agent: f.text(2, "scan")?,
                     created_at: f.text(3, "scan")?,
                 };
                 let ttl: i64 = f.get(4, "scan")?;
-                let device = Some(f.text(6, "scan")?).filter(|d| !d.is_empty());
                 Ok(Self::Scanned {
                     requester,
                     ttl: Duration::from_secs(u64::try_from(ttl).unwrap_or(0)),
                     check_code_required: f.text(5, "scan")? == "1",
-                    device,
                 })
             }
             ("not_found", 1) => Ok(Self::NotFound),
@@ -194,6 +192,59 @@ impl FromRedisValue for Created {
             0 => Ok(Self(false)),
             1 => Ok(Self(true)),
             _ => Err(bad("create", &v)),
+        }
+    }
+}
+
+/// What context.lua tells about a session: its state and scanner, the stored requester, the browser's device
+/// hash and the recorded risk level of the scan (each `None` until set).
+#[derive(Debug, PartialEq, Eq)]
+pub struct LoginContext {
+    pub state: SessionState,
+    pub scanner: Option<UserId>,
+    pub requester: Requester,
+    pub device: Option<DeviceHash>,
+    pub risk: Option<RiskLevel>,
+}
+
+/// context.lua: `{}` for no session, else `{state, scanner, ip, user_agent, created_at, device, risk}` with `''`
+/// for fields not set.
+pub(super) struct Context(pub Option<LoginContext>);
+
+impl FromRedisValue for Context {
+    fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
+        let f = Fields::of(v, "context")?;
+        match f.len() {
+            0 => return Ok(Self(None)),
+            7 => {}
+            n => return Err(ParsingError::from(format!("context: {n} fields"))),
+        }
+        let set = |i| f.text(i, "context").map(|t| Some(t).filter(|t| !t.is_empty()));
+        let scanner = set(1)?.map(|u| UserId::parse(&u)).transpose();
+        let risk = set(6)?.map(|r| r.parse::<RiskLevel>()).transpose();
+        Ok(Self(Some(LoginContext {
+            state: f.state(0, "context")?,
+            scanner: scanner.map_err(|e| ParsingError::from(format!("context: {e}")))?,
+            requester: Requester {
+                ip: f.text(2, "context")?,
+                user_agent: f.text(3, "context")?,
+                created_at: f.text(4, "context")?,
+            },
+            device: set(5)?.and_then(|d| DeviceHash::from_stored(&d)),
+            risk: risk.map_err(|_| ParsingError::from("context: unknown risk level"))?,
+        })))
+    }
+}
+
+/// record_risk.lua and known_device.lua: 1 or 0.
+pub(super) struct Flag(pub bool);
+
+impl FromRedisValue for Flag {
+    fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
+        match i64::from_redis_value_ref(&v).map_err(|_| bad("flag", &v))? {
+            0 => Ok(Self(false)),
+            1 => Ok(Self(true)),
+            _ => Err(bad("flag", &v)),
         }
     }
 }

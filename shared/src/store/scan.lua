@@ -5,9 +5,9 @@
 -- A second user scanning a QR someone else already scanned (a photographed or shared QR) ends the login:
 -- scanned -> cancelled and the code is voided, so neither can confirm it and the browser is logged in as nobody.
 -- The check code is drawn once, at the first scan; a retry keeps it.
--- Returns {'ok', ip, user_agent, created_at, ttl, check code required ('1' or '0'), device hash or ''},
+-- Returns {'ok', ip, user_agent, created_at, ttl, check code required ('1' or '0')},
 -- {'not_found'}, {'ended', first scanner} or {'conflict', state}.
-local s = redis.call('HMGET', KEYS[1], 'st', 'uid', 'ip', 'ua', 'ct', 'cexp', 'cc', 'dev')
+local s = redis.call('HMGET', KEYS[1], 'st', 'uid', 'ip', 'ua', 'ct', 'cexp', 'cc')
 if not s[1] or s[1] == 'claimed' or s[6] ~= ARGV[2] then
   return {'not_found'}
 end
@@ -31,4 +31,4 @@ local required = '0'
 if s[7] then
   required = '1'
 end
-return {'ok', s[3], s[4], s[5], redis.call('TTL', KEYS[1]), required, s[8] or ''}
+return {'ok', s[3], s[4], s[5], redis.call('TTL', KEYS[1]), required}

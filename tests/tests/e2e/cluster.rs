@@ -134,6 +134,18 @@ async fn the_whole_login_and_push_work_with_sessions_on_every_node() {
     let cancelled = stack.login().await;
     stack.cancel(&cancelled.uuid, Some(&cancelled.binding)).await.expect_status(204);
     assert_poll(&stack, &cancelled, "cancelled").await;
+
+    // The device history lives in the user's own slot, apart from every session: each step touches one slot, so
+    // a browser that logged in as alice is known at her next login (a cross-slot script would fail here).
+    let device = [("Cookie", "qrl_device=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")];
+    let first = stack.login_with(&device).await;
+    let scanned = stack.scan(&alice, &first.qr_text).await;
+    assert_eq!(scanned.expect_status(200)["requester"]["known_device"], false);
+    stack.confirm(&alice, &first.uuid, &first.verification).await.expect_status(200);
+    assert_eq!(stack.poll(&first.uuid, Some(&first.binding)).await.expect_status(200)["status"], "confirmed");
+    let next = stack.login_with(&device).await;
+    let scanned = stack.scan(&alice, &next.qr_text).await;
+    assert_eq!(scanned.expect_status(200)["requester"]["known_device"], true);
 }
 
 #[tokio::test]

@@ -34,11 +34,14 @@ async fn happy_path_phone_reads_the_png_confirms_and_the_browser_gets_a_verifiab
     // Act + Assert: scan shows the phone where the login comes from.
     let scan = stack.scan(&alice, &login.qr_text).await;
     let scanned = scan.expect_status(200);
-    // `check_code_required` is issue 10 §2's pinned addition.
-    assert_eq!(keys(scanned), ["check_code_required", "expires_in", "requester", "uuid"]);
+    // Issue 10 adds `risk`, `check_code_required` and the requester's browser, os, location and known_device.
+    assert_eq!(keys(scanned), ["check_code_required", "expires_in", "requester", "risk", "uuid"]);
     assert_eq!(scanned["check_code_required"], false, "a low-risk login asks for no check code by default");
     assert_eq!(scanned["uuid"], login.uuid.as_str());
-    assert_eq!(keys(&scanned["requester"]), ["created_at", "ip", "user_agent"]);
+    assert_eq!(
+        keys(&scanned["requester"]),
+        ["browser", "created_at", "ip", "known_device", "location", "os", "user_agent"]
+    );
     assert_eq!(scanned["requester"]["ip"], "127.0.0.1");
     assert_eq!(scanned["requester"]["user_agent"], BROWSER_USER_AGENT);
     let created_at = scanned["requester"]["created_at"].as_str().expect("created_at is a string");

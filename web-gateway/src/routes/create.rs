@@ -3,20 +3,18 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use qrlogin_shared::audit::{self, AuditEvent, Event, Limit, Outcome};
 use qrlogin_shared::http::ClientIp;
 use qrlogin_shared::rate_limit::{Check, RateLimiter, Verdict};
+use qrlogin_shared::requester::sanitize_user_agent;
 use qrlogin_shared::store::{NewSession, Requester};
 use qrlogin_shared::{SessionId, unix_now};
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::binding;
 use crate::config::{IssueLimits, SessionPolicy};
 use crate::context::{GatewayContext, QrCode};
 use crate::error::GatewayError;
 use crate::session_view::ROTATION_OVERLAP_SECS;
-
-/// Longest user agent recorded: enough to name the browser, bounded so a client cannot bloat Redis.
-const MAX_USER_AGENT: usize = 256;
+use crate::{binding, device};
 
 #[derive(Serialize)]
 struct Created {
@@ -39,12 +37,24 @@ pub async fn create(req: HttpRequest, ctx: web::Data<GatewayContext>) -> Result<
     let code_expires_at = first_code_expiry(policy);
     let QrCode { qr_content, qr_image } = ctx.qr(&id, code_expires_at)?;
     let (cookie, binding) = binding::issue(policy.cookie_secure, &id);
-    let new = NewSession { binding: &binding, requester: &requester, ttl: policy.ttl, code_expires_at };
+    let (device, device_cookie) = device::of_request_or_issue(&req, policy.cookie_secure, policy.device_memory);
+    let new = NewSession {
+        binding: &binding,
+        requester: &requester,
+        device: Some(&device),
+        ttl: policy.ttl,
+        code_expires_at,
+    };
     if !ctx.store.create(&id, &new).await? {
         return Err(GatewayError::Collision);
     }
     audit::record(&AuditEvent::new(Event::Issued, Outcome::Ok, &requester.ip).session(&id));
-    Ok(super::no_store(HttpResponse::Created()).cookie(cookie).json(Created {
+    let mut answer = super::no_store(HttpResponse::Created());
+    answer.cookie(cookie);
+    if let Some(device_cookie) = device_cookie {
+        answer.cookie(device_cookie);
+    }
+    Ok(answer.json(Created {
         uuid: id.to_string(),
         qr_content,
         qr_image,
@@ -83,16 +93,9 @@ fn requester(req: &HttpRequest, policy: &SessionPolicy) -> Requester {
     let user_agent = req
         .headers()
         .get(header::USER_AGENT)
-        .map(|v| truncate(&String::from_utf8_lossy(v.as_bytes()), MAX_USER_AGENT))
+        // Shown on the phone: hidden characters could make it read as something else; bounded for Redis.
+        .map(|v| sanitize_user_agent(&String::from_utf8_lossy(v.as_bytes())))
         .unwrap_or_default();
     let created_at = OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default();
     Requester { ip, user_agent, created_at }
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    let mut end = s.len().min(max);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_owned()
 }

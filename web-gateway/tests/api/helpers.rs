@@ -257,13 +257,25 @@ pub struct SetCookie {
 }
 
 pub fn binding_cookie(headers: &HeaderMap) -> SetCookie {
-    let all: Vec<&str> = headers.get_all(SET_COOKIE).iter().map(|v| v.to_str().expect("ASCII cookie")).collect();
-    assert_eq!(all.len(), 1, "exactly one Set-Cookie: {all:?}");
+    set_cookie(headers, "qrl_bind")
+}
+
+/// The one Set-Cookie of cookie `name` (the create also sets `qrl_device` for a browser without one).
+pub fn set_cookie(headers: &HeaderMap, name: &str) -> SetCookie {
+    let prefix = format!("{name}=");
+    let all: Vec<&str> = headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().expect("ASCII cookie"))
+        // Any cookie but the device cookie counts against the binding cookie's "exactly one".
+        .filter(|c| if name == "qrl_bind" { !c.starts_with("qrl_device=") } else { c.starts_with(&prefix) })
+        .collect();
+    assert_eq!(all.len(), 1, "exactly one Set-Cookie for {name}: {all:?}");
     let mut parts = all[0].split(';').map(str::trim);
     let (name, value) = parts
         .next()
         .and_then(|pair| pair.split_once('='))
-        .filter(|(name, _)| name.ends_with("qrl_bind"))
+        .filter(|(found, _)| found.ends_with(name))
         .unwrap_or_else(|| panic!("not the binding cookie: {}", all[0]));
     let (name, value) = (name.to_owned(), value.to_owned());
     SetCookie { name, value, attributes: parts.map(str::to_owned).collect() }

@@ -61,7 +61,8 @@ async fn a_refusal_that_is_not_problem_json_keeps_its_status_and_retry_after() {
 async fn scan_sends_the_qr_with_the_bearer_token_and_checks_the_answer_is_for_it() {
     let api = MockServer::start().await;
     let (qr, _) = link();
-    let requester = json!({ "ip": "192.0.2.1", "user_agent": "curl/8.5.0", "created_at": "2025-06-01T12:00:00Z" });
+    let requester = json!({ "ip": "192.0.2.1", "user_agent": "curl/8.5.0", "created_at": "2025-06-01T12:00:00Z",
+        "browser": "unknown", "os": "unknown", "location": null, "known_device": false });
     Mock::given(method("POST"))
         .and(path("/v1/scan"))
         .and(header("authorization", "Bearer the-token"))
@@ -69,6 +70,7 @@ async fn scan_sends_the_qr_with_the_bearer_token_and_checks_the_answer_is_for_it
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "uuid": SessionId::random().to_string(),
             "requester": requester,
+            "risk": { "level": "medium", "signals": ["no_location", "new_device"] },
             "expires_in": 100,
         })))
         .expect(1)
