@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use mobile_api::test_support::CITY_DB;
 use qrlogin_shared::http::TrustedProxies;
-use qrlogin_shared::session::RiskLevel;
+use qrlogin_shared::session::{CheckCodeMode, RiskLevel};
 use qrlogin_shared::store::PollOutcome;
 use qrlogin_shared::{DeviceHash, UserId};
 use serde_json::{Value, json};
@@ -96,4 +96,32 @@ async fn an_unlocated_browser_with_a_forged_user_agent_is_medium_and_its_text_cl
     assert!(!r["user_agent"].as_str().unwrap().contains('\u{202E}'));
     assert_eq!(body["risk"]["level"], "medium");
     assert_eq!(body["risk"]["signals"], json!(["no_location", "new_device", "unknown_browser"]));
+}
+
+#[tokio::test]
+async fn in_risky_mode_only_a_medium_or_high_verdict_asks_for_the_check_code() {
+    let app = spawn_app_configured(|s| {
+        s.risk.geo_db = Some(CITY_DB.into());
+        s.check_code = CheckCodeMode::Risky;
+        s.service.trusted_proxies = TrustedProxies::parse("127.0.0.1/32").unwrap();
+    })
+    .await;
+    let device = DeviceHash::of_secret("browser-device-secret");
+    let alice = UserId::parse("alice").unwrap();
+    let earlier = app.new_session_from("198.51.100.20", CHROME, Some(&device)).await;
+    app.store.remember_device(&earlier.id, &alice, Duration::from_secs(3600)).await.unwrap();
+
+    // Low: alice's own browser on the phone's network.
+    let known = app.new_session_from("198.51.100.20", CHROME, Some(&device)).await;
+    let low = scan_from(&app, "alice", "198.51.100.9", &known).await;
+    assert_eq!((&low["risk"]["level"], &low["check_code_required"]), (&json!("low"), &json!(false)));
+    assert_eq!(app.poll(&known).await, PollOutcome::Scanned, "no number for the browser to show");
+
+    // Medium: a browser alice never used, somewhere the database does not know.
+    let new = app.new_session_from("198.51.100.200", CHROME, None).await;
+    let medium = scan_from(&app, "alice", "192.0.2.50", &new).await;
+    assert_eq!((&medium["risk"]["level"], &medium["check_code_required"]), (&json!("medium"), &json!(true)));
+    assert!(matches!(app.poll(&new).await, PollOutcome::ScannedWithCheckCode(_)));
+    let bare = app.confirm(&token_for("alice"), &new.id.to_string(), &new.verification).await;
+    assert_problem(bare, 422, "wrong-check-code").await;
 }

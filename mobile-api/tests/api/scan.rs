@@ -24,7 +24,8 @@ async fn scan_answers_the_requester_recorded_at_creation_and_marks_the_session_s
     assert!((SESSION_TTL.as_secs() - 10..=SESSION_TTL.as_secs()).contains(&expires_in), "expires_in {expires_in}");
     let mut keys: Vec<_> = body.as_object().unwrap().keys().cloned().collect();
     keys.sort();
-    assert_eq!(keys, ["expires_in", "requester", "risk", "uuid"]);
+    assert_eq!(keys, ["check_code_required", "expires_in", "requester", "risk", "uuid"]);
+    assert_eq!(body["check_code_required"], false);
     assert_eq!(app.poll(&session).await, PollOutcome::Scanned);
 }
 
