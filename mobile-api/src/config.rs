@@ -125,11 +125,7 @@ fn jwks_key(env: &Env, url: &str) -> Result<(Algorithm, UserJwtKey), ConfigError
         }
     }
     let url = Url::parse(url).map_err(|e| invalid(NAME, e))?;
-    // Keys fetched over plain http could be swapped by anyone on the path; only a local provider may use it.
-    let loopback = url.host_str().is_some_and(|host| {
-        host == "localhost" || host.trim_matches(['[', ']']).parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-    });
-    if !(url.scheme() == "https" || url.scheme() == "http" && loopback) {
+    if !(url.scheme() == "https" || url.scheme() == "http" && is_loopback(&url)) {
         return Err(invalid(NAME, "expected an https URL (plain http only on a loopback address)"));
     }
     let algorithms = match env.optional("QRL_USER_JWT_ALG") {
@@ -151,6 +147,21 @@ fn jwks_key(env: &Env, url: &str) -> Result<(Algorithm, UserJwtKey), ConfigError
     // Not consulted in JWKS mode (see the field's doc); any asymmetric value will do.
     let algorithm = settings.algorithms.first().copied().unwrap_or(Algorithm::RS256);
     Ok((algorithm, UserJwtKey::Jwks(settings)))
+}
+
+impl JwksSettings {
+    /// Whether the key set may come over plain http: only from a provider on this machine. The fetching client
+    /// enforces https for every other host (redirects are not followed at all).
+    pub fn allows_http(&self) -> bool {
+        is_loopback(&self.url)
+    }
+}
+
+/// Keys fetched over plain http could be swapped by anyone on the path; only a local provider may use it.
+fn is_loopback(url: &Url) -> bool {
+    url.host_str().is_some_and(|host| {
+        host == "localhost" || host.trim_matches(['[', ']']).parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    })
 }
 
 fn parse_alg(name: &str) -> Result<Algorithm, ConfigError> {

@@ -1,6 +1,7 @@
 //! User tokens checked against the identity provider's JWKS, served by a local [`Provider`] in each test.
 
 mod provider;
+mod redirect;
 
 use std::time::Duration;
 
