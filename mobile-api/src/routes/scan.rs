@@ -1,9 +1,9 @@
 use actix_web::{HttpRequest, HttpResponse, web};
-use qrlogin_shared::audit::{self, AuditEvent, Event, Limit, Outcome};
+use qrlogin_shared::audit::{self, AuditEvent, Event, Outcome};
 use qrlogin_shared::store::{Requester, ScanOutcome};
 use serde::{Deserialize, Serialize};
 
-use crate::admission::{Presented, Step, admit_user, verify};
+use crate::admission::{Presented, Step, admit};
 use crate::context::PhoneContext;
 use crate::error::MobileError;
 use crate::middleware::AuthenticatedUser;
@@ -31,8 +31,7 @@ pub async fn scan(
 ) -> Result<HttpResponse, MobileError> {
     let (id, code) = ctx.base.parse_link(body.qr_content.trim())?;
     let ip = super::who(&req, &ctx, &id, &user);
-    verify(&ctx, Presented { step: Step::Scan, id: &id, code: &code, user: &user, ip: &ip }).await?;
-    admit_user(&ctx.limiter, Limit::Scan, ctx.limits.scan_per_user, &user, &ip).await?;
+    admit(&ctx, Presented { step: Step::Scan, id: &id, code: &code, user: &user, ip: &ip }).await?;
     let outcome = ctx.store.scan(&id, &user, code.expires_at()).await?;
     let (event, audited) = match &outcome {
         ScanOutcome::Scanned { .. } => (Event::Scanned, Outcome::Ok),

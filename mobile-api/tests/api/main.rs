@@ -6,6 +6,7 @@
 mod availability;
 mod decide;
 mod errors;
+mod guessing;
 mod helpers;
 mod jwks;
 mod limits;
