@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! startup        Application::build: state + routes on the shared bootstrap (qrlogin_shared::server)
-//!   middleware/  authenticate (token checked before any body is read), bad_tokens (401s counted per IP)
+//!   middleware/  authenticate (token checked before any body is read), bad_tokens (401s counted per IP, checked first)
 //!   routes/      scan, decide (confirm and deny)
 //!     admission  the per-user rate limit, then the verification-string check with its lockout
 //!   context      PhoneContext: what handlers share          error   MobileError -> problem+json

@@ -2,6 +2,7 @@
 
 mod provider;
 mod redirect;
+mod throttle;
 
 use std::time::Duration;
 
