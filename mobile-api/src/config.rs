@@ -7,7 +7,7 @@ use jsonwebtoken::{Algorithm, AlgorithmFamily};
 use qrlogin_shared::config::{ConfigError, Env, ServiceSettings, invalid};
 use qrlogin_shared::rate_limit::Rate;
 use reqwest::Url;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 pub const DEFAULT_PORT: u16 = 8081;
 
@@ -111,10 +111,22 @@ impl UserJwtSettings {
 fn static_key(env: &Env) -> Result<(Algorithm, UserJwtKey), ConfigError> {
     let algorithm = parse_alg(&env.required("QRL_USER_JWT_ALG")?)?;
     let key = match algorithm.family() {
-        AlgorithmFamily::Hmac => UserJwtKey::Secret(env.secret("QRL_USER_JWT_SECRET")?),
+        AlgorithmFamily::Hmac => UserJwtKey::Secret(hmac_secret(env)?),
         _ => UserJwtKey::PublicPem(env.required("QRL_USER_JWT_PUBLIC_KEY_PEM")?),
     };
     Ok((algorithm, key))
+}
+
+/// Shortest HS* secret accepted: RFC 7518 §3.2 asks for a key at least as long as the hash (256 bits for
+/// HS256); a shorter one can be brute-forced offline from any single token.
+pub const MIN_USER_JWT_SECRET_BYTES: usize = 32;
+
+fn hmac_secret(env: &Env) -> Result<SecretString, ConfigError> {
+    let secret = env.secret("QRL_USER_JWT_SECRET")?;
+    if secret.expose_secret().len() < MIN_USER_JWT_SECRET_BYTES {
+        return Err(invalid("QRL_USER_JWT_SECRET", format!("must be at least {MIN_USER_JWT_SECRET_BYTES} bytes")));
+    }
+    Ok(secret)
 }
 
 fn jwks_key(env: &Env, url: &str) -> Result<(Algorithm, UserJwtKey), ConfigError> {
@@ -235,10 +247,20 @@ mod tests {
 
     #[test]
     fn without_a_jwks_the_static_key_is_required_as_before() {
-        let hs = env(&[("QRL_USER_JWT_ALG", "HS256"), ("QRL_USER_JWT_SECRET", "s")]);
+        let hs = env(&[("QRL_USER_JWT_ALG", "HS256"), ("QRL_USER_JWT_SECRET", "0123456789abcdef0123456789abcdef")]);
         let rs = env(&[("QRL_USER_JWT_ALG", "RS256")]);
 
         assert!(matches!(UserJwtSettings::from_env(&hs).unwrap().key, UserJwtKey::Secret(_)));
         assert_eq!(UserJwtSettings::from_env(&rs).unwrap_err(), ConfigError::Missing("QRL_USER_JWT_PUBLIC_KEY_PEM"));
+    }
+
+    #[test]
+    fn a_shared_secret_shorter_than_32_bytes_is_refused_without_being_printed() {
+        let short = env(&[("QRL_USER_JWT_ALG", "HS256"), ("QRL_USER_JWT_SECRET", "0123456789abcdef0123456789abcde")]);
+
+        let err = UserJwtSettings::from_env(&short).unwrap_err().to_string();
+
+        assert!(err.starts_with("QRL_USER_JWT_SECRET is invalid"), "{err}");
+        assert!(!err.contains("0123456789"), "{err}");
     }
 }

@@ -143,11 +143,12 @@ async fn pending(ctx: &GatewayContext, read: &Read<'_>, version: u64, code_exp: 
 /// read instead of losing it), then claims: one token per login, repeated to the same browser in the grace
 /// window.
 async fn claim(ctx: &GatewayContext, read: &Read<'_>, user: &UserId) -> Result<Snapshot, GatewayError> {
-    let token = Some(token(ctx, user).await?);
-    let answer = json(&Answer { status: Status::Confirmed, qr: None, token })?;
+    let (token, jti) = token(ctx, user).await?;
+    let answer = json(&Answer { status: Status::Confirmed, qr: None, token: Some(token) })?;
     match ctx.store.claim(read.id, read.binding, &answer, ctx.policy.claim_grace).await? {
         ClaimOutcome::Won(version) => {
-            audit::record(&AuditEvent::new(Event::Claimed, Outcome::Ok, read.ip).session(read.id).user(user));
+            let claimed = AuditEvent::new(Event::Claimed, Outcome::Ok, read.ip).session(read.id).user(user).jti(&jti);
+            audit::record(&claimed);
             Ok(Snapshot::settled(version, Status::Confirmed, answer))
         }
         ClaimOutcome::AlreadyClaimed { version, answer } => Ok(Snapshot::settled(version, Status::Confirmed, answer)),
@@ -157,14 +158,16 @@ async fn claim(ctx: &GatewayContext, read: &Read<'_>, user: &UserId) -> Result<S
     }
 }
 
-async fn token(ctx: &GatewayContext, user: &UserId) -> Result<Token, GatewayError> {
+/// The token answer for `user`, and the token's `jti` for the audit trail.
+async fn token(ctx: &GatewayContext, user: &UserId) -> Result<(Token, String), GatewayError> {
     let mut profile = ctx.directory.profile(user).await?.unwrap_or_else(|| {
         tracing::warn!(user = %user, "confirmed user is not in the user directory; issuing a token without profile");
         Profile::new()
     });
     profile.insert("id".into(), user.as_str().into());
-    let token = ctx.signer.mint(user, unix_now())?;
-    Ok(Token { token, token_type: "Bearer", expires_in: ctx.signer.ttl().as_secs(), user: profile })
+    let minted = ctx.signer.mint(user, unix_now())?;
+    let expires_in = ctx.signer.ttl().as_secs();
+    Ok((Token { token: minted.token, token_type: "Bearer", expires_in, user: profile }, minted.jti))
 }
 
 fn json(answer: &Answer) -> Result<String, GatewayError> {

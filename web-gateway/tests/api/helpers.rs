@@ -231,6 +231,7 @@ pub struct WebClaims {
     pub iat: u64,
     pub exp: u64,
     pub jti: String,
+    pub sid: String,
     pub amr: Vec<String>,
 }
 
