@@ -18,6 +18,7 @@ mod health;
 mod helpers;
 mod jwks;
 mod limits;
+mod pacing;
 mod pages;
 mod poll;
 mod routing;
