@@ -33,11 +33,13 @@ pub struct Settings {
     pub app_link: String,
 }
 
-/// Caps on waiting browsers, answered 503 (instance full) or 429 (one session watched too often).
+/// Caps on waiting browsers, answered 503 (instance full) or 429 (one session, or one client, waiting too often).
 #[derive(Debug, Clone, Copy)]
 pub struct WaiterLimits {
     pub per_instance: usize,
     pub per_session: usize,
+    /// Per client (its IP, or an IPv6 client's /64), so one address cannot fill the instance by itself.
+    pub per_client: usize,
 }
 
 /// Bounds on issuing QR sessions, so a flood can neither exhaust Redis memory nor drown one site's users.
@@ -79,6 +81,7 @@ impl Settings {
             waiters: WaiterLimits {
                 per_instance: env.parse_or("QRL_MAX_WAITERS", 10_000)?,
                 per_session: env.parse_or("QRL_MAX_WAITERS_PER_SESSION", 8)?,
+                per_client: env.parse_or("QRL_MAX_WAITERS_PER_CLIENT", 32)?,
             },
             claim_grace: env.secs_or("QRL_CLAIM_GRACE_SECS", 10)?,
             cookie_secure: env.bool_or("QRL_COOKIE_SECURE", true)?,

@@ -67,6 +67,11 @@ impl GatewayError {
                     .with_detail("wait on a session from one tab at a time")
                     .retry_after(Duration::from_secs(1))
             }
+            Self::WaitersFull(Full::Client) => {
+                Problem::new(StatusCode::TOO_MANY_REQUESTS, "too-many-waiters", "Too many waits from this client")
+                    .with_detail("wait with one stream or long-poll per login")
+                    .retry_after(Duration::from_secs(1))
+            }
             Self::RateLimited(wait) => {
                 Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many requests").retry_after(*wait)
             }

@@ -28,8 +28,10 @@ pub async fn throttle_bad_tokens(
         return Ok(next.call(req).await?.map_into_left_body());
     };
     let ip = ClientIp::text_of(req.request(), &ctx.trusted_proxies);
+    // The client is the hash tag (one slot per client in a Redis Cluster); an IPv6 client counts by its /64.
+    let client = ClientIp::subject_of(req.request(), &ctx.trusted_proxies);
     let check = [Check { name: "bad_token", subject: "ip", rate: ctx.limits.bad_token_per_ip }];
-    match ctx.limiter.peek(&ip, &check).await {
+    match ctx.limiter.peek(&client, &check).await {
         Ok(Verdict::Allowed) => {}
         Ok(Verdict::Limited { retry_after }) => {
             let refused = refuse(&ip, retry_after);
@@ -43,7 +45,7 @@ pub async fn throttle_bad_tokens(
     if res.status() != StatusCode::UNAUTHORIZED {
         return Ok(res.map_into_left_body());
     }
-    match ctx.limiter.check(&ip, &check).await {
+    match ctx.limiter.check(&client, &check).await {
         Ok(Verdict::Allowed) => Ok(res.map_into_left_body()),
         // Requests racing past the peek: the one that finds the allowance spent is refused like the next ones.
         Ok(Verdict::Limited { retry_after }) => {

@@ -51,7 +51,7 @@ pub async fn poll(
         // status). Entering a wait is a poll like any other and paced as one: a long-poll that answers at once
         // (`known` already stale) must not become an unpaced loop. The re-reads inside the wait are paced by
         // notifications instead.
-        let watch = ctx.notifier.watch(id).map_err(GatewayError::from)?;
+        let watch = ctx.notifier.watch(id, super::client_subject(&req, &ctx.policy)).map_err(GatewayError::from)?;
         let until = tokio::time::Instant::now() + wait;
         let changed = |s: &crate::session_view::Snapshot| known != Some(s.status) || s.rotated || s.is_final();
         let entering = Cell::new(true);

@@ -20,6 +20,7 @@ mod jwks;
 mod limits;
 mod pacing;
 mod pages;
+mod per_client;
 mod poll;
 mod routing;
 mod shutdown;
