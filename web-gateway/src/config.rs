@@ -31,6 +31,9 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// Where the page a QR link opens in a camera app sends people to get the app.
     pub app_link: String,
+    /// `Strict-Transport-Security: max-age=<secs>` on every answer (`QRL_HSTS_SECS`); off when unset, since
+    /// only a gateway reached over https (directly or behind its TLS proxy) may promise it.
+    pub hsts: Option<Duration>,
 }
 
 /// Caps on waiting browsers, answered 503 (instance full) or 429 (one session, or one client, waiting too often).
@@ -99,6 +102,10 @@ impl Settings {
             },
             cors_origins: cors_origins(env)?,
             app_link: env.or("QRL_APP_LINK", "https://apps.example.com/qrlogin"),
+            hsts: env
+                .optional("QRL_HSTS_SECS")
+                .map(|v| v.trim().parse().map(Duration::from_secs).map_err(|e| invalid("QRL_HSTS_SECS", e)))
+                .transpose()?,
             service,
         })
     }

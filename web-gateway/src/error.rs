@@ -18,6 +18,8 @@ pub enum GatewayError {
     BadSessionId,
     #[error("binding cookie missing or not the one issued with this session")]
     BindingMismatch,
+    #[error("request sent by a page of another site")]
+    CrossOrigin,
     #[error("too many login sessions requested")]
     RateLimited(Duration),
     #[error("polling faster than advised")]
@@ -51,6 +53,10 @@ impl GatewayError {
             Self::BindingMismatch => {
                 Problem::new(StatusCode::FORBIDDEN, "binding-mismatch", "Not the browser that started this login")
                     .with_detail("poll with the qrl_bind cookie set when the QR was issued")
+            }
+            Self::CrossOrigin => {
+                Problem::new(StatusCode::FORBIDDEN, "cross-origin", "Request from another site refused")
+                    .with_detail("start and cancel logins from the site's own pages (or an origin in QRL_CORS_ORIGINS)")
             }
             Self::BadQuery(detail) => Problem::bad_request(*detail),
             Self::Unauthorized => {

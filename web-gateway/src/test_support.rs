@@ -49,6 +49,7 @@ impl Settings {
             limits: IssueLimits { per_ip: Rate::new(0, 0), global: Rate::new(0, 0) },
             cors_origins: Vec::new(),
             app_link: "https://apps.test.qrlogin.invalid".to_owned(),
+            hsts: None,
         }
     }
 }

@@ -30,6 +30,7 @@ struct Created {
 /// `POST /v1/qr`: a new pending login session, its QR, and the binding cookie for this browser.
 #[tracing::instrument(skip_all, fields(session))]
 pub async fn create(req: HttpRequest, ctx: web::Data<GatewayContext>) -> Result<HttpResponse, GatewayError> {
+    ctx.origins.admit(&req)?;
     let policy = &ctx.policy;
     let requester = requester(&req, policy);
     let subject = super::client_subject(&req, policy);

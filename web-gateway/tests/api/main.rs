@@ -11,6 +11,7 @@
 mod cancel;
 mod claim_race;
 mod create;
+mod csrf;
 mod directory;
 mod expiry;
 mod hardening;
