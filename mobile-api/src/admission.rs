@@ -1,6 +1,7 @@
-//! Whether a phone request may proceed, before it changes anything: the per-user rate of its action, and the
-//! verification string it presents (a wrong one counts against the session, which is destroyed after
-//! [`ALLOWED_MISSES`]).
+//! Whether a phone request may proceed, before it changes anything: the per-user rate of its action first, then
+//! the verification string it presents (a wrong one counts against the session, which is destroyed after
+//! [`ALLOWED_MISSES`]). [`admit`] owns that order: a forged string never reaches Redis before its sender's limit
+//! has counted it, so a user over the limit cannot keep guessing, nor destroy sessions with guesses.
 
 use qrlogin_shared::audit::{self, AuditEvent, Event, Limit, Outcome};
 use qrlogin_shared::rate_limit::{Check, Rate, RateLimiter, Verdict};
@@ -14,8 +15,18 @@ use crate::error::MobileError;
 /// Wrong verification strings one session tolerates before it is destroyed.
 pub const ALLOWED_MISSES: u32 = 5;
 
+/// Admits the presented step: the user's rate for it (429 past it), then the code (404 when it does not hold).
+pub async fn admit(ctx: &PhoneContext, p: Presented<'_>) -> Result<(), MobileError> {
+    let (limit, rate) = match p.step {
+        Step::Scan => (Limit::Scan, ctx.limits.scan_per_user),
+        Step::Decide => (Limit::Decide, ctx.limits.decide_per_user),
+    };
+    admit_user(&ctx.limiter, limit, rate, p.user, p.ip).await?;
+    verify(ctx, p).await
+}
+
 /// Admits one more action (`Limit::Scan` or `Limit::Decide`) by `user` from `ip`, or answers 429.
-pub async fn admit_user(
+async fn admit_user(
     limiter: &RateLimiter,
     action: Limit,
     rate: Rate,
@@ -52,7 +63,7 @@ pub struct Presented<'a> {
 
 /// Checks the code without Redis, so a stale code costs nothing; only a wrong one (a guess) is counted against
 /// its session. Every failure answers the same 404 as an unknown session: no oracle for guessers.
-pub async fn verify(ctx: &PhoneContext, p: Presented<'_>) -> Result<(), MobileError> {
+async fn verify(ctx: &PhoneContext, p: Presented<'_>) -> Result<(), MobileError> {
     let checked = match p.step {
         Step::Scan => ctx.verifier.verify(p.id, p.code, unix_now()),
         Step::Decide => ctx.verifier.verify_tag(p.id, p.code),

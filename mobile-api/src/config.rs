@@ -9,7 +9,7 @@ use qrlogin_shared::config::{ConfigError, Env, ServiceSettings, device_memory, i
 use qrlogin_shared::rate_limit::Rate;
 use qrlogin_shared::session::{CheckCodeMode, RiskLevel};
 use reqwest::Url;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 pub const DEFAULT_PORT: u16 = 8081;
 
@@ -153,10 +153,22 @@ impl UserJwtSettings {
 fn static_key(env: &Env) -> Result<(Algorithm, UserJwtKey), ConfigError> {
     let algorithm = parse_alg(&env.required("QRL_USER_JWT_ALG")?)?;
     let key = match algorithm.family() {
-        AlgorithmFamily::Hmac => UserJwtKey::Secret(env.secret("QRL_USER_JWT_SECRET")?),
+        AlgorithmFamily::Hmac => UserJwtKey::Secret(hmac_secret(env)?),
         _ => UserJwtKey::PublicPem(env.required("QRL_USER_JWT_PUBLIC_KEY_PEM")?),
     };
     Ok((algorithm, key))
+}
+
+/// Shortest HS* secret accepted: RFC 7518 §3.2 asks for a key at least as long as the hash (256 bits for
+/// HS256); a shorter one can be brute-forced offline from any single token.
+pub const MIN_USER_JWT_SECRET_BYTES: usize = 32;
+
+fn hmac_secret(env: &Env) -> Result<SecretString, ConfigError> {
+    let secret = env.secret("QRL_USER_JWT_SECRET")?;
+    if secret.expose_secret().len() < MIN_USER_JWT_SECRET_BYTES {
+        return Err(invalid("QRL_USER_JWT_SECRET", format!("must be at least {MIN_USER_JWT_SECRET_BYTES} bytes")));
+    }
+    Ok(secret)
 }
 
 fn jwks_key(env: &Env, url: &str) -> Result<(Algorithm, UserJwtKey), ConfigError> {
@@ -167,11 +179,7 @@ fn jwks_key(env: &Env, url: &str) -> Result<(Algorithm, UserJwtKey), ConfigError
         }
     }
     let url = Url::parse(url).map_err(|e| invalid(NAME, e))?;
-    // Keys fetched over plain http could be swapped by anyone on the path; only a local provider may use it.
-    let loopback = url.host_str().is_some_and(|host| {
-        host == "localhost" || host.trim_matches(['[', ']']).parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-    });
-    if !(url.scheme() == "https" || url.scheme() == "http" && loopback) {
+    if !(url.scheme() == "https" || url.scheme() == "http" && is_loopback(&url)) {
         return Err(invalid(NAME, "expected an https URL (plain http only on a loopback address)"));
     }
     let algorithms = match env.optional("QRL_USER_JWT_ALG") {
@@ -193,6 +201,21 @@ fn jwks_key(env: &Env, url: &str) -> Result<(Algorithm, UserJwtKey), ConfigError
     // Not consulted in JWKS mode (see the field's doc); any asymmetric value will do.
     let algorithm = settings.algorithms.first().copied().unwrap_or(Algorithm::RS256);
     Ok((algorithm, UserJwtKey::Jwks(settings)))
+}
+
+impl JwksSettings {
+    /// Whether the key set may come over plain http: only from a provider on this machine. The fetching client
+    /// enforces https for every other host (redirects are not followed at all).
+    pub fn allows_http(&self) -> bool {
+        is_loopback(&self.url)
+    }
+}
+
+/// Keys fetched over plain http could be swapped by anyone on the path; only a local provider may use it.
+fn is_loopback(url: &Url) -> bool {
+    url.host_str().is_some_and(|host| {
+        host == "localhost" || host.trim_matches(['[', ']']).parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    })
 }
 
 fn parse_alg(name: &str) -> Result<Algorithm, ConfigError> {
@@ -278,10 +301,20 @@ mod tests {
 
     #[test]
     fn without_a_jwks_the_static_key_is_required_as_before() {
-        let hs = env(&[("QRL_USER_JWT_ALG", "HS256"), ("QRL_USER_JWT_SECRET", "s")]);
+        let hs = env(&[("QRL_USER_JWT_ALG", "HS256"), ("QRL_USER_JWT_SECRET", "0123456789abcdef0123456789abcdef")]);
         let rs = env(&[("QRL_USER_JWT_ALG", "RS256")]);
 
         assert!(matches!(UserJwtSettings::from_env(&hs).unwrap().key, UserJwtKey::Secret(_)));
         assert_eq!(UserJwtSettings::from_env(&rs).unwrap_err(), ConfigError::Missing("QRL_USER_JWT_PUBLIC_KEY_PEM"));
+    }
+
+    #[test]
+    fn a_shared_secret_shorter_than_32_bytes_is_refused_without_being_printed() {
+        let short = env(&[("QRL_USER_JWT_ALG", "HS256"), ("QRL_USER_JWT_SECRET", "0123456789abcdef0123456789abcde")]);
+
+        let err = UserJwtSettings::from_env(&short).unwrap_err().to_string();
+
+        assert!(err.starts_with("QRL_USER_JWT_SECRET is invalid"), "{err}");
+        assert!(!err.contains("0123456789"), "{err}");
     }
 }

@@ -3,9 +3,9 @@
 //!
 //! ```text
 //! startup        Application::build: state + routes on the shared bootstrap (qrlogin_shared::server)
-//!   middleware/  authenticate (token checked before any body is read), bad_tokens (401s counted per IP)
+//!   middleware/  authenticate (token checked before any body is read), bad_tokens (401s counted per IP, checked first)
 //!   routes/      scan, decide (confirm and deny)
-//!     admission  per-user rate limits and the verification-string check with its lockout
+//!     admission  the per-user rate limit, then the verification-string check with its lockout
 //!   risk/        the scan's verdict: assess (the policy), RiskJudge (facts: geo, user agent, device history)
 //!   context      PhoneContext: what handlers share          error   MobileError -> problem+json
 //!   user_token/  validates the app user's JWT (static key or the provider's JWKS)

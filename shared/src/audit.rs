@@ -71,7 +71,7 @@ pub enum Limit {
     BadToken,
 }
 
-/// One audit record. `ip` is always known; `session`, `user`, `limit` and `left` where the step has them.
+/// One audit record. `ip` is always known; `session`, `user`, `limit`, `left` and `jti` where the step has them.
 #[derive(Clone, Copy, Debug)]
 pub struct AuditEvent<'a> {
     pub event: Event,
@@ -84,12 +84,15 @@ pub struct AuditEvent<'a> {
     pub left: Option<u32>,
     /// Who had scanned the session before `user` did (a second scanner ends the login).
     pub first_scanner: Option<&'a UserId>,
+    /// The `jti` of the web token a claim handed out (an identifier, not the token), to trace a token back to
+    /// its login.
+    pub jti: Option<&'a str>,
 }
 
 impl<'a> AuditEvent<'a> {
     /// A session event from `ip`, with nothing else known yet; add the rest with the builders below.
     pub fn new(event: Event, outcome: Outcome, ip: &'a str) -> Self {
-        Self { event, outcome, ip, session: None, user: None, limit: None, left: None, first_scanner: None }
+        Self { event, outcome, ip, session: None, user: None, limit: None, left: None, first_scanner: None, jti: None }
     }
 
     /// A request refused by `limit`.
@@ -112,6 +115,10 @@ impl<'a> AuditEvent<'a> {
 
     pub fn first_scanner(self, user: &'a UserId) -> Self {
         Self { first_scanner: Some(user), ..self }
+    }
+
+    pub fn jti(self, jti: &'a str) -> Self {
+        Self { jti: Some(jti), ..self }
     }
 
     /// Warnings are what an operator should look at: guessing, and clients held back by a limit.
@@ -158,7 +165,7 @@ pub fn record(e: &AuditEvent<'_>) {
     let first_scanner = e.first_scanner.map(tracing::field::display);
     macro_rules! line {
         ($level:ident) => {
-            tracing::$level!(target: "audit", event, session, user, first_scanner, ip = e.ip, outcome, limit, left = e.left, "{}", e.message())
+            tracing::$level!(target: "audit", event, session, user, first_scanner, ip = e.ip, outcome, limit, left = e.left, jti = e.jti, "{}", e.message())
         };
     }
     if e.is_warning() {

@@ -92,11 +92,18 @@ pub struct Bootstrap<'a> {
     redis: Redis,
     shutdown: Shutdown,
     sample: Option<Arc<dyn Fn() + Send + Sync>>,
+    headers: Vec<(header::HeaderName, header::HeaderValue)>,
 }
 
 impl<'a> Bootstrap<'a> {
     pub fn new(settings: &'a ServiceSettings, redis: Redis, shutdown: Shutdown) -> Self {
-        Self { settings, redis, shutdown, sample: None }
+        Self { settings, redis, shutdown, sample: None, headers: Vec::new() }
+    }
+
+    /// A header every answer carries besides the security headers (the gateway's HSTS, when configured).
+    pub fn header(mut self, name: header::HeaderName, value: header::HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
     }
 
     /// A gauge of the service's own, read at each scrape of `/metrics`.
@@ -122,10 +129,11 @@ impl<'a> Bootstrap<'a> {
         let redis = web::Data::new(self.redis);
         let listener = TcpListener::bind(settings.listen_addr)?;
         let port = listener.local_addr()?.port();
+        let headers = self.headers;
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(problem_fallback())
-                .wrap(security_headers())
+                .wrap(security_headers(&headers))
                 .wrap(from_fn(access_log))
                 .app_data(json_config(BODY_LIMIT))
                 .app_data(web::PathConfig::default().error_handler(path_error))
@@ -167,13 +175,14 @@ fn health_routes(cfg: &mut web::ServiceConfig) {
 /// Added to every response that does not set its own (a page its CSP, the JWKS its `Cache-Control`). Answers
 /// are data, never documents: nothing may run, load, sniff or frame them, and no cache may keep one-time
 /// material.
-fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
+fn security_headers(extra: &[(header::HeaderName, header::HeaderValue)]) -> DefaultHeaders {
+    let headers = DefaultHeaders::new()
         .add((header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'"))
         .add((header::X_FRAME_OPTIONS, "DENY"))
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((header::REFERRER_POLICY, "no-referrer"))
-        .add((header::CACHE_CONTROL, "no-store"))
+        .add((header::CACHE_CONTROL, "no-store"));
+    extra.iter().cloned().fold(headers, DefaultHeaders::add)
 }
 
 /// A running service instance.

@@ -188,6 +188,20 @@ async fn the_rate_limit_script_admits_then_refuses() {
     assert!(matches!(limiter.check("alice", &check).await.unwrap(), Verdict::Limited { .. }));
 }
 
+#[tokio::test]
+async fn a_rate_limit_peek_answers_like_a_check_and_counts_nothing() {
+    let settings = test_support::redis_settings(&test_support::redis_url());
+    let limiter = RateLimiter::new(store().redis().clone(), KeySchema::new(settings.key_prefix));
+    let check = [Check { name: "bad_token", subject: "ip", rate: Rate::new(2, 60) }];
+
+    for _ in 0..5 {
+        assert_eq!(limiter.peek("192.0.2.1", &check).await.unwrap(), Verdict::Allowed);
+    }
+    assert_eq!(limiter.check("192.0.2.1", &check).await.unwrap(), Verdict::Allowed);
+    assert_eq!(limiter.check("192.0.2.1", &check).await.unwrap(), Verdict::Allowed);
+    assert!(matches!(limiter.peek("192.0.2.1", &check).await.unwrap(), Verdict::Limited { .. }));
+}
+
 /// Every quoted word in the scripts is a session state, a reply tag, a hash field or a Redis command: a state
 /// misspelt in Lua (`'confimed'`) fails here rather than as a login that never finishes.
 #[test]

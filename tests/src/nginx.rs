@@ -1,8 +1,10 @@
 //! Debian's nginx in front of the services, started with the project's own proxy config
 //! (deploy/nginx/qrlogin.conf) rewritten only for addresses: the upstreams' host names become the test's loopback
-//! ports and `listen 8080` a free port. A child process of the test with a directory of its own, gone on drop.
+//! ports, `listen 8080` a free port and the access log's path one in the test's own directory (its format stays
+//! the project's). A child process of the test with a directory of its own, gone on drop.
 //!
-//! The main config around it is the test's: logs and temporary files in that directory, one worker (so the
+//! The main config around it is the test's: the error log and temporary files in that directory, one worker (so
+//! the
 //! round-robin over the two gateways is one strict rotation), and an `X-Test-Upstream` response header naming
 //! the gateway(s) nginx passed the request to, so a test can tell which instance served a browser.
 
@@ -51,7 +53,7 @@ impl Nginx {
             if TcpListener::bind(("0.0.0.0", port)).is_err() {
                 continue;
             }
-            let site = site_config(gateway_a, gateway_b, mobile_api, port);
+            let site = site_config(gateway_a, gateway_b, mobile_api, port, &nginx.dir);
             std::fs::write(nginx.dir.join("qrlogin.conf"), site).expect("write qrlogin.conf");
             std::fs::write(nginx.dir.join("nginx.conf"), main_config(&nginx.dir)).expect("write nginx.conf");
             nginx.check_config();
@@ -70,7 +72,8 @@ impl Nginx {
         read_or_note(&self.dir.join("error.log"))
     }
 
-    /// The access log so far: one line per request with the upstream(s) tried and their statuses.
+    /// The access log so far, in the project's `qrlogin` format: one line per request with the upstream(s) tried
+    /// and their statuses.
     pub fn access_log(&self) -> String {
         read_or_note(&self.dir.join("access.log"))
     }
@@ -151,14 +154,16 @@ impl Drop for Nginx {
 
 /// deploy/nginx/qrlogin.conf with only the three upstream addresses and the listen port replaced. Each must be
 /// there exactly once: a config that changed shape fails here, by name, instead of proxying somewhere else.
-fn site_config(gateway_a: &str, gateway_b: &str, mobile_api: &str, port: u16) -> String {
+fn site_config(gateway_a: &str, gateway_b: &str, mobile_api: &str, port: u16, dir: &Path) -> String {
     let mut conf = std::fs::read_to_string(PROJECT_CONF).expect("deploy/nginx/qrlogin.conf is readable");
     let listen = format!("listen {port};");
+    let access_log = dir.join("access.log").display().to_string();
     for (from, to) in [
         ("gateway-a:8080", host_port(gateway_a)),
         ("gateway-b:8080", host_port(gateway_b)),
         ("mobile-api:8080", host_port(mobile_api)),
         ("listen 8080;", listen.as_str()),
+        ("/var/log/nginx/access.log", access_log.as_str()),
     ] {
         assert_eq!(conf.matches(from).count(), 1, "deploy/nginx/qrlogin.conf should name `{from}` exactly once");
         conf = conf.replace(from, to);
@@ -181,9 +186,6 @@ events {{
     worker_connections 512;
 }}
 http {{
-    log_format upstreams '$remote_addr "$request" $status upstream=$upstream_addr ($upstream_status) '
-                         'xff="$http_x_forwarded_for" time=$request_time';
-    access_log {dir}/access.log upstreams;
     client_body_temp_path {dir}/body;
     proxy_temp_path {dir}/proxy;
     fastcgi_temp_path {dir}/fastcgi;

@@ -90,6 +90,18 @@ fn jwt_secrets(token: &str) -> [String; 2] {
     [token.to_owned(), signature.to_owned()]
 }
 
+/// A JWT's header and claims as JSON, read straight from its base64url parts (the signature is not checked).
+fn decode_jwt_unverified(token: &str) -> (Value, Value) {
+    use base64::Engine;
+    let part = |p: &str| -> Value {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).expect("a base64url JWT part");
+        serde_json::from_slice(&bytes).expect("a JSON JWT part")
+    };
+    let mut parts = token.split('.');
+    let (header, claims) = (parts.next().expect("a header"), parts.next().expect("claims"));
+    (part(header), part(claims))
+}
+
 /// Wrong verification strings for `login`'s session: right format and expiry, signed with a key nobody holds.
 fn wrong_verifications(login: &Login, count: u32) -> Vec<String> {
     let foreign = Verifier::new(SecretSlice::from(vec![0x5a; 32]), vec![]).unwrap();
@@ -148,6 +160,15 @@ async fn every_step_of_a_login_is_audited_and_no_log_line_carries_a_secret() {
     assert_eq!(field(assert_one(&lines, "issued", &login.uuid, User::Unknown), "outcome"), "ok");
     assert_eq!(field(assert_one(&lines, "scanned", &login.uuid, User::Is("alice")), "outcome"), "ok");
     assert_eq!(field(assert_one(&lines, "claimed", &login.uuid, User::Is("alice")), "outcome"), "ok");
+
+    // The claim names the token it handed out by its `jti`, read here from the token itself, decoded by hand
+    // (no JWT library): an RFC 9068 access token with a session id of its own.
+    let (header, claims) = decode_jwt_unverified(&web_token);
+    assert_eq!(header["typ"], "at+jwt", "{header}");
+    let jti = claims["jti"].as_str().filter(|j| !j.is_empty()).unwrap_or_else(|| panic!("no jti: {claims}"));
+    let sid = claims["sid"].as_str().filter(|s| !s.is_empty()).unwrap_or_else(|| panic!("no sid: {claims}"));
+    assert_ne!(sid, jti, "the session id is an id of its own");
+    assert_eq!(field(assert_one(&lines, "claimed", &login.uuid, User::Is("alice")), "jti"), jti);
 
     // The lockout is one event, from the client who guessed. (The guesser's user is known there but not
     // recorded today; if it ever is, it must be mallory.)

@@ -34,13 +34,18 @@ pub struct Settings {
     /// How long a browser's logins are remembered for the user (`QRL_DEVICE_MEMORY_DAYS`); also the device
     /// cookie's lifetime.
     pub device_memory: Duration,
+    /// `Strict-Transport-Security: max-age=<secs>` on every answer (`QRL_HSTS_SECS`); off when unset, since
+    /// only a gateway reached over https (directly or behind its TLS proxy) may promise it.
+    pub hsts: Option<Duration>,
 }
 
-/// Caps on waiting browsers, answered 503 (instance full) or 429 (one session watched too often).
+/// Caps on waiting browsers, answered 503 (instance full) or 429 (one session, or one client, waiting too often).
 #[derive(Debug, Clone, Copy)]
 pub struct WaiterLimits {
     pub per_instance: usize,
     pub per_session: usize,
+    /// Per client (its IP, or an IPv6 client's /64), so one address cannot fill the instance by itself.
+    pub per_client: usize,
 }
 
 /// Bounds on issuing QR sessions, so a flood can neither exhaust Redis memory nor drown one site's users.
@@ -82,6 +87,7 @@ impl Settings {
             waiters: WaiterLimits {
                 per_instance: env.parse_or("QRL_MAX_WAITERS", 10_000)?,
                 per_session: env.parse_or("QRL_MAX_WAITERS_PER_SESSION", 8)?,
+                per_client: env.parse_or("QRL_MAX_WAITERS_PER_CLIENT", 32)?,
             },
             claim_grace: env.secs_or("QRL_CLAIM_GRACE_SECS", 10)?,
             cookie_secure: env.bool_or("QRL_COOKIE_SECURE", true)?,
@@ -100,6 +106,10 @@ impl Settings {
             cors_origins: cors_origins(env)?,
             app_link: env.or("QRL_APP_LINK", "https://apps.example.com/qrlogin"),
             device_memory: device_memory(env)?,
+            hsts: env
+                .optional("QRL_HSTS_SECS")
+                .map(|v| v.trim().parse().map(Duration::from_secs).map_err(|e| invalid("QRL_HSTS_SECS", e)))
+                .transpose()?,
             service,
         })
     }

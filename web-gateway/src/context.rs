@@ -9,6 +9,7 @@ use qrlogin_shared::{SessionId, SessionStore, Verifier};
 
 use crate::config::SessionPolicy;
 use crate::directory::UserDirectory;
+use crate::origin::AllowedOrigins;
 use crate::push::Notifier;
 use crate::qr_image::{QrImageError, render_png};
 use crate::web_token::WebTokenSigner;
@@ -20,6 +21,8 @@ pub struct GatewayContext {
     pub signer: WebTokenSigner,
     pub directory: Arc<dyn UserDirectory>,
     pub policy: SessionPolicy,
+    /// Who may start and cancel logins (login CSRF).
+    pub origins: AllowedOrigins,
     pub limiter: RateLimiter,
     pub notifier: Arc<Notifier>,
     /// Started when the instance is shutting down: waiting browsers are answered now, streams end.

@@ -18,6 +18,8 @@ pub enum GatewayError {
     BadSessionId,
     #[error("binding cookie missing or not the one issued with this session")]
     BindingMismatch,
+    #[error("request sent by a page of another site")]
+    CrossOrigin,
     #[error("too many login sessions requested")]
     RateLimited(Duration),
     #[error("polling faster than advised")]
@@ -54,6 +56,10 @@ impl GatewayError {
                 Problem::new(StatusCode::FORBIDDEN, "binding-mismatch", "Not the browser that started this login")
                     .with_detail("poll with the qrl_bind cookie set when the QR was issued")
             }
+            Self::CrossOrigin => {
+                Problem::new(StatusCode::FORBIDDEN, "cross-origin", "Request from another site refused")
+                    .with_detail("start and cancel logins from the site's own pages (or an origin in QRL_CORS_ORIGINS)")
+            }
             Self::BadQuery(detail) => Problem::bad_request(*detail),
             Self::Unauthorized => {
                 let mut p = Problem::new(StatusCode::UNAUTHORIZED, "invalid-token", "Missing or invalid web token");
@@ -67,6 +73,11 @@ impl GatewayError {
             Self::WaitersFull(Full::Session) => {
                 Problem::new(StatusCode::TOO_MANY_REQUESTS, "too-many-waiters", "Too many waits on this session")
                     .with_detail("wait on a session from one tab at a time")
+                    .retry_after(Duration::from_secs(1))
+            }
+            Self::WaitersFull(Full::Client) => {
+                Problem::new(StatusCode::TOO_MANY_REQUESTS, "too-many-waiters", "Too many waits from this client")
+                    .with_detail("wait with one stream or long-poll per login")
                     .retry_after(Duration::from_secs(1))
             }
             Self::RateLimited(wait) => {

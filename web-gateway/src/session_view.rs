@@ -153,12 +153,13 @@ async fn pending(ctx: &GatewayContext, read: &Read<'_>, version: u64, code_exp: 
 /// read instead of losing it), then claims: one token per login, repeated to the same browser in the grace
 /// window.
 async fn claim(ctx: &GatewayContext, read: &Read<'_>, user: &UserId) -> Result<Snapshot, GatewayError> {
-    let token = Some(token(ctx, user).await?);
-    let answer = json(&Answer { status: Status::Confirmed, check_code: None, qr: None, token })?;
+    let (token, jti) = token(ctx, user).await?;
+    let answer = json(&Answer { status: Status::Confirmed, check_code: None, qr: None, token: Some(token) })?;
     let sealed = read.binding.seal(&answer)?;
     match ctx.store.claim(read.id, read.binding.hash(), &sealed, ctx.policy.claim_grace).await? {
         ClaimOutcome::Won(version) => {
-            audit::record(&AuditEvent::new(Event::Claimed, Outcome::Ok, read.ip).session(read.id).user(user));
+            let claimed = AuditEvent::new(Event::Claimed, Outcome::Ok, read.ip).session(read.id).user(user).jti(&jti);
+            audit::record(&claimed);
             // The token is out: a failure to remember the browser costs only a `new_device` at its next login.
             if let Err(e) = ctx.store.remember_device(read.id, user, ctx.policy.device_memory).await {
                 tracing::warn!(error = %qrlogin_shared::ErrorChain(&e), "could not remember the login's device");
@@ -174,14 +175,16 @@ async fn claim(ctx: &GatewayContext, read: &Read<'_>, user: &UserId) -> Result<S
     }
 }
 
-async fn token(ctx: &GatewayContext, user: &UserId) -> Result<Token, GatewayError> {
+/// The token answer for `user`, and the token's `jti` for the audit trail.
+async fn token(ctx: &GatewayContext, user: &UserId) -> Result<(Token, String), GatewayError> {
     let mut profile = ctx.directory.profile(user).await?.unwrap_or_else(|| {
         tracing::warn!(user = %user, "confirmed user is not in the user directory; issuing a token without profile");
         Profile::new()
     });
     profile.insert("id".into(), user.as_str().into());
-    let token = ctx.signer.mint(user, unix_now())?;
-    Ok(Token { token, token_type: "Bearer", expires_in: ctx.signer.ttl().as_secs(), user: profile })
+    let minted = ctx.signer.mint(user, unix_now())?;
+    let expires_in = ctx.signer.ttl().as_secs();
+    Ok((Token { token: minted.token, token_type: "Bearer", expires_in, user: profile }, minted.jti))
 }
 
 fn json(answer: &Answer) -> Result<String, GatewayError> {

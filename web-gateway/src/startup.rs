@@ -2,6 +2,7 @@
 //! Listeners, timeouts, headers and shutdown are the shared bootstrap's; this adds the gateway's state and
 //! routes.
 
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::from_fn;
 use actix_web::web;
 use qrlogin_shared::http::request_deadline;
@@ -14,6 +15,7 @@ pub use qrlogin_shared::server::{StartupError, Stopper};
 
 use crate::config::{SessionPolicy, Settings};
 use crate::context::GatewayContext;
+use crate::origin::AllowedOrigins;
 use crate::push::{Notifier, listener};
 use crate::web_token::WebTokenSigner;
 use crate::{cors, directory, routes};
@@ -37,17 +39,22 @@ impl Application {
             signer,
             directory: directory::from_settings(&settings.directory).map_err(StartupError::service)?,
             policy: SessionPolicy::from(&settings),
+            origins: AllowedOrigins::new(settings.service.qr_base_url.as_str(), &settings.cors_origins),
             limiter: RateLimiter::new(redis.clone(), keys),
             notifier: notifier.clone(),
             shutdown: shutdown.clone(),
         });
         let cors_origins = settings.cors_origins.clone();
-        Bootstrap::new(&settings.service, redis, shutdown)
-            .sample(move || metrics::waiting_browsers(notifier.waiting()))
-            .serve(move |cfg| {
-                cfg.app_data(ctx.clone());
-                configure_routes(cfg, &cors_origins);
-            })
+        let mut bootstrap = Bootstrap::new(&settings.service, redis, shutdown);
+        if let Some(max_age) = settings.hsts {
+            let value =
+                HeaderValue::try_from(format!("max-age={}", max_age.as_secs())).map_err(StartupError::service)?;
+            bootstrap = bootstrap.header(header::STRICT_TRANSPORT_SECURITY, value);
+        }
+        bootstrap.sample(move || metrics::waiting_browsers(notifier.waiting())).serve(move |cfg| {
+            cfg.app_data(ctx.clone());
+            configure_routes(cfg, &cors_origins);
+        })
     }
 }
 

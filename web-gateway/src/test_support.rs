@@ -23,8 +23,9 @@ pub const CLAIM_GRACE: Duration = Duration::from_secs(10);
 
 impl Settings {
     /// A gateway on a random loopback port against the test Redis, with a key prefix of its own; no abuse limit
-    /// and no poll slow-down (tests about them turn them on), no QR rotation, cookies without `Secure` (plain
-    /// http), the dev web token key and the demo user directory.
+    /// (every test's browsers share one loopback address, so no waiter cap per client either) and no poll
+    /// slow-down (tests about them turn them on), no QR rotation, cookies without `Secure` (plain http), the dev
+    /// web token key and the demo user directory.
     pub fn for_test() -> Self {
         let pem = std::fs::read_to_string(WEB_KEY_PEM_FILE).expect("deploy/dev/web-jwt-es256.pem is readable");
         Self {
@@ -32,7 +33,7 @@ impl Settings {
             session_ttl: SESSION_TTL,
             poll_interval: Duration::from_secs(1),
             qr_rotate: Duration::ZERO,
-            waiters: WaiterLimits { per_instance: 10_000, per_session: 8 },
+            waiters: WaiterLimits { per_instance: 10_000, per_session: 8, per_client: 10_000 },
             poll_slow_down: false,
             claim_grace: CLAIM_GRACE,
             cookie_secure: false,
@@ -49,6 +50,7 @@ impl Settings {
             cors_origins: Vec::new(),
             app_link: "https://apps.test.qrlogin.invalid".to_owned(),
             device_memory: Duration::from_secs(180 * 86_400),
+            hsts: None,
         }
     }
 }

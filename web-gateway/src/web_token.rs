@@ -30,11 +30,21 @@ struct Claims<'a> {
     sub: &'a str,
     iat: u64,
     exp: u64,
-    jti: String,
+    /// Names this token in logs and revocation lists; the `claimed` audit event carries it.
+    jti: &'a str,
+    /// The web session this login opens: a fresh random id per token (one token per login), for the web
+    /// backend to key its session on instead of the user.
+    sid: String,
     iss: &'a str,
     aud: &'a str,
     /// RFC 8176 authentication method reference: this login used a QR code.
     amr: [&'static str; 1],
+}
+
+/// A signed token and its `jti`, for the audit trail (which never carries the token itself).
+pub struct Minted {
+    pub token: String,
+    pub jti: String,
 }
 
 pub struct WebTokenSigner {
@@ -55,7 +65,9 @@ impl WebTokenSigner {
         let signing_jwk = published(Jwk::from_encoding_key(&key, ALG)).map_err(SigningError::BadKey)?;
         let mut header = Header::new(ALG);
         header.kid = signing_jwk.common.key_id.clone();
-        header.typ = Some("JWT".into());
+        // RFC 9068: an access token says so in its header, so it cannot be confused with an ID token or any
+        // other JWT signed by a key the verifier trusts.
+        header.typ = Some("at+jwt".into());
         let mut keys = vec![signing_jwk];
         for pem in pem_blocks(&settings.published_keys_pem) {
             let jwk = DecodingKey::from_ec_pem(pem.as_bytes())
@@ -76,17 +88,20 @@ impl WebTokenSigner {
     }
 
     /// Signs a token for `user`, issued at `now` (unix seconds).
-    pub fn mint(&self, user: &UserId, now: u64) -> Result<String, SigningError> {
+    pub fn mint(&self, user: &UserId, now: u64) -> Result<Minted, SigningError> {
+        let jti = uuid::Uuid::new_v4().to_string();
         let claims = Claims {
             sub: user.as_str(),
             iat: now,
             exp: now + self.ttl.as_secs(),
-            jti: uuid::Uuid::new_v4().to_string(),
+            jti: &jti,
+            sid: uuid::Uuid::new_v4().to_string(),
             iss: &self.issuer,
             aud: &self.audience,
             amr: ["qr"],
         };
-        jsonwebtoken::encode(&self.header, &claims, &self.key).map_err(SigningError::Sign)
+        let token = jsonwebtoken::encode(&self.header, &claims, &self.key).map_err(SigningError::Sign)?;
+        Ok(Minted { token, jti })
     }
 
     pub fn issuer(&self) -> &str {

@@ -1,11 +1,16 @@
 //! Guessing tokens from one address is throttled across all instances: every 401 counts against the client's
-//! IP, and past the limit the answer becomes 429. Valid tokens are never counted.
+//! IP, and a client already past the limit is answered 429 before its token is looked at, so a flood of forged
+//! tokens costs neither signature checks nor fetches of the provider's keys. Valid tokens are never counted (but
+//! while an address is past the limit, every request from it waits). CORS preflights carry no credentials by
+//! design: they are neither counted nor validated (see [`super::authenticate`]).
+
+use std::time::Duration;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{Error, ResponseError, web};
+use actix_web::{Error, HttpResponse, ResponseError, web};
 use qrlogin_shared::audit::{self, AuditEvent, Limit};
 use qrlogin_shared::http::ClientIp;
 use qrlogin_shared::rate_limit::{Check, Verdict};
@@ -19,25 +24,44 @@ pub async fn throttle_bad_tokens(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let ctx = req.app_data::<web::Data<PhoneContext>>().cloned();
-    let res = next.call(req).await?;
-    let Some(ctx) = ctx.filter(|_| res.status() == StatusCode::UNAUTHORIZED) else {
-        return Ok(res.map_into_left_body());
+    let Some(ctx) = ctx.filter(|_| req.method() != Method::OPTIONS) else {
+        return Ok(next.call(req).await?.map_into_left_body());
     };
-    let ip = ClientIp::text_of(res.request(), &ctx.trusted_proxies);
-    let rate = ctx.limits.bad_token_per_ip;
-    let verdict = ctx.limiter.check(&ip, &[Check { name: "bad_token", subject: "ip", rate }]).await;
-    let error = match verdict {
-        Ok(Verdict::Allowed) => return Ok(res.map_into_left_body()),
+    let ip = ClientIp::text_of(req.request(), &ctx.trusted_proxies);
+    // The client is the hash tag (one slot per client in a Redis Cluster); an IPv6 client counts by its /64.
+    let client = ClientIp::subject_of(req.request(), &ctx.trusted_proxies);
+    let check = [Check { name: "bad_token", subject: "ip", rate: ctx.limits.bad_token_per_ip }];
+    match ctx.limiter.peek(&client, &check).await {
+        Ok(Verdict::Allowed) => {}
         Ok(Verdict::Limited { retry_after }) => {
-            audit::record(&AuditEvent::rate_limited(Limit::BadToken, &ip));
-            MobileError::RateLimited(retry_after)
+            let refused = refuse(&ip, retry_after);
+            return Ok(req.into_response(refused).map_into_right_body());
+        }
+        // The limit guards against abuse; a Redis fault must not turn every token into a refusal. The handler
+        // answers 503 itself if it needs Redis.
+        Err(e) => qrlogin_shared::metrics::redis_error_in(&e),
+    }
+    let res = next.call(req).await?;
+    if res.status() != StatusCode::UNAUTHORIZED {
+        return Ok(res.map_into_left_body());
+    }
+    match ctx.limiter.check(&client, &check).await {
+        Ok(Verdict::Allowed) => Ok(res.map_into_left_body()),
+        // Requests racing past the peek: the one that finds the allowance spent is refused like the next ones.
+        Ok(Verdict::Limited { retry_after }) => {
+            let (req, _) = res.into_parts();
+            let refused = refuse(&ip, retry_after);
+            Ok(ServiceResponse::new(req, refused).map_into_right_body())
         }
         // The request already failed; a Redis fault while counting it must not hide that it was a 401.
         Err(e) => {
             qrlogin_shared::metrics::redis_error_in(&e);
-            return Ok(res.map_into_left_body());
+            Ok(res.map_into_left_body())
         }
-    };
-    let (req, _) = res.into_parts();
-    Ok(ServiceResponse::new(req, error.error_response()).map_into_right_body())
+    }
+}
+
+fn refuse(ip: &str, retry_after: Duration) -> HttpResponse {
+    audit::record(&AuditEvent::rate_limited(Limit::BadToken, ip));
+    MobileError::RateLimited(retry_after).error_response()
 }

@@ -1,5 +1,6 @@
 //! What runs around the phone endpoints before and after their handlers: the user's token is checked before
-//! any body is read, and every refused token is counted against the client's IP.
+//! any body is read, and every refused token is counted against the client's IP (a client past that limit is
+//! refused before its token is looked at).
 
 mod authenticate;
 mod bad_tokens;

@@ -1,5 +1,5 @@
 use actix_web::{HttpRequest, HttpResponse, web};
-use qrlogin_shared::audit::{self, AuditEvent, Event, Limit, Outcome};
+use qrlogin_shared::audit::{self, AuditEvent, Event, Outcome};
 use qrlogin_shared::session::{RiskLevel, SessionState};
 use qrlogin_shared::store::{DecideOutcome, Decision};
 use qrlogin_shared::verification::VerificationCode;
@@ -7,7 +7,7 @@ use qrlogin_shared::{SessionId, UserId};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::admission::{Presented, Step, admit_user, verify};
+use crate::admission::{Presented, Step, admit};
 use crate::context::PhoneContext;
 use crate::error::MobileError;
 use crate::middleware::AuthenticatedUser;
@@ -33,8 +33,7 @@ pub async fn decide(
     let id = SessionId::parse(&body.uuid).map_err(|_| MobileError::BadSessionRef)?;
     let code = VerificationCode::parse(&body.verification).map_err(|_| MobileError::BadSessionRef)?;
     let ip = super::who(&req, &ctx, &id, &user);
-    verify(&ctx, Presented { step: Step::Decide, id: &id, code: &code, user: &user, ip: &ip }).await?;
-    admit_user(&ctx.limiter, Limit::Decide, ctx.limits.decide_per_user, &user, &ip).await?;
+    admit(&ctx, Presented { step: Step::Decide, id: &id, code: &code, user: &user, ip: &ip }).await?;
     let state = decision.state();
     if let (Decision::Confirm, Some(block)) = (**decision, ctx.risk_block)
         && risk_blocked(&ctx, &id, &user, block).await?

@@ -1,11 +1,11 @@
 use actix_web::{HttpRequest, HttpResponse, web};
-use qrlogin_shared::audit::{self, AuditEvent, Event, Limit, Outcome};
+use qrlogin_shared::audit::{self, AuditEvent, Event, Outcome};
 use qrlogin_shared::requester::RequesterDetails;
 use qrlogin_shared::session::{CheckCode, Risk};
 use qrlogin_shared::store::ScanOutcome;
 use serde::{Deserialize, Serialize};
 
-use crate::admission::{Presented, Step, admit_user, verify};
+use crate::admission::{Presented, Step, admit};
 use crate::context::PhoneContext;
 use crate::error::MobileError;
 use crate::middleware::AuthenticatedUser;
@@ -36,8 +36,7 @@ pub async fn scan(
 ) -> Result<HttpResponse, MobileError> {
     let (id, code) = ctx.base.parse_link(body.qr_content.trim())?;
     let ip = super::who(&req, &ctx, &id, &user);
-    verify(&ctx, Presented { step: Step::Scan, id: &id, code: &code, user: &user, ip: &ip }).await?;
-    admit_user(&ctx.limiter, Limit::Scan, ctx.limits.scan_per_user, &user, &ip).await?;
+    admit(&ctx, Presented { step: Step::Scan, id: &id, code: &code, user: &user, ip: &ip }).await?;
     let audited = AuditEvent::new(Event::Scanned, Outcome::Ok, &ip).session(&id).user(&user);
     // The verdict comes before the scan, from what the session holds (never changed after create).
     let Some(context) = ctx.store.login_context(&id).await? else {

@@ -51,6 +51,9 @@ pub(crate) enum Lookup {
 enum FetchError {
     #[error("request failed")]
     Http(#[source] reqwest::Error),
+    /// Redirects included: they are not followed, and their body is not a key set.
+    #[error("answered {0}, not 200")]
+    Status(reqwest::StatusCode),
     #[error("answer larger than {MAX_JWKS_BYTES} bytes")]
     TooLarge,
     #[error("answer is not a JWKS")]
@@ -97,6 +100,10 @@ impl JwksKeys {
             // Fetches are minutes apart and may start on any worker's runtime; a pooled connection would be
             // bound to the runtime that opened it, so none is kept.
             .pool_max_idle_per_host(0)
+            // The key set comes from the configured URL or not at all: a redirect (a compromised or misconfigured
+            // provider, an open redirect on its host) could hand us keys from anywhere, over plain http too.
+            .redirect(reqwest::redirect::Policy::none())
+            .https_only(!settings.allows_http())
             .build()?;
         Ok(Self { settings, client, state: Mutex::default(), in_flight: tokio::sync::Mutex::new(()) })
     }
@@ -166,7 +173,10 @@ impl JwksKeys {
 
     async fn fetch(&self) -> Result<HashMap<String, Arc<VerifyKey>>, FetchError> {
         let url = self.settings.url.clone();
-        let mut res = self.client.get(url).header(ACCEPT, "application/json").send().await?.error_for_status()?;
+        let mut res = self.client.get(url).header(ACCEPT, "application/json").send().await?;
+        if !res.status().is_success() {
+            return Err(FetchError::Status(res.status()));
+        }
         let mut body = Vec::new();
         while let Some(chunk) = res.chunk().await? {
             if body.len() + chunk.len() > MAX_JWKS_BYTES {

@@ -108,6 +108,11 @@ pub async fn spawn_app_with_user_jwt(user_jwt: UserJwtSettings) -> TestApp {
     spawn_with(Settings { user_jwt, ..Settings::for_test() }, None).await
 }
 
+/// An app built from exactly these settings.
+pub async fn spawn_app_with_settings(settings: Settings) -> TestApp {
+    spawn_with(settings, None).await
+}
+
 /// An app against the test Redis with these abuse limits, on a key prefix of its own.
 pub async fn spawn_app_with_limits(limits: mobile_api::config::MobileLimits) -> TestApp {
     spawn_app_on(test_support::redis_settings(&test_support::redis_url()), limits).await

@@ -1,6 +1,8 @@
 //! User tokens checked against the identity provider's JWKS, served by a local [`Provider`] in each test.
 
 mod provider;
+mod redirect;
+mod throttle;
 
 use std::time::Duration;
 

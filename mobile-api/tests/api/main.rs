@@ -4,8 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail loudly")]
 
 mod availability;
+mod clients;
 mod decide;
 mod errors;
+mod guessing;
 mod helpers;
 mod jwks;
 mod limits;

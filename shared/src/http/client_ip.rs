@@ -47,6 +47,24 @@ impl ClientIp {
     pub fn text_of(req: &HttpRequest, trusted: &TrustedProxies) -> String {
         Self::of(req, trusted).map_or_else(|| "unknown".to_owned(), |ip| ip.0.to_string())
     }
+
+    /// Who a per-client limit counts: the IPv4 address, or the /64 of an IPv6 one. An IPv6 subscriber is
+    /// handed at least a /64 and picks any address in it at will, so counting single addresses would give one
+    /// client 2^64 allowances. IPv4-mapped addresses count as the IPv4 address they carry.
+    pub fn rate_limit_subject(&self) -> String {
+        match self.0.to_canonical() {
+            IpAddr::V4(v4) => v4.to_string(),
+            IpAddr::V6(v6) => {
+                let prefix = u128::from(v6) & !(u128::MAX >> 64);
+                format!("{}/64", std::net::Ipv6Addr::from(prefix))
+            }
+        }
+    }
+
+    /// [`ClientIp::rate_limit_subject`] of the request's client; `unknown` when there is no peer (never on TCP).
+    pub fn subject_of(req: &HttpRequest, trusted: &TrustedProxies) -> String {
+        Self::of(req, trusted).map_or_else(|| "unknown".to_owned(), |ip| ip.rate_limit_subject())
+    }
 }
 
 /// Walks the chain from the nearest hop outwards and stops at the first address that is not a trusted proxy.
@@ -90,6 +108,16 @@ mod tests {
         // The client forged "6.6.6.6"; the proxy appended the real client, 198.51.100.7.
         let chain = ["6.6.6.6", "198.51.100.7", "10.1.1.1"];
         assert_eq!(resolve(ip("127.0.0.1"), chain.into_iter(), &trusted), ip("198.51.100.7"));
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64_and_ipv4_by_address() {
+        let subject = |s: &str| ClientIp(ip(s)).rate_limit_subject();
+        assert_eq!(subject("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::/64");
+        assert_eq!(subject("2001:db8:1:2::1"), subject("2001:db8:1:2:ffff:ffff:ffff:ffff"));
+        assert_ne!(subject("2001:db8:1:2::1"), subject("2001:db8:1:3::1"));
+        assert_eq!(subject("203.0.113.9"), "203.0.113.9");
+        assert_eq!(subject("::ffff:203.0.113.9"), "203.0.113.9");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 -- GCRA (generic cell rate algorithm) over one or more limits, all-or-nothing: a request is admitted only if
 -- every limit admits it, and only then is it counted against each. Time is Redis's own clock, so any number of
 -- service instances on any hosts share one view.
--- KEYS[i] = limit state key; ARGV[2i-1] = emission interval (ms), ARGV[2i] = burst (requests).
+-- KEYS[i] = limit state key; ARGV[2i-1] = emission interval (ms), ARGV[2i] = burst (requests); an extra last
+-- ARGV 'peek' only asks: the same answer, but nothing is counted.
 -- Returns 0 when admitted, else the milliseconds until the request would be admitted.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -21,7 +22,7 @@ for i, key in ipairs(KEYS) do
   end
   tats[i] = new_tat
 end
-if wait > 0 then
+if wait > 0 or ARGV[2 * #KEYS + 1] == 'peek' then
   return wait
 end
 for i, key in ipairs(KEYS) do

@@ -71,6 +71,16 @@ impl RateLimiter {
     /// Admits the request only if every (enabled) check does; one round trip for all of them. All checks of
     /// one call share `group`, the hash tag that keeps their keys in one Redis Cluster slot.
     pub async fn check(&self, group: &str, checks: &[Check<'_>]) -> Result<Verdict, StoreError> {
+        self.run(group, checks, false).await
+    }
+
+    /// Whether [`RateLimiter::check`] would admit the request now, counting nothing: for limits that count only
+    /// some outcomes (refused tokens) but must stop a client that is already over them before any work.
+    pub async fn peek(&self, group: &str, checks: &[Check<'_>]) -> Result<Verdict, StoreError> {
+        self.run(group, checks, true).await
+    }
+
+    async fn run(&self, group: &str, checks: &[Check<'_>], peek: bool) -> Result<Verdict, StoreError> {
         let mut inv = self.script.prepare_invoke();
         let mut any = false;
         for check in checks.iter().filter(|c| !c.rate.is_disabled()) {
@@ -80,6 +90,9 @@ impl RateLimiter {
         }
         if !any {
             return Ok(Verdict::Allowed);
+        }
+        if peek {
+            inv.arg("peek");
         }
         let wait_ms: u64 = self.redis.run(&inv).await?;
         Ok(match wait_ms {

@@ -71,9 +71,9 @@ async fn happy_path_phone_reads_the_png_confirms_and_the_browser_gets_a_verifiab
 
     // The web team's backend verifies it with the published key, picked by kid.
     let web = stack.verify_web_token(&token).await;
-    assert_eq!(web.header.typ.as_deref(), Some("JWT"));
+    assert_eq!(web.header.typ.as_deref(), Some("at+jwt"));
     let claims = &web.claims;
-    assert_eq!(keys(claims), ["amr", "aud", "exp", "iat", "iss", "jti", "sub"]);
+    assert_eq!(keys(claims), ["amr", "aud", "exp", "iat", "iss", "jti", "sid", "sub"]);
     assert_eq!(claims["sub"], "alice");
     assert_eq!(claims["iss"], WEB_ISSUER);
     assert_eq!(claims["aud"], WEB_AUDIENCE);

@@ -181,3 +181,29 @@ async fn a_forged_forwarded_for_sent_around_the_proxy_is_ignored() {
     let from_proxy_address = stack.login_with(&[("x-forwarded-for", FORGED)]).await;
     assert_eq!(scan(&stack, &from_proxy_address).await["ip"], FORGED);
 }
+
+#[tokio::test]
+async fn the_proxy_logs_a_qr_link_without_its_verification_string() {
+    // Arrange: a pending login; its QR link as a camera app opens it, through nginx.
+    let p = Proxied::start().await;
+    let login = p.browser.login().await;
+    let path = format!("/q/{}.{}", login.uuid, login.verification);
+
+    // Act: the link, and the link with a query string.
+    for variant in [path.clone(), format!("{path}?utm=x")] {
+        let landing = p.browser.gateway_request(reqwest::Method::GET, &variant, None).await;
+        assert_eq!(landing.status, 200, "the landing page: {}", landing.text);
+    }
+
+    // Assert: the lines are there (nginx writes them just after answering), naming the session but never the
+    // verification string, which would let whoever reads the log scan the pending login.
+    let redacted = format!("/q/{}.[redacted]", login.uuid);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut log = p.nginx.access_log();
+    while log.matches(redacted.as_str()).count() < 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        log = p.nginx.access_log();
+    }
+    assert_eq!(log.matches(redacted.as_str()).count(), 2, "both requests logged, redacted:\n{log}");
+    assert!(!log.contains(&login.verification), "the access log carries the verification string:\n{log}");
+}

@@ -1,5 +1,7 @@
 //! Fans session notifications out to the browsers waiting on this instance. One registry entry per watched
 //! session, however many waiters; waking is a `Notify`, so a waiter costs no Redis connection or subscription.
+//! Waiters are capped per instance, per session and per client, so that neither one session nor one address can
+//! hold the instance's waiting slots.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,6 +16,7 @@ pub use crate::config::WaiterLimits;
 pub enum Full {
     Instance,
     Session,
+    Client,
 }
 
 struct Entry {
@@ -21,43 +24,57 @@ struct Entry {
     waiters: usize,
 }
 
+/// Both maps under one lock: a waiter is counted in both or in neither.
+#[derive(Default)]
+struct Registry {
+    sessions: HashMap<SessionId, Entry>,
+    /// Waiters per client (its rate-limit subject: an IP, or an IPv6 client's /64); entries at zero are removed.
+    clients: HashMap<String, usize>,
+}
+
 pub struct Notifier {
-    sessions: Mutex<HashMap<SessionId, Entry>>,
+    registry: Mutex<Registry>,
     total: AtomicUsize,
     limits: WaiterLimits,
 }
 
 impl Notifier {
     pub fn new(limits: WaiterLimits) -> Arc<Self> {
-        Arc::new(Self { sessions: Mutex::new(HashMap::new()), total: AtomicUsize::new(0), limits })
+        Arc::new(Self { registry: Mutex::default(), total: AtomicUsize::new(0), limits })
     }
 
-    /// Registers a waiter for `id`. Create the `notified()` future (and enable it) before reading the state,
-    /// then await it: a notification arriving in between is not lost.
-    pub fn watch(self: &Arc<Self>, id: SessionId) -> Result<Watch, Full> {
-        let mut sessions = self.lock();
+    /// Registers a waiter for `id` from `client` (its rate-limit subject). Create the `notified()` future (and
+    /// enable it) before reading the state, then await it: a notification arriving in between is not lost.
+    pub fn watch(self: &Arc<Self>, id: SessionId, client: String) -> Result<Watch, Full> {
+        let mut registry = self.lock();
         if self.total.load(Ordering::Relaxed) >= self.limits.per_instance {
             return Err(Full::Instance);
         }
-        let entry = sessions.entry(id).or_insert_with(|| Entry { notify: Arc::new(Notify::new()), waiters: 0 });
+        if registry.clients.get(&client).is_some_and(|n| *n >= self.limits.per_client) {
+            return Err(Full::Client);
+        }
+        let entry =
+            registry.sessions.entry(id).or_insert_with(|| Entry { notify: Arc::new(Notify::new()), waiters: 0 });
         if entry.waiters >= self.limits.per_session {
             return Err(Full::Session);
         }
         entry.waiters += 1;
+        let notify = Arc::clone(&entry.notify);
+        *registry.clients.entry(client.clone()).or_default() += 1;
         self.total.fetch_add(1, Ordering::Relaxed);
-        Ok(Watch { notifier: Arc::clone(self), id, notify: Arc::clone(&entry.notify) })
+        Ok(Watch { notifier: Arc::clone(self), id, client, notify })
     }
 
     /// A transition of `id` was published: wake its waiters to re-read it.
     pub fn notify(&self, id: &SessionId) {
-        if let Some(entry) = self.lock().get(id) {
+        if let Some(entry) = self.lock().sessions.get(id) {
             entry.notify.notify_waiters();
         }
     }
 
     /// Wakes every waiter: after the subscription was (re)established, notifications may have been missed.
     pub fn notify_all(&self) {
-        for entry in self.lock().values() {
+        for entry in self.lock().sessions.values() {
             entry.notify.notify_waiters();
         }
     }
@@ -67,9 +84,9 @@ impl Notifier {
         self.total.load(Ordering::Relaxed)
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<SessionId, Entry>> {
-        // The map stays consistent whatever panicked while holding it: entries are only counted up or down.
-        self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, Registry> {
+        // The maps stay consistent whatever panicked while holding them: entries are only counted up or down.
+        self.registry.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -77,6 +94,7 @@ impl Notifier {
 pub struct Watch {
     notifier: Arc<Notifier>,
     id: SessionId,
+    client: String,
     notify: Arc<Notify>,
 }
 
@@ -89,11 +107,17 @@ impl Watch {
 
 impl Drop for Watch {
     fn drop(&mut self) {
-        let mut sessions = self.notifier.lock();
-        if let Some(entry) = sessions.get_mut(&self.id) {
+        let mut registry = self.notifier.lock();
+        if let Some(entry) = registry.sessions.get_mut(&self.id) {
             entry.waiters -= 1;
             if entry.waiters == 0 {
-                sessions.remove(&self.id);
+                registry.sessions.remove(&self.id);
+            }
+        }
+        if let Some(waiting) = registry.clients.get_mut(&self.client) {
+            *waiting -= 1;
+            if *waiting == 0 {
+                registry.clients.remove(&self.client);
             }
         }
         self.notifier.total.fetch_sub(1, Ordering::Relaxed);
@@ -105,28 +129,43 @@ mod tests {
     use super::*;
 
     fn notifier(per_instance: usize, per_session: usize) -> Arc<Notifier> {
-        Notifier::new(WaiterLimits { per_instance, per_session })
+        Notifier::new(WaiterLimits { per_instance, per_session, per_client: 100 })
+    }
+
+    fn from(n: &Arc<Notifier>, id: SessionId, client: &str) -> Result<Watch, Full> {
+        n.watch(id, client.to_owned())
     }
 
     #[test]
     fn caps_and_unregistering() {
         let n = notifier(3, 2);
         let (a, b) = (SessionId::random(), SessionId::random());
-        let w1 = n.watch(a).unwrap();
-        let _w2 = n.watch(a).unwrap();
-        assert_eq!(n.watch(a).err(), Some(Full::Session));
-        let _w3 = n.watch(b).unwrap();
-        assert_eq!(n.watch(SessionId::random()).err(), Some(Full::Instance));
+        let w1 = from(&n, a, "c").unwrap();
+        let _w2 = from(&n, a, "c").unwrap();
+        assert_eq!(from(&n, a, "c").err(), Some(Full::Session));
+        let _w3 = from(&n, b, "c").unwrap();
+        assert_eq!(from(&n, SessionId::random(), "c").err(), Some(Full::Instance));
         drop(w1);
         assert_eq!(n.waiting(), 2);
-        assert!(n.watch(a).is_ok());
+        assert!(from(&n, a, "c").is_ok());
+    }
+
+    #[test]
+    fn one_client_is_capped_on_its_own_and_freed_on_leaving() {
+        let n = Notifier::new(WaiterLimits { per_instance: 10, per_session: 10, per_client: 2 });
+        let first = from(&n, SessionId::random(), "2001:db8::/64").unwrap();
+        let _second = from(&n, SessionId::random(), "2001:db8::/64").unwrap();
+        assert_eq!(from(&n, SessionId::random(), "2001:db8::/64").err(), Some(Full::Client));
+        assert!(from(&n, SessionId::random(), "198.51.100.1").is_ok(), "other clients are not affected");
+        drop(first);
+        assert!(from(&n, SessionId::random(), "2001:db8::/64").is_ok());
     }
 
     #[tokio::test]
     async fn an_enabled_waiter_does_not_miss_a_notification() {
         let n = notifier(10, 10);
         let id = SessionId::random();
-        let watch = n.watch(id).unwrap();
+        let watch = from(&n, id, "c").unwrap();
         let notify = watch.notify();
         let notified = notify.notified();
         tokio::pin!(notified);

@@ -14,6 +14,7 @@ pub async fn cancel(
     uuid: web::Path<String>,
     ctx: web::Data<GatewayContext>,
 ) -> Result<HttpResponse, GatewayError> {
+    ctx.origins.admit(&req)?;
     let id = super::session_id(&uuid)?;
     let binding = binding::of_request(&req, ctx.policy.cookie_secure).ok_or(GatewayError::BindingMismatch)?;
     match ctx.store.cancel(&id, binding.hash()).await? {

@@ -28,9 +28,11 @@ struct Created {
 /// `POST /v1/qr`: a new pending login session, its QR, and the binding cookie for this browser.
 #[tracing::instrument(skip_all, fields(session))]
 pub async fn create(req: HttpRequest, ctx: web::Data<GatewayContext>) -> Result<HttpResponse, GatewayError> {
+    ctx.origins.admit(&req)?;
     let policy = &ctx.policy;
     let requester = requester(&req, policy);
-    admit(&ctx.limiter, &policy.limits, &requester.ip).await?;
+    let subject = super::client_subject(&req, policy);
+    admit(&ctx.limiter, &policy.limits, &subject, &requester.ip).await?;
     let id = SessionId::random();
     tracing::Span::current().record("session", tracing::field::display(&id));
     // Computed once: the QR and Redis must name the same code, even if a second ticks over in between.
@@ -73,10 +75,11 @@ fn first_code_expiry(policy: &SessionPolicy) -> u32 {
     u32::try_from(unix_now() + life).unwrap_or(u32::MAX)
 }
 
-/// Per-IP and global issuance limits, checked together in one call.
-async fn admit(limiter: &RateLimiter, limits: &IssueLimits, ip: &str) -> Result<(), GatewayError> {
+/// Per-client (`subject`: the IP, or an IPv6 client's /64) and global issuance limits, checked together in one
+/// call; `ip` is the address the audit names.
+async fn admit(limiter: &RateLimiter, limits: &IssueLimits, subject: &str, ip: &str) -> Result<(), GatewayError> {
     let checks = [
-        Check { name: "ip", subject: ip, rate: limits.per_ip },
+        Check { name: "ip", subject, rate: limits.per_ip },
         Check { name: "global", subject: "all", rate: limits.global },
     ];
     match limiter.check("issue", &checks).await? {

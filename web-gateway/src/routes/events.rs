@@ -34,7 +34,7 @@ pub async fn events(
     let last_seen =
         req.headers().get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
     let ip = super::client_ip(&req, &ctx.policy);
-    let watch = ctx.notifier.watch(id).map_err(GatewayError::from)?;
+    let watch = ctx.notifier.watch(id, super::client_subject(&req, &ctx.policy)).map_err(GatewayError::from)?;
     // The first read happens here, so a wrong cookie is a 403 rather than a stream.
     let read = Read { id: &id, binding: &binding, interval: Duration::ZERO, with_qr: true, ip: &ip };
     let first = advance(&ctx, read).await?;

@@ -38,3 +38,8 @@ fn no_store(mut res: HttpResponseBuilder) -> HttpResponseBuilder {
 fn client_ip(req: &HttpRequest, policy: &SessionPolicy) -> String {
     ClientIp::text_of(req, &policy.trusted_proxies)
 }
+
+/// Who the browser counts as for per-client caps: its IP, or an IPv6 client's /64.
+fn client_subject(req: &HttpRequest, policy: &SessionPolicy) -> String {
+    ClientIp::subject_of(req, &policy.trusted_proxies)
+}

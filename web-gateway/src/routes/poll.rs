@@ -1,3 +1,4 @@
+use std::cell::Cell;
 use std::time::Duration;
 
 use actix_web::http::header::ContentType;
@@ -42,15 +43,20 @@ pub async fn poll(
         None => None,
     };
     let read = |interval| Read { id: &id, binding: &binding, interval, with_qr: false, ip: &ip };
+    let paced = ctx.policy.enforced_poll_interval;
     let snapshot = if wait.is_zero() {
-        advance(&ctx, read(ctx.policy.enforced_poll_interval)).await?
+        advance(&ctx, read(paced)).await?
     } else {
         // Waits until the status differs from `known`, the QR is re-issued, or `wait` ends (then the unchanged
-        // status).
-        let watch = ctx.notifier.watch(id).map_err(GatewayError::from)?;
+        // status). Entering a wait is a poll like any other and paced as one: a long-poll that answers at once
+        // (`known` already stale) must not become an unpaced loop. The re-reads inside the wait are paced by
+        // notifications instead.
+        let watch = ctx.notifier.watch(id, super::client_subject(&req, &ctx.policy)).map_err(GatewayError::from)?;
         let until = tokio::time::Instant::now() + wait;
         let changed = |s: &crate::session_view::Snapshot| known != Some(s.status) || s.rotated || s.is_final();
-        next_change(&ctx, &watch, || read(Duration::ZERO), until, changed).await?.into_snapshot()
+        let entering = Cell::new(true);
+        let reread = || read(if entering.replace(false) { paced } else { Duration::ZERO });
+        next_change(&ctx, &watch, reread, until, changed).await?.into_snapshot()
     };
     Ok(super::no_store(HttpResponse::Ok()).content_type(ContentType::json()).body(snapshot.body))
 }

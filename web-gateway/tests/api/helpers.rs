@@ -104,6 +104,12 @@ impl TestApp {
             .expect("GET /v1/qr/{uuid}")
     }
 
+    /// `GET /v1/qr/{uuid}?wait=<secs>&known=<status>`: a long-poll.
+    pub async fn long_poll(&self, uuid: &str, cookie: Option<&str>, wait_secs: u64, known: &str) -> Response {
+        let url = format!("{}/v1/qr/{uuid}?wait={wait_secs}&known={known}", self.address);
+        with_cookie(self.client.get(url), cookie).send().await.expect("GET /v1/qr/{uuid}?wait")
+    }
+
     pub async fn cancel(&self, uuid: &str, cookie: Option<&str>) -> Response {
         with_cookie(self.client.delete(format!("{}/v1/qr/{uuid}", self.address)), cookie)
             .send()
@@ -231,6 +237,7 @@ pub struct WebClaims {
     pub iat: u64,
     pub exp: u64,
     pub jti: String,
+    pub sid: String,
     pub amr: Vec<String>,
 }
 

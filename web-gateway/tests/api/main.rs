@@ -11,6 +11,7 @@
 mod cancel;
 mod claim_race;
 mod create;
+mod csrf;
 mod device;
 mod directory;
 mod expiry;
@@ -19,7 +20,9 @@ mod health;
 mod helpers;
 mod jwks;
 mod limits;
+mod pacing;
 mod pages;
+mod per_client;
 mod poll;
 mod routing;
 mod shutdown;

@@ -121,7 +121,7 @@ async fn token_is_an_es256_jwt_verifiable_with_the_published_key() {
     // Assert
     let token = assert_confirmed(&body, &alice());
     let data = app.verify_token(&token).await;
-    assert_eq!(data.header.typ.as_deref(), Some("JWT"));
+    assert_eq!(data.header.typ.as_deref(), Some("at+jwt"));
     let claims = data.claims;
     assert_eq!(claims.sub, "alice");
     assert_eq!(claims.iss, ISSUER);
@@ -130,6 +130,7 @@ async fn token_is_an_es256_jwt_verifiable_with_the_published_key() {
     assert_eq!(claims.exp - claims.iat, TOKEN_TTL.as_secs());
     assert_eq!(claims.amr, ["qr"]);
     assert!(uuid::Uuid::try_parse(&claims.jti).is_ok(), "jti is a uuid: {}", claims.jti);
+    assert!(uuid::Uuid::try_parse(&claims.sid).is_ok() && claims.sid != claims.jti, "sid: {}", claims.sid);
 }
 
 #[tokio::test]

@@ -234,6 +234,8 @@ fn service_env(redis_port: u16) -> Result<Vec<(String, String)>> {
         ("QRL_LIMIT_SCAN_PER_USER", "0".into()),
         ("QRL_LIMIT_DECIDE_PER_USER", "0".into()),
         ("QRL_MAX_WAITERS", "100000".into()),
+        // Every simulated browser connects from 127.0.0.1.
+        ("QRL_MAX_WAITERS_PER_CLIENT", "100000".into()),
         ("QRL_QR_ROTATE_SECS", "0".into()),
         ("QRL_SESSION_TTL_SECS", "600".into()),
         ("RUST_LOG", "warn".into()),

@@ -14,7 +14,8 @@ fn assert_refused(reply: &Reply, status: u16, slug: &str, what: &str) {
 
 #[tokio::test]
 async fn a_second_wait_on_one_session_is_a_429_when_one_is_allowed() {
-    let stack = Stack::start_with(|s| s.waiters = WaiterLimits { per_instance: 100, per_session: 1 }).await;
+    let stack =
+        Stack::start_with(|s| s.waiters = WaiterLimits { per_instance: 100, per_session: 1, per_client: 100 }).await;
     let login = stack.login().await;
     let binding = Some(login.binding.as_str());
     let mut stream = stack.events(&login.uuid, binding, None).await.expect("the first wait is admitted");
@@ -41,7 +42,8 @@ async fn a_second_wait_on_one_session_is_a_429_when_one_is_allowed() {
 
 #[tokio::test]
 async fn a_wait_on_a_full_instance_is_a_503() {
-    let stack = Stack::start_with(|s| s.waiters = WaiterLimits { per_instance: 1, per_session: 8 }).await;
+    let stack =
+        Stack::start_with(|s| s.waiters = WaiterLimits { per_instance: 1, per_session: 8, per_client: 100 }).await;
     let first = stack.login().await;
     let mut stream = stack.events(&first.uuid, Some(&first.binding), None).await.expect("the first wait is admitted");
     stream.next_status(EVENT_WAIT).await;
