@@ -28,6 +28,10 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// The same for a whole event stream; tests bound each read far tighter.
 const STREAM_TIMEOUT: Duration = Duration::from_secs(120);
 
+mod setup;
+
+use setup::{client, client_from, copy_of, gateway_settings, send, user_jwt_settings, with_cookie};
+
 pub struct Stack {
     pub gateway_url: String,
     pub mobile_url: String,
@@ -306,69 +310,4 @@ impl Drop for Stack {
             drop(server.stop(false));
         }
     }
-}
-
-/// [`web_gateway::Settings::for_test`] on `service`, with this harness's web token and claim grace.
-fn gateway_settings(service: ServiceSettings) -> web_gateway::Settings {
-    let mut settings = web_gateway::Settings { service, ..web_gateway::Settings::for_test() };
-    settings.claim_grace = Duration::from_secs(CLAIM_GRACE_SECS);
-    settings.web_token.issuer = WEB_ISSUER.to_owned();
-    settings.web_token.audience = WEB_AUDIENCE.to_owned();
-    settings
-}
-
-/// [`UserJwtSettings::for_test`] with this harness's identity provider.
-fn user_jwt_settings() -> UserJwtSettings {
-    UserJwtSettings {
-        key: UserJwtKey::Secret(SecretString::from(USER_JWT_SECRET)),
-        issuer: USER_ISSUER.to_owned(),
-        audience: USER_AUDIENCE.to_owned(),
-        leeway: Duration::from_secs(USER_LEEWAY_SECS),
-        ..UserJwtSettings::for_test()
-    }
-}
-
-/// `ServiceSettings` is not `Clone` (on purpose: secrets); the second service gets a field-by-field copy.
-fn copy_of(s: &ServiceSettings) -> ServiceSettings {
-    ServiceSettings {
-        listen_addr: s.listen_addr,
-        redis: s.redis.clone(),
-        signing_secret: s.signing_secret.clone(),
-        accepted_signing_secrets: s.accepted_signing_secrets.clone(),
-        qr_base_url: s.qr_base_url.clone(),
-        trusted_proxies: s.trusted_proxies.clone(),
-        log_json: s.log_json,
-        workers: s.workers,
-        shutdown_timeout: s.shutdown_timeout,
-        metrics_addr: s.metrics_addr,
-    }
-}
-
-fn client(user_agent: &str) -> reqwest::Client {
-    client_from(user_agent, None)
-}
-
-/// An HTTP client whose connections leave from `local_ip`, when given.
-fn client_from(user_agent: &str, local_ip: Option<IpAddr>) -> reqwest::Client {
-    reqwest::Client::builder()
-        .user_agent(user_agent)
-        .local_address(local_ip)
-        .timeout(REQUEST_TIMEOUT)
-        // Loopback only: an HTTP(S)_PROXY in the environment must not get in between.
-        .no_proxy()
-        .build()
-        .expect("HTTP client builds")
-}
-
-fn with_cookie(req: reqwest::RequestBuilder, binding: Option<&str>) -> reqwest::RequestBuilder {
-    match binding {
-        Some(value) => req.header("cookie", format!("qrl_bind={value}")),
-        None => req,
-    }
-}
-
-async fn send(req: reqwest::RequestBuilder) -> Reply {
-    let started = Instant::now();
-    let res = req.send().await.expect("the service answers");
-    Reply::read(res, started).await
 }

@@ -83,6 +83,11 @@ impl Drop for TestApp {
     }
 }
 
+/// Redis settings on the test Redis with a key prefix of their own: for apps that must share one.
+pub fn fresh_redis() -> RedisSettings {
+    test_support::redis_settings(&test_support::redis_url())
+}
+
 /// An app against the test Redis, with a key prefix of its own.
 pub async fn spawn_app() -> TestApp {
     spawn_with(Settings::for_test(), None).await

@@ -11,6 +11,7 @@ mod guessing;
 mod helpers;
 mod jwks;
 mod limits;
+mod lockout;
 mod risk;
 mod scan;
 mod shutdown;
