@@ -1,86 +1,12 @@
-//! mobile-api's settings, from environment variables (see README "Configuration").
+//! How the app user's token is checked: a static key with its pinned algorithm, or the provider's JWKS.
 
 use std::net::IpAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, AlgorithmFamily};
-use qrlogin_shared::config::{ConfigError, Env, ServiceSettings, device_memory, invalid};
-use qrlogin_shared::rate_limit::Rate;
-use qrlogin_shared::session::{CheckCodeMode, RiskLevel};
+use qrlogin_shared::config::{ConfigError, Env, invalid};
 use reqwest::Url;
 use secrecy::{ExposeSecret, SecretString};
-
-pub const DEFAULT_PORT: u16 = 8081;
-
-#[derive(Debug)]
-pub struct Settings {
-    pub service: ServiceSettings,
-    pub user_jwt: UserJwtSettings,
-    pub limits: MobileLimits,
-    /// When the user must type the number the browser shows to confirm (`QRL_CHECK_CODE`, default `risky`).
-    pub check_code: CheckCodeMode,
-    pub risk: RiskSettings,
-}
-
-/// The scan's risk verdict (README "Risk").
-#[derive(Debug, Clone)]
-pub struct RiskSettings {
-    /// A MaxMind-format city database (`QRL_GEOIP_CITY_DB`); unset: no address is located.
-    pub geo_db: Option<PathBuf>,
-    /// Browser and phone further apart than this are `far_from_phone` (`QRL_RISK_FAR_KM`).
-    pub far_km: f64,
-    /// Confirming a login judged this risky or worse is refused (`QRL_RISK_BLOCK`); `None`: never.
-    pub block: Option<RiskLevel>,
-    /// A browser that logged in as the user within this long is a known device (`QRL_DEVICE_MEMORY_DAYS`).
-    pub device_memory: Duration,
-}
-
-impl RiskSettings {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let far_km: f64 = env.parse_or("QRL_RISK_FAR_KM", 500.0)?;
-        if !(far_km.is_finite() && far_km > 0.0) {
-            return Err(invalid("QRL_RISK_FAR_KM", "expected a positive number of kilometres"));
-        }
-        let block = match env.optional("QRL_RISK_BLOCK").as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(level) => match level.parse() {
-                Ok(level @ (RiskLevel::Medium | RiskLevel::High)) => Some(level),
-                _ => return Err(invalid("QRL_RISK_BLOCK", "expected high or medium")),
-            },
-        };
-        Ok(Self {
-            geo_db: env.optional("QRL_GEOIP_CITY_DB").map(PathBuf::from),
-            far_km,
-            block,
-            device_memory: device_memory(env)?,
-        })
-    }
-}
-
-/// Abuse limits of the phone side, shared by every instance through Redis: per-user scan and decision rates and
-/// invalid-token attempts per client IP.
-#[derive(Debug, Clone, Copy)]
-pub struct MobileLimits {
-    pub scan_per_user: Rate,
-    pub decide_per_user: Rate,
-    pub bad_token_per_ip: Rate,
-}
-
-impl MobileLimits {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        Ok(Self {
-            scan_per_user: env.parse_or("QRL_LIMIT_SCAN_PER_USER", Rate::new(20, 60))?,
-            decide_per_user: env.parse_or("QRL_LIMIT_DECIDE_PER_USER", Rate::new(20, 60))?,
-            bad_token_per_ip: env.parse_or("QRL_LIMIT_BAD_TOKEN_PER_IP", Rate::new(20, 60))?,
-        })
-    }
-
-    pub const fn unlimited() -> Self {
-        let off = Rate::new(0, 0);
-        Self { scan_per_user: off, decide_per_user: off, bad_token_per_ip: off }
-    }
-}
 
 /// How the app user's token is checked. The algorithm is pinned here or comes with the provider's key, never from
 /// the token alone.
@@ -120,18 +46,6 @@ pub struct JwksSettings {
     pub min_refetch: Duration,
     /// Bound on one fetch, connection included.
     pub timeout: Duration,
-}
-
-impl Settings {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        Ok(Self {
-            service: ServiceSettings::from_env(env, DEFAULT_PORT)?,
-            user_jwt: UserJwtSettings::from_env(env)?,
-            limits: MobileLimits::from_env(env)?,
-            check_code: env.parse_or("QRL_CHECK_CODE", CheckCodeMode::Risky)?,
-            risk: RiskSettings::from_env(env)?,
-        })
-    }
 }
 
 impl UserJwtSettings {
@@ -285,18 +199,6 @@ mod tests {
         }
         let local = env(&[("QRL_USER_JWKS_URL", "http://127.0.0.1:9000/jwks")]);
         assert!(UserJwtSettings::from_env(&local).is_ok());
-    }
-
-    #[test]
-    fn risk_settings_defaults_and_refusals() {
-        let defaults = RiskSettings::from_env(&env(&[])).unwrap();
-        assert_eq!((defaults.geo_db, defaults.far_km, defaults.block), (None, 500.0, None));
-        let set = env(&[("QRL_RISK_BLOCK", "high"), ("QRL_RISK_FAR_KM", "250"), ("QRL_GEOIP_CITY_DB", "/x.mmdb")]);
-        let set = RiskSettings::from_env(&set).unwrap();
-        assert_eq!((set.block, set.far_km, set.geo_db), (Some(RiskLevel::High), 250.0, Some("/x.mmdb".into())));
-        for bad in [("QRL_RISK_BLOCK", "low"), ("QRL_RISK_BLOCK", "sometimes"), ("QRL_RISK_FAR_KM", "-1")] {
-            assert!(RiskSettings::from_env(&env(&[bad])).is_err(), "{bad:?}");
-        }
     }
 
     #[test]
