@@ -7,12 +7,12 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use qrlogin_shared::rate_limit::{Check, Rate, RateLimiter, Verdict};
-use qrlogin_shared::session::{CheckCode, SessionState};
+use qrlogin_shared::session::{CheckCode, RiskLevel, SessionState};
 use qrlogin_shared::store::{
     CHECK_CODE_ATTEMPTS, CancelOutcome, ClaimOutcome, DecideOutcome, Decision, MissOutcome, NewSession, PollOutcome,
     Requester, RotateOutcome, ScanOutcome,
 };
-use qrlogin_shared::{BindingHash, KeySchema, SessionId, SessionStore, UserId, test_support};
+use qrlogin_shared::{BindingHash, DeviceHash, KeySchema, SessionId, SessionStore, UserId, test_support};
 
 const CODE: u32 = 4_000_000_000;
 
@@ -179,6 +179,40 @@ async fn wrong_codes(store: &SessionStore, id: &SessionId, user: &UserId, wrong:
 }
 
 #[tokio::test]
+async fn the_risk_and_device_scripts_give_every_reply_they_document() {
+    let (store, bind) = (store(), BindingHash::of_secret("b"));
+    let alice = UserId::parse("alice").unwrap();
+    let device = DeviceHash::of_secret("a-browser");
+    let requester = requester();
+    let id = SessionId::random();
+    let new = NewSession {
+        binding: &bind,
+        requester: &requester,
+        device: Some(&device),
+        ttl: Duration::from_secs(60),
+        code_expires_at: CODE,
+    };
+    assert!(store.create(&id, &new).await.unwrap());
+
+    assert!(store.login_context(&SessionId::random()).await.unwrap().is_none());
+    let context = store.login_context(&id).await.unwrap().unwrap();
+    assert_eq!((context.state, context.scanner, context.risk), (SessionState::Pending, None, None));
+    assert_eq!((context.requester, context.device), (requester.clone(), Some(device.clone())));
+
+    assert!(!store.record_risk(&id, &alice, RiskLevel::Medium).await.unwrap(), "not while pending");
+    store.scan(&id, &alice, CODE, None).await.unwrap();
+    assert!(store.record_risk(&id, &alice, RiskLevel::Medium).await.unwrap());
+    let context = store.login_context(&id).await.unwrap().unwrap();
+    assert_eq!((context.scanner, context.risk), (Some(alice.clone()), Some(RiskLevel::Medium)));
+
+    let memory = Duration::from_secs(3600);
+    assert!(!store.knows_device(&alice, &device, memory).await.unwrap());
+    store.remember_device(&id, &alice, memory).await.unwrap();
+    assert!(store.knows_device(&alice, &device, memory).await.unwrap());
+    assert!(!store.knows_device(&UserId::parse("bob").unwrap(), &device, memory).await.unwrap());
+}
+
+#[tokio::test]
 async fn the_rate_limit_script_admits_then_refuses() {
     let settings = test_support::redis_settings(&test_support::redis_url());
     let limiter = RateLimiter::new(store().redis().clone(), KeySchema::new(settings.key_prefix));
@@ -215,11 +249,16 @@ fn the_scripts_spell_states_only_as_the_enum_does() {
         include_str!("../src/store/scan.lua"),
         include_str!("../src/store/decide.lua"),
         include_str!("../src/store/bad_code.lua"),
+        include_str!("../src/store/context.lua"),
+        include_str!("../src/store/record_risk.lua"),
+        include_str!("../src/store/remember_device.lua"),
+        include_str!("../src/store/known_device.lua"),
     ];
     let mut known: BTreeSet<&str> = SessionState::ALL.iter().map(|s| s.as_str()).collect();
     known.extend(["expired", "forbidden", "slow_down", "won", "rotated", "stale", "not_pending", "ok", "gone"]);
     known.extend(["not_found", "conflict", "ended", "wrong_state", "wrong_user", "0", "1", ""]);
-    known.extend(["wrong_check_code", "check_code_denied", "cc", "ccbad", "dev"]);
+    known.extend(["wrong_check_code", "check_code_denied", "cc", "ccbad", "dev", "risk"]);
+    known.extend(["ZADD", "ZREMRANGEBYSCORE", "ZREMRANGEBYRANK", "ZCARD", "ZSCORE", "-inf", "("]);
     known.extend(["st", "bind", "uid", "resp", "ptat", "v", "cexp", "ip", "ua", "ct", "bad"]);
     known.extend(["HMGET", "HSET", "HINCRBY", "EXPIRE", "PUBLISH", "DEL", "EXISTS", "TIME", "PTTL", "TTL"]);
     for script in scripts {
