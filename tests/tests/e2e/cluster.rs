@@ -1,5 +1,6 @@
 //! The services on a Redis Cluster of three masters (`QRL_REDIS_CLUSTER_NODES`), each test on a cluster of its
-//! own: the whole login with sessions on every node, push to waiting browsers, the rate limits and the lockout.
+//! own: the whole login with sessions on every node, push to waiting browsers, the rate limits and the lockout,
+//! the check code and a second scanner.
 //!
 //! The gateway's pub/sub connection subscribes on one node; sessions held by the other nodes are answered at once
 //! all the same, which shows their scripts' PUBLISH reaching it cluster-wide.
@@ -186,4 +187,28 @@ async fn rate_limits_and_the_lockout_work_on_the_cluster() {
     );
     reply.expect_json(200, &json!({ "status": "expired" }));
     assert_prompt(answered, acted, "long-poll on a locked-out session");
+}
+
+#[tokio::test]
+async fn the_check_code_and_a_second_scanner_work_on_the_cluster() {
+    let cluster = RedisCluster::start().await;
+    let always = |m: &mut mobile_api::Settings| m.check_code = qrlogin_shared::session::CheckCodeMode::Always;
+    let (stack, _) = stack_on(cluster.node_urls(), |_| {}, always).await;
+    let (alice, bob) = (stack.user_token("alice"), stack.user_token("bob"));
+
+    // Number matching: the code is stored by the scan, shown by the poll and checked by the confirm, all on the
+    // session's one slot.
+    let login = stack.login().await;
+    assert_eq!(stack.scan(&alice, &login.qr_text).await.expect_status(200)["check_code_required"], true);
+    let shown = stack.poll(&login.uuid, Some(&login.binding)).await.expect_status(200).clone();
+    let code = shown["check_code"].as_str().expect("the browser is shown the check code").to_owned();
+    let body = json!({ "uuid": login.uuid, "verification": login.verification, "check_code": code });
+    stack.phone_json("/v1/confirm", Some(&alice), &body).await.expect_status(200);
+    assert_eq!(stack.poll(&login.uuid, Some(&login.binding)).await.expect_status(200)["status"], "confirmed");
+
+    // A second scanner ends the login.
+    let shared = stack.login().await;
+    stack.scan(&alice, &shared.qr_text).await.expect_status(200);
+    stack.scan(&bob, &shared.qr_text).await.expect_problem(409, "wrong-state");
+    assert_poll(&stack, &shared, "cancelled").await;
 }
