@@ -60,7 +60,7 @@ async fn browser_scripts_give_every_reply_they_document() {
 
     assert_eq!(store.rotate(&id, CODE, CODE + 1).await.unwrap(), RotateOutcome::Rotated(2));
     assert_eq!(store.rotate(&id, CODE, CODE + 2).await.unwrap(), RotateOutcome::Stale(CODE + 1));
-    assert!(matches!(store.scan(&id, &alice, CODE + 1, None).await.unwrap(), ScanOutcome::Scanned { .. }));
+    assert!(matches!(store.scan(&id, &alice, CODE + 1, None, None).await.unwrap(), ScanOutcome::Scanned { .. }));
     assert_eq!(store.rotate(&id, CODE + 1, CODE + 2).await.unwrap(), RotateOutcome::NotPending);
     assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Scanned);
     assert_eq!(
@@ -76,7 +76,7 @@ async fn browser_scripts_give_every_reply_they_document() {
     );
     assert!(matches!(
         store.claim(&id, &bind, "{\"a\":1}", Duration::from_secs(5)).await.unwrap(),
-        ClaimOutcome::Won(_)
+        ClaimOutcome::Won { .. }
     ));
     let again = store.claim(&id, &bind, "{}", Duration::from_secs(5)).await.unwrap();
     assert!(matches!(again, ClaimOutcome::AlreadyClaimed { ref answer, .. } if answer == "{\"a\":1}"), "{again:?}");
@@ -101,8 +101,12 @@ async fn phone_scripts_give_every_reply_they_document() {
     let (alice, bob) = (UserId::parse("alice").unwrap(), UserId::parse("bob").unwrap());
     let id = pending(&store, &bind).await;
 
-    assert_eq!(store.scan(&id, &alice, CODE + 9, None).await.unwrap(), ScanOutcome::NotFound, "a superseded code");
-    match store.scan(&id, &alice, CODE, None).await.unwrap() {
+    assert_eq!(
+        store.scan(&id, &alice, CODE + 9, None, None).await.unwrap(),
+        ScanOutcome::NotFound,
+        "a superseded code"
+    );
+    match store.scan(&id, &alice, CODE, None, None).await.unwrap() {
         ScanOutcome::Scanned { requester: r, ttl, check_code_required } => {
             assert_eq!((r, ttl > Duration::ZERO, check_code_required), (requester(), true, false));
         }
@@ -113,13 +117,13 @@ async fn phone_scripts_give_every_reply_they_document() {
     assert_eq!(store.decide(&id, &alice, Decision::Deny, CODE, None).await.unwrap(), DecideOutcome::Done);
     assert_eq!(store.decide(&id, &alice, Decision::Deny, CODE, None).await.unwrap(), DecideOutcome::WrongState);
     assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Denied);
-    assert_eq!(store.scan(&id, &alice, CODE, None).await.unwrap(), ScanOutcome::Conflict);
+    assert_eq!(store.scan(&id, &alice, CODE, None, None).await.unwrap(), ScanOutcome::Conflict);
 
     // A second user scanning what alice scanned ends the login for both.
     let shared = pending(&store, &bind).await;
-    assert!(matches!(store.scan(&shared, &alice, CODE, None).await.unwrap(), ScanOutcome::Scanned { .. }));
+    assert!(matches!(store.scan(&shared, &alice, CODE, None, None).await.unwrap(), ScanOutcome::Scanned { .. }));
     assert_eq!(
-        store.scan(&shared, &bob, CODE, None).await.unwrap(),
+        store.scan(&shared, &bob, CODE, None, None).await.unwrap(),
         ScanOutcome::Ended { first_scanner: alice.clone() }
     );
     assert_eq!(store.decide(&shared, &alice, Decision::Confirm, CODE, None).await.unwrap(), DecideOutcome::NotFound);
@@ -138,10 +142,10 @@ async fn a_check_code_is_shown_to_the_browser_and_needed_to_confirm() {
     let id = pending(&store, &bind).await;
     let code = CheckCode::random();
 
-    let scanned = store.scan(&id, &alice, CODE, Some(&code)).await.unwrap();
+    let scanned = store.scan(&id, &alice, CODE, Some(&code), None).await.unwrap();
     assert!(matches!(scanned, ScanOutcome::Scanned { check_code_required: true, .. }), "{scanned:?}");
     // A retry keeps the first code.
-    let retried = store.scan(&id, &alice, CODE, Some(&CheckCode::random())).await.unwrap();
+    let retried = store.scan(&id, &alice, CODE, Some(&CheckCode::random()), None).await.unwrap();
     assert!(matches!(retried, ScanOutcome::Scanned { check_code_required: true, .. }));
     let shown = PollOutcome::ScannedWithCheckCode(code.as_str().to_owned());
     assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, shown);
@@ -158,7 +162,7 @@ async fn a_check_code_is_shown_to_the_browser_and_needed_to_confirm() {
 
     // The third wrong code denies; deny never needs the code.
     let guessed = pending(&store, &bind).await;
-    store.scan(&guessed, &alice, CODE, Some(&code)).await.unwrap();
+    store.scan(&guessed, &alice, CODE, Some(&code), None).await.unwrap();
     let attempts: Vec<_> = wrong_codes(&store, &guessed, &alice, wrong).await;
     assert_eq!(
         attempts,
@@ -166,7 +170,7 @@ async fn a_check_code_is_shown_to_the_browser_and_needed_to_confirm() {
     );
     assert_eq!(store.poll(&guessed, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Denied);
     let denied = pending(&store, &bind).await;
-    store.scan(&denied, &alice, CODE, Some(&code)).await.unwrap();
+    store.scan(&denied, &alice, CODE, Some(&code), None).await.unwrap();
     assert_eq!(store.decide(&denied, &alice, Decision::Deny, CODE, None).await.unwrap(), DecideOutcome::Done);
 }
 
@@ -199,15 +203,19 @@ async fn the_risk_and_device_scripts_give_every_reply_they_document() {
     assert_eq!((context.state, context.scanner, context.risk), (SessionState::Pending, None, None));
     assert_eq!((context.requester, context.device), (requester.clone(), Some(device.clone())));
 
-    assert!(!store.record_risk(&id, &alice, RiskLevel::Medium).await.unwrap(), "not while pending");
-    store.scan(&id, &alice, CODE, None).await.unwrap();
-    assert!(store.record_risk(&id, &alice, RiskLevel::Medium).await.unwrap());
+    // The scan keeps its verdict for the confirm.
+    store.scan(&id, &alice, CODE, None, Some(RiskLevel::Medium)).await.unwrap();
     let context = store.login_context(&id).await.unwrap().unwrap();
     assert_eq!((context.scanner, context.risk), (Some(alice.clone()), Some(RiskLevel::Medium)));
 
+    // The won claim names the device, for the user's history.
+    store.decide(&id, &alice, Decision::Confirm, CODE, None).await.unwrap();
+    let won = store.claim(&id, &bind, "{}", Duration::from_secs(5)).await.unwrap();
+    assert!(matches!(won, ClaimOutcome::Won { device: Some(ref d), .. } if *d == device), "{won:?}");
+
     let memory = Duration::from_secs(3600);
     assert!(!store.knows_device(&alice, &device, memory).await.unwrap());
-    store.remember_device(&id, &alice, memory).await.unwrap();
+    store.remember_device(&alice, &device, memory).await.unwrap();
     assert!(store.knows_device(&alice, &device, memory).await.unwrap());
     assert!(!store.knows_device(&UserId::parse("bob").unwrap(), &device, memory).await.unwrap());
 }
@@ -250,7 +258,6 @@ fn the_scripts_spell_states_only_as_the_enum_does() {
         include_str!("../src/store/decide.lua"),
         include_str!("../src/store/bad_code.lua"),
         include_str!("../src/store/context.lua"),
-        include_str!("../src/store/record_risk.lua"),
         include_str!("../src/store/remember_device.lua"),
         include_str!("../src/store/known_device.lua"),
     ];

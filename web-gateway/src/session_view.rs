@@ -157,11 +157,13 @@ async fn claim(ctx: &GatewayContext, read: &Read<'_>, user: &UserId) -> Result<S
     let answer = json(&Answer { status: Status::Confirmed, check_code: None, qr: None, token: Some(token) })?;
     let sealed = read.binding.seal(&answer)?;
     match ctx.store.claim(read.id, read.binding.hash(), &sealed, ctx.policy.claim_grace).await? {
-        ClaimOutcome::Won(version) => {
+        ClaimOutcome::Won { version, device } => {
             let claimed = AuditEvent::new(Event::Claimed, Outcome::Ok, read.ip).session(read.id).user(user).jti(&jti);
             audit::record(&claimed);
             // The token is out: a failure to remember the browser costs only a `new_device` at its next login.
-            if let Err(e) = ctx.store.remember_device(read.id, user, ctx.policy.device_memory).await {
+            if let Some(device) = device
+                && let Err(e) = ctx.store.remember_device(user, &device, ctx.policy.device_memory).await
+            {
                 tracing::warn!(error = %qrlogin_shared::ErrorChain(&e), "could not remember the login's device");
             }
             Ok(Snapshot::settled(version, Status::Confirmed, answer))

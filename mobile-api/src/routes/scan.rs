@@ -46,7 +46,8 @@ pub async fn scan(
     let judged = ctx.risk.judge(&ctx.store, &user, &ip, &context).await?;
     // Number matching from the verdict: a risky login asks for the digits only its own browser shows.
     let check_code = ctx.check_code.required(judged.risk.level).then(CheckCode::random);
-    let outcome = ctx.store.scan(&id, &user, code.expires_at(), check_code.as_ref()).await?;
+    let level = Some(judged.risk.level);
+    let outcome = ctx.store.scan(&id, &user, code.expires_at(), check_code.as_ref(), level).await?;
     audit::record(&match &outcome {
         ScanOutcome::Scanned { .. } => audited,
         ScanOutcome::NotFound => AuditEvent { event: Event::Expired, outcome: Outcome::NotFound, ..audited },
@@ -58,8 +59,6 @@ pub async fn scan(
     });
     match outcome {
         ScanOutcome::Scanned { ttl, check_code_required, .. } => {
-            // Kept for the confirm (QRL_RISK_BLOCK); recorded only while this user's scan stands.
-            ctx.store.record_risk(&id, &user, judged.risk.level).await?;
             let expires_in = ttl.as_secs();
             Ok(HttpResponse::Ok().json(Scanned {
                 uuid: id.to_string(),

@@ -52,7 +52,7 @@ async fn confirm_after_the_browser_claimed_is_not_found() {
     let session = app.new_session().await;
     app.scan_ok("alice", &session).await;
     assert_ok_json(app.confirm(&token_for("alice"), &session.id.to_string(), &session.verification).await).await;
-    assert!(matches!(app.claim(&session).await, ClaimOutcome::Won(_)));
+    assert!(matches!(app.claim(&session).await, ClaimOutcome::Won { .. }));
 
     let res = app.confirm(&token_for("alice"), &session.id.to_string(), &session.verification).await;
 

@@ -63,9 +63,8 @@ async fn a_browser_in_another_country_is_high_risk_and_blocked_from_confirming()
 async fn a_browser_that_logged_in_as_the_user_before_is_known_only_to_that_user() {
     let app = app(Some(RiskLevel::High)).await;
     let device = DeviceHash::of_secret("browser-device-secret");
-    let earlier = app.new_session_from("198.51.100.20", CHROME, Some(&device)).await;
     let alice = UserId::parse("alice").unwrap();
-    app.store.remember_device(&earlier.id, &alice, Duration::from_secs(3600)).await.unwrap();
+    app.store.remember_device(&alice, &device, Duration::from_secs(3600)).await.unwrap();
 
     let now = app.new_session_from("198.51.100.20", CHROME, Some(&device)).await;
     let body = scan_from(&app, "alice", "198.51.100.9", &now).await;
@@ -108,8 +107,7 @@ async fn in_risky_mode_only_a_medium_or_high_verdict_asks_for_the_check_code() {
     .await;
     let device = DeviceHash::of_secret("browser-device-secret");
     let alice = UserId::parse("alice").unwrap();
-    let earlier = app.new_session_from("198.51.100.20", CHROME, Some(&device)).await;
-    app.store.remember_device(&earlier.id, &alice, Duration::from_secs(3600)).await.unwrap();
+    app.store.remember_device(&alice, &device, Duration::from_secs(3600)).await.unwrap();
 
     // Low: alice's own browser on the phone's network.
     let known = app.new_session_from("198.51.100.20", CHROME, Some(&device)).await;

@@ -85,7 +85,7 @@ async fn scan_then_confirm_lets_the_browser_claim_the_scanner() {
     let user = UserId::parse("alice@example.com").unwrap();
     assert_eq!(app.poll(&session).await, PollOutcome::Confirmed(user));
     // The claim happens once: a second claim finds it already made.
-    assert!(matches!(app.claim(&session).await, ClaimOutcome::Won(_)));
+    assert!(matches!(app.claim(&session).await, ClaimOutcome::Won { .. }));
     assert!(matches!(app.claim(&session).await, ClaimOutcome::AlreadyClaimed { .. }));
 }
 
@@ -109,7 +109,7 @@ async fn scanning_a_claimed_session_is_not_found() {
     let session = app.new_session().await;
     app.scan_ok("alice", &session).await;
     assert_ok_json(app.confirm(&token_for("alice"), &session.id.to_string(), &session.verification).await).await;
-    assert!(matches!(app.claim(&session).await, ClaimOutcome::Won(_)));
+    assert!(matches!(app.claim(&session).await, ClaimOutcome::Won { .. }));
 
     let res = app.scan(&token_for("alice"), &session.qr_content).await;
 

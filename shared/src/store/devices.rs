@@ -1,12 +1,11 @@
-//! What the risk verdict reads and keeps: a session's context (read-only), the verdict of its scan, and each
-//! user's device history. The history lives under the user's hash tag, another Redis Cluster slot than any
+//! What the risk verdict reads: a session's context (read-only), and each user's device history (the scan keeps
+//! its verdict, the won claim names the device to remember). The history lives under the user's hash tag, another Redis Cluster slot than any
 //! session, so every method here touches one key: a session's, or a user's, never both in one script.
 
 use std::time::Duration;
 
 use super::reply::{Context, Flag, LoginContext};
 use super::{SessionStore, StoreError};
-use crate::session::RiskLevel;
 use crate::{DeviceHash, SessionId, UserId, unix_now};
 
 /// Devices remembered per user; the oldest logins are forgotten first.
@@ -21,24 +20,15 @@ impl SessionStore {
         Ok(context)
     }
 
-    /// Keeps the level of `user`'s scan on the session, for the confirm to check. False when the session is no
-    /// longer scanned by `user` (nothing changed).
-    #[tracing::instrument(skip_all, fields(session = %id, user = %user))]
-    pub async fn record_risk(&self, id: &SessionId, user: &UserId, level: RiskLevel) -> Result<bool, StoreError> {
-        let mut inv = self.invocation(&self.scripts.record_risk, id);
-        inv.arg(user.as_str()).arg(level.as_str());
-        let Flag(recorded) = self.run(&inv).await?;
-        Ok(recorded)
-    }
-
-    /// Records that the browser which created session `id` logged in as `user` (after a won claim), kept
-    /// `memory` long. A session without a device hash leaves the history as it is. Two steps: read the session,
-    /// then change the user's history (another slot).
-    #[tracing::instrument(skip_all, fields(session = %id, user = %user))]
-    pub async fn remember_device(&self, id: &SessionId, user: &UserId, memory: Duration) -> Result<(), StoreError> {
-        let Some(device) = self.login_context(id).await?.and_then(|c| c.device) else {
-            return Ok(());
-        };
+    /// Records that `device` logged in as `user` (after a won claim, which names the device), kept `memory`
+    /// long. One step on the user's history (its own slot).
+    #[tracing::instrument(skip_all, fields(user = %user))]
+    pub async fn remember_device(
+        &self,
+        user: &UserId,
+        device: &DeviceHash,
+        memory: Duration,
+    ) -> Result<(), StoreError> {
         let mut inv = self.scripts.remember_device.key(self.keys.user_devices(user));
         inv.arg(device.as_str()).arg(unix_now()).arg(memory.as_secs().max(1)).arg(DEVICES_PER_USER);
         let _remembered: i64 = self.run(&inv).await?;

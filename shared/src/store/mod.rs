@@ -73,8 +73,9 @@ pub struct Polled {
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum ClaimOutcome {
-    /// This caller's answer is the one handed out; the session is now at this version.
-    Won(u64),
+    /// This caller's answer is the one handed out; the session is now at this version. `device`: the browser's
+    /// device hash, for the user's history.
+    Won { version: u64, device: Option<DeviceHash> },
     /// Another poll of the same browser won a moment earlier: hand out its answer instead.
     AlreadyClaimed { version: u64, answer: String },
     /// The session left `confirmed` otherwise (cancelled, expired) or the binding does not match.
@@ -146,7 +147,6 @@ struct Scripts {
     decide: Script,
     bad_code: Script,
     context: Script,
-    record_risk: Script,
     remember_device: Script,
     known_device: Script,
 }
@@ -163,7 +163,6 @@ impl Scripts {
             decide: Script::new(include_str!("decide.lua")),
             bad_code: Script::new(include_str!("bad_code.lua")),
             context: Script::new(include_str!("context.lua")),
-            record_risk: Script::new(include_str!("record_risk.lua")),
             remember_device: Script::new(include_str!("remember_device.lua")),
             known_device: Script::new(include_str!("known_device.lua")),
         }

@@ -1,7 +1,7 @@
 //! The transitions mobile-api makes for the phone.
 
 use super::{DecideOutcome, Decision, MissOutcome, ScanOutcome, SessionStore, StoreError};
-use crate::session::CheckCode;
+use crate::session::{CheckCode, RiskLevel};
 use crate::{SessionId, UserId};
 
 /// Wrong check codes a confirm may bring before the login is denied.
@@ -9,7 +9,8 @@ pub const CHECK_CODE_ATTEMPTS: u32 = 3;
 
 impl SessionStore {
     /// Records the scan by `user` of the code expiring at `code_expires_at` (which must be the current one). With
-    /// `check_code`, the first scan stores it for the browser to show and the confirm to match.
+    /// `check_code`, the first scan stores it for the browser to show and the confirm to match; `risk`, the scan's
+    /// verdict, is kept for the confirm (`QRL_RISK_BLOCK`).
     #[tracing::instrument(skip_all, fields(session = %id, user = %user))]
     pub async fn scan(
         &self,
@@ -17,11 +18,12 @@ impl SessionStore {
         user: &UserId,
         code_expires_at: u32,
         check_code: Option<&CheckCode>,
+        risk: Option<RiskLevel>,
     ) -> Result<ScanOutcome, StoreError> {
         let mut inv = self.invocation(&self.scripts.scan, id);
         inv.arg(user.as_str()).arg(code_expires_at);
         self.notify_args(&mut inv, id);
-        inv.arg(check_code.map_or("", CheckCode::as_str));
+        inv.arg(check_code.map_or("", CheckCode::as_str)).arg(risk.map_or("", RiskLevel::as_str));
         self.run(&inv).await
     }
 

@@ -88,12 +88,15 @@ fn polled(f: Fields, script: &str) -> Result<Polled, ParsingError> {
     Ok(Polled { outcome, version, code_expires_at, expires_in })
 }
 
-/// claim.lua: `{'won', version}`, `{'claimed', version, answer}`, else the poll shape.
+/// claim.lua: `{'won', version, device}`, `{'claimed', version, answer}`, else the poll shape.
 impl FromRedisValue for ClaimOutcome {
     fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
         let f = Fields::of(v, "claim")?;
         match (f.text(0, "claim")?.as_str(), f.len()) {
-            ("won", 2) => Ok(Self::Won(f.get(1, "claim")?)),
+            ("won", 3) => {
+                let device = DeviceHash::from_stored(&f.text(2, "claim")?);
+                Ok(Self::Won { version: f.get(1, "claim")?, device })
+            }
             ("claimed", 3) => Ok(Self::AlreadyClaimed { version: f.get(1, "claim")?, answer: f.text(2, "claim")? }),
             _ => polled(f, "claim").map(|p| Self::Other(p.outcome)),
         }
@@ -236,7 +239,7 @@ impl FromRedisValue for Context {
     }
 }
 
-/// record_risk.lua and known_device.lua: 1 or 0.
+/// known_device.lua: 1 or 0.
 pub(super) struct Flag(pub bool);
 
 impl FromRedisValue for Flag {

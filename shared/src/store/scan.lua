@@ -1,5 +1,6 @@
 -- The phone scanned the QR. KEYS[1] = session key; ARGV[1] = user id; ARGV[2] = the scanned code's expiry;
--- ARGV[3] = events channel; ARGV[4] = session id; ARGV[5] = the check code the browser will show ('' for none).
+-- ARGV[3] = events channel; ARGV[4] = session id; ARGV[5] = the check code the browser will show ('' for none);
+-- ARGV[6] = the scan's risk level, kept for the confirm ('' for none).
 -- pending -> scanned (recording the scanner; the QR stops rotating); the same user scanning again is answered
 -- the same way, so an app may retry. A code superseded by a rotation is as unknown as a missing session.
 -- A second user scanning a QR someone else already scanned (a photographed or shared QR) ends the login:
@@ -26,6 +27,11 @@ elseif s[1] == 'scanned' and s[2] ~= ARGV[1] then
   return {'ended', s[2]}
 elseif s[1] ~= 'scanned' then
   return {'conflict', s[1]}
+end
+-- The verdict of this user's scan (a retry may judge anew), for the confirm to check: in the same step, so no
+-- other scan can slip in between.
+if ARGV[6] ~= '' then
+  redis.call('HSET', KEYS[1], 'risk', ARGV[6])
 end
 local required = '0'
 if s[7] then

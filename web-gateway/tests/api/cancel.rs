@@ -32,7 +32,7 @@ async fn cancelled_login_can_no_longer_be_scanned() {
 
     // Assert
     let code = app.code_expiry(&login.uuid).await;
-    let outcome = app.store.scan(&session_id(&login.uuid), &user_id("alice"), code, None).await.unwrap();
+    let outcome = app.store.scan(&session_id(&login.uuid), &user_id("alice"), code, None, None).await.unwrap();
     assert!(matches!(outcome, ScanOutcome::Conflict), "{outcome:?}");
 }
 

@@ -161,7 +161,8 @@ impl TestApp {
     }
 
     pub async fn phone_scan(&self, uuid: &str, user: &str) {
-        let outcome = self.store.scan(&session_id(uuid), &user_id(user), self.code_expiry(uuid).await, None).await;
+        let outcome =
+            self.store.scan(&session_id(uuid), &user_id(user), self.code_expiry(uuid).await, None, None).await;
         let outcome = outcome.expect("scan");
         assert!(matches!(outcome, ScanOutcome::Scanned { .. }), "scan: {outcome:?}");
     }
