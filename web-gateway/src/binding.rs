@@ -19,6 +19,8 @@ use qrlogin_shared::{BindingHash, SessionId};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use crate::cookie_secret;
+
 /// Domain separation of the answer key from every other use of the secret.
 const ANSWER_KEY_LABEL: &[u8] = b"qrlogin/v1/claim-answer-key";
 const NONCE_LEN: usize = 24;
@@ -35,9 +37,7 @@ pub fn name(secure: bool) -> &'static str {
 
 /// A fresh 256-bit secret for the browser's session `id`, and the hash of it that goes to Redis.
 pub fn issue(secure: bool, id: &SessionId) -> (Cookie<'static>, BindingHash) {
-    let mut raw = [0u8; 32];
-    rand::rng().fill_bytes(&mut raw);
-    let secret = URL_SAFE_NO_PAD.encode(raw);
+    let secret = cookie_secret::fresh();
     let hash = BindingHash::of_secret(&secret);
     let cookie = Cookie::build(name(secure), secret)
         .http_only(true)
@@ -52,7 +52,7 @@ pub fn issue(secure: bool, id: &SessionId) -> (Cookie<'static>, BindingHash) {
 pub fn of_request(req: &HttpRequest, secure: bool) -> Option<Binding> {
     let cookie = req.cookie(name(secure))?;
     let secret = cookie.value();
-    (secret.len() == 43).then(|| Binding::of_secret(secret))
+    (secret.len() == cookie_secret::LEN).then(|| Binding::of_secret(secret))
 }
 
 /// What the gateway derives from a browser's binding secret for one request: the hash Redis compares, and the

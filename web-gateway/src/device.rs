@@ -5,10 +5,9 @@ use std::time::Duration;
 
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use qrlogin_shared::DeviceHash;
-use rand::RngCore;
+
+use crate::cookie_secret;
 
 pub const COOKIE: &str = "qrl_device";
 /// Sent with `POST /v1/qr` (where it is read) and the session endpoints under it, never with the site's others.
@@ -31,9 +30,7 @@ pub fn of_request_or_issue(
 
 /// A fresh 256-bit secret, living as long as the device history remembers logins.
 fn issue(secure: bool, lifetime: Duration) -> (Cookie<'static>, DeviceHash) {
-    let mut raw = [0u8; 32];
-    rand::rng().fill_bytes(&mut raw);
-    let secret = URL_SAFE_NO_PAD.encode(raw);
+    let secret = cookie_secret::fresh();
     let hash = DeviceHash::of_secret(&secret);
     let max_age = actix_web::cookie::time::Duration::seconds(i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX));
     let cookie = Cookie::build(COOKIE, secret)
@@ -49,8 +46,7 @@ fn issue(secure: bool, lifetime: Duration) -> (Cookie<'static>, DeviceHash) {
 fn of_request(req: &HttpRequest) -> Option<DeviceHash> {
     let cookie = req.cookie(COOKIE)?;
     let value = cookie.value();
-    let plausible = value.len() == 43 && URL_SAFE_NO_PAD.decode(value).is_ok_and(|raw| raw.len() == 32);
-    plausible.then(|| DeviceHash::of_secret(value))
+    cookie_secret::plausible(value).then(|| DeviceHash::of_secret(value))
 }
 
 #[cfg(test)]

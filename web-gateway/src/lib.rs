@@ -7,7 +7,7 @@
 //!     session_view   advance(): read a session for the browser, rotating its QR and claiming its token
 //!     push/          notifier (waiters per session), listener (pub/sub), wait::next_change (the wait loop)
 //!   context      GatewayContext: what handlers share      error   GatewayError -> problem+json
-//!   binding, device, origin, qr_image, web_token, directory/, cors   leaves: they import only config and shared
+//!   binding, device (on cookie_secret), origin, qr_image, web_token, directory/, cors   leaves: they import only config and shared
 //! config         Settings from the environment; imports nothing of the above
 //! ```
 //! Arrows point down the list: routes use session_view and push, push uses session_view, nothing imports
@@ -16,6 +16,7 @@
 pub mod binding;
 pub mod config;
 pub mod context;
+pub mod cookie_secret;
 pub mod cors;
 pub mod device;
 pub mod directory;

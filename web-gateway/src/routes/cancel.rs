@@ -2,7 +2,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use qrlogin_shared::audit::{self, AuditEvent, Event, Outcome};
 use qrlogin_shared::store::CancelOutcome;
 
-use crate::binding;
 use crate::context::GatewayContext;
 use crate::error::GatewayError;
 
@@ -15,8 +14,7 @@ pub async fn cancel(
     ctx: web::Data<GatewayContext>,
 ) -> Result<HttpResponse, GatewayError> {
     ctx.origins.admit(&req)?;
-    let id = super::session_id(&uuid)?;
-    let binding = binding::of_request(&req, ctx.policy.cookie_secure).ok_or(GatewayError::BindingMismatch)?;
+    let (id, binding) = super::browser_session(&req, &uuid, &ctx.policy)?;
     match ctx.store.cancel(&id, binding.hash()).await? {
         CancelOutcome::Forbidden => Err(GatewayError::BindingMismatch),
         CancelOutcome::Cancelled => {

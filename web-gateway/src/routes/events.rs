@@ -6,7 +6,7 @@ use actix_web_lab::sse;
 use futures_util::stream;
 use qrlogin_shared::SessionId;
 
-use crate::binding::{self, Binding};
+use crate::binding::Binding;
 use crate::context::GatewayContext;
 use crate::error::GatewayError;
 use crate::push::{Watch, Woken, next_change};
@@ -28,9 +28,7 @@ pub async fn events(
     uuid: web::Path<String>,
     ctx: web::Data<GatewayContext>,
 ) -> Result<HttpResponse, GatewayError> {
-    let id = super::session_id(&uuid)?;
-    tracing::Span::current().record("session", tracing::field::display(&id));
-    let binding = binding::of_request(&req, ctx.policy.cookie_secure).ok_or(GatewayError::BindingMismatch)?;
+    let (id, binding) = super::browser_session(&req, &uuid, &ctx.policy)?;
     let last_seen =
         req.headers().get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
     let ip = super::client_ip(&req, &ctx.policy);

@@ -21,11 +21,21 @@ use actix_web::{HttpRequest, HttpResponseBuilder};
 use qrlogin_shared::SessionId;
 use qrlogin_shared::http::ClientIp;
 
+use crate::binding::{self, Binding};
 use crate::config::SessionPolicy;
 use crate::error::GatewayError;
 
 fn session_id(raw: &str) -> Result<SessionId, GatewayError> {
     SessionId::parse(raw).map_err(|_| GatewayError::BadSessionId)
+}
+
+/// The session a browser names in the path, and its binding cookie for it (403 without one): what every
+/// session endpoint starts with. Names the session on the handler's span.
+fn browser_session(req: &HttpRequest, raw: &str, policy: &SessionPolicy) -> Result<(SessionId, Binding), GatewayError> {
+    let id = session_id(raw)?;
+    tracing::Span::current().record("session", tracing::field::display(&id));
+    let binding = binding::of_request(req, policy.cookie_secure).ok_or(GatewayError::BindingMismatch)?;
+    Ok((id, binding))
 }
 
 /// Session answers carry one-time material (cookies, tokens): no cache may keep them.

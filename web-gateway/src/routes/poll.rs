@@ -6,7 +6,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use qrlogin_shared::session::Status;
 use serde::Deserialize;
 
-use crate::binding;
 use crate::context::GatewayContext;
 use crate::error::GatewayError;
 use crate::push::next_change;
@@ -33,9 +32,7 @@ pub async fn poll(
     query: web::Query<PollQuery>,
     ctx: web::Data<GatewayContext>,
 ) -> Result<HttpResponse, GatewayError> {
-    let id = super::session_id(&uuid)?;
-    tracing::Span::current().record("session", tracing::field::display(&id));
-    let binding = binding::of_request(&req, ctx.policy.cookie_secure).ok_or(GatewayError::BindingMismatch)?;
+    let (id, binding) = super::browser_session(&req, &uuid, &ctx.policy)?;
     let ip = super::client_ip(&req, &ctx.policy);
     let wait = Duration::from_secs(query.wait.unwrap_or(0).min(MAX_WAIT_SECS));
     let known = match query.known.as_deref() {
