@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Checks deploy/monitoring: the rules parse and pass their unit tests, the scrape config loads them, the
-# dashboard is a sound Grafana model whose queries parse, and every metric, label and label value the rules and
-# the dashboard select is one the services really export: both binaries are started against Redis, driven
-# through a login, a second scanner, a poll slow-down, an issue limit and a bad-token limit (so the labelled
-# series exist), and their /metrics scraped. Each step prints its time. .ci/run calls this after the tests (binaries built).
+# Checks deploy/monitoring: the rules parse and pass their unit tests (every alert has one that fires it and one
+# that does not), the scrape config loads them, the dashboard is a sound Grafana model whose queries parse, and
+# every metric, label and label value the rules and the dashboard select is one the services really export: both
+# binaries are started against Redis, driven through a login, a second scanner, a poll slow-down, an issue limit
+# and a bad-token limit (so the labelled series exist), and their /metrics scraped. Each step prints its time.
+# .ci/run calls this after the tests, which build the binaries.
 #   QRL_GATEWAY_BIN, QRL_MOBILE_BIN, QRL_PHONE_BIN  default ${CARGO_TARGET_DIR:-target}/debug/{web-gateway,...}
 #   QRL_TEST_REDIS_URL                              default: starts deploy/redis.sh on 6390, as deploy/test.sh does
 set -euo pipefail
@@ -52,7 +53,10 @@ start_services() {
     deploy/redis.sh 6390 target/test-redis
     redis=redis://127.0.0.1:6390
   fi
-  read -r gw_port gw_metrics m_port m_metrics < <(free_ports)
+  # $(...) waits for python to exit, and so to release the ports (`read < <(...)` would not).
+  local ports
+  ports=$(free_ports)
+  read -r gw_port gw_metrics m_port m_metrics <<<"$ports"
   set -a
   # shellcheck source=deploy/dev.env
   . deploy/dev.env
@@ -133,6 +137,7 @@ scrape() {
 
 step "promtool check rules" promtool check rules "$mon/alerts.yaml"
 step "promtool test rules" promtool test rules "$mon/alerts.test.yaml"
+step "every alert tested, annotated, in README" python3 "$mon/check_queries.py" coverage
 step "promtool check config" promtool check config "$mon/prometheus.yml"
 step "dashboard model and queries" check_dashboard
 step "start web-gateway and mobile-api" start_services

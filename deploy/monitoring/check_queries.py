@@ -4,13 +4,15 @@
   check_queries.py dashboard PROMQL_OUT   the dashboard's model (valid JSON, data source input and variables,
                                           every panel on the data source variable and filtered by $job and
                                           $instance); writes its queries as a rules file for `promtool check rules`
+  check_queries.py coverage              every alert has a severity, a summary and a description, a test in
+                                          alerts.test.yaml that fires it and one that does not, and a README row
   check_queries.py exported SCRAPE...     every metric, label and literal label value the rules and the dashboard
                                           select is in the given /metrics scrapes (or made by a recording rule, or
                                           Prometheus's own `up`)
 
-No PromQL parser is packaged for Python without a native build, so selectors are found by a small tokenizer:
+Selectors are found by a small tokenizer, so the check needs nothing but PyYAML (which .ci/run installs anyway):
 strings, ranges and label sets are lexed, and an identifier is a metric unless it is a keyword, an aggregation or
-followed by "(". promtool has parsed every query before this runs, so the input is valid PromQL.
+followed by "(". promtool has parsed every query before this runs (check.sh), so the input is valid PromQL.
 """
 import json
 import pathlib
@@ -38,7 +40,7 @@ TOKEN = re.compile(r"""
   | (?P<space>\s+)
   | (?P<other>.)
 """, re.VERBOSE)
-MATCHER = re.compile(r"""\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)\s*,?""")
+MATCHER = re.compile(r"""\s*([a-zA-Z_]\w*)\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)\s*,?""")
 REGEX_META = set(".*+?()[]^$\\")
 problems = []
 
@@ -165,6 +167,27 @@ def check_dashboard(path, promql_out):
     pathlib.Path(promql_out).write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
 
 
+def check_coverage():
+    alerts = [r for g in yaml.safe_load((HERE / "alerts.yaml").read_text())["groups"] for r in g["rules"]
+              if "alert" in r]
+    fired, quiet = set(), set()
+    for test in yaml.safe_load((HERE / "alerts.test.yaml").read_text())["tests"]:
+        for case in test.get("alert_rule_test", []):
+            (fired if case.get("exp_alerts") else quiet).add(case["alertname"])
+    readme = (HERE.parent.parent / "README.md").read_text()
+    for rule in alerts:
+        name = rule["alert"]
+        if rule.get("labels", {}).get("severity") not in ("critical", "warning", "info"):
+            problems.append(f"alerts.yaml: {name}: severity is not critical, warning or info")
+        for annotation in ("summary", "description"):
+            if not rule.get("annotations", {}).get(annotation):
+                problems.append(f"alerts.yaml: {name}: no {annotation}")
+        if name not in fired or name not in quiet:
+            problems.append(f"alerts.test.yaml: {name} lacks a test where it fires and one where it does not")
+        if f"| `{name}` |" not in readme:
+            problems.append(f"README.md: no row for {name} in the Monitoring table")
+
+
 def read_scrape(path):
     """metric name -> {label: {values}} from the Prometheus text format; histograms also by their suffixes."""
     series = {}
@@ -237,13 +260,16 @@ def check_exported(scrapes):
     del problems[before:]
     if caught != 4:
         problems.append(f"self-test: expected 4 problems in a made-up query, found {caught}")
-    print(f"{len(queries)} queries: metrics, labels and label values all exported"
-          f" ({', '.join(sorted(n for n in exported if n.startswith('qrlogin_')))})" if not problems else "")
+    if not problems:
+        names = ", ".join(sorted(n for n in exported if n.startswith("qrlogin_")))
+        print(f"{len(queries)} queries select only exported metrics, labels and label values ({names})")
 
 
 def main(argv):
     if len(argv) == 3 and argv[1] == "dashboard":
         check_dashboard(HERE / "dashboard.json", argv[2])
+    elif len(argv) == 2 and argv[1] == "coverage":
+        check_coverage()
     elif len(argv) >= 3 and argv[1] == "exported":
         check_exported(argv[2:])
     else:
