@@ -4,7 +4,7 @@
   check_queries.py dashboard PROMQL_OUT   the dashboard's model (valid JSON, data source input and variables,
                                           every panel on the data source variable and filtered by $job and
                                           $instance); writes its queries as a rules file for `promtool check rules`
-  check_queries.py coverage              every alert has a severity, a summary and a description, a test in
+  check_queries.py coverage               every alert has a severity, a summary and a description, a test in
                                           alerts.test.yaml that fires it and one that does not, and a README row
   check_queries.py exported SCRAPE...     every metric, label and literal label value the rules and the dashboard
                                           select is in the given /metrics scrapes (or made by a recording rule, or
@@ -24,7 +24,7 @@ import yaml
 HERE = pathlib.Path(__file__).resolve().parent
 # Labels Prometheus adds at scrape time, and the series it makes itself.
 TARGET_LABELS = {"job", "instance"}
-PROMETHEUS_SERIES = {"up": set()}
+PROMETHEUS_SERIES = {"up": {}}
 KEYWORDS = {"and", "or", "unless", "bool", "offset", "inf", "nan", "by", "without", "on", "ignoring",
             "group_left", "group_right", "atan2"}
 AGGREGATIONS = {"sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values", "bottomk", "topk",
