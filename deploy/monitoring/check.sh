@@ -22,6 +22,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# promtool comes with Debian's prometheus package.
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "promtool not found: installing Debian's prometheus package (needs root)" >&2
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+
 step() {
   local name=$1 started
   shift
