@@ -3,9 +3,14 @@
 
 pub use qrlogin_shared::test_support::qr::decode_qr;
 
-/// Splits a decoded QR link `<base>/q/<uuid>.<verification>` into `(uuid, verification)`.
+/// Splits a decoded QR link `<base>/q/<uuid>.<verification>` into `(uuid, verification)`, for the test
+/// services' QR base.
 pub fn split_qr_link(text: &str) -> (String, String) {
-    let base = qrlogin_shared::test_support::QR_BASE_URL;
+    split_qr_link_under(qrlogin_shared::test_support::QR_BASE_URL, text)
+}
+
+/// [`split_qr_link`] for services whose QR base is `base`.
+pub fn split_qr_link_under(base: &str, text: &str) -> (String, String) {
     let rest = text
         .strip_prefix(base)
         .and_then(|r| r.strip_prefix("/q/"))

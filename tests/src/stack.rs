@@ -14,7 +14,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use web_gateway::startup::Stopper;
 
-use crate::qr::{decode_qr, split_qr_link};
+use crate::qr::{decode_qr, split_qr_link_under};
 use crate::reply::Reply;
 use crate::sse::EventStream;
 use crate::tokens::WebToken;
@@ -35,15 +35,17 @@ use setup::{client, client_from, copy_of, gateway_settings, send, user_jwt_setti
 pub struct Stack {
     pub gateway_url: String,
     pub mobile_url: String,
+    /// What the QR links start with.
+    pub qr_base_url: String,
     /// The phone side's token settings, to mint user tokens mobile-api accepts.
     pub user_jwt: UserJwtSettings,
     browser: reqwest::Client,
     phone: reqwest::Client,
     servers: Vec<ServerHandle>,
-    /// Stops this stack's gateway gracefully, as SIGTERM would.
-    gateway_stopper: Stopper,
-    /// The gateway's shared settings, for [`Stack::another_gateway`].
-    service: ServiceSettings,
+    /// Stops this stack's gateway gracefully, as SIGTERM would; `None` for a [`Stack::remote`].
+    gateway_stopper: Option<Stopper>,
+    /// The gateway's shared settings, for [`Stack::another_gateway`]; `None` for a [`Stack::remote`].
+    service: Option<ServiceSettings>,
 }
 
 /// A login the browser started, with the QR as the phone reads it off the PNG.
@@ -102,12 +104,13 @@ impl Stack {
         let stack = Self {
             gateway_url,
             mobile_url,
+            qr_base_url: test_support::QR_BASE_URL.to_owned(),
             user_jwt: user_jwt_settings(),
             browser: client(BROWSER_USER_AGENT),
             phone: client(PHONE_USER_AGENT),
             servers,
-            gateway_stopper,
-            service,
+            gateway_stopper: Some(gateway_stopper),
+            service: Some(service),
         };
         if needs_redis {
             // Fail here, with the fix, rather than as a puzzling 503 somewhere in the test.
@@ -128,28 +131,46 @@ impl Stack {
     /// harness defaults with this stack's shared settings (Redis, prefix, signing secret, QR base). The new
     /// stack owns only its gateway; keep this one alive as long as the new one is used.
     pub async fn another_gateway(&self, configure: impl FnOnce(&mut web_gateway::Settings)) -> Self {
-        let mut settings = gateway_settings(copy_of(&self.service));
+        let mut settings = gateway_settings(copy_of(self.service.as_ref().expect("not a remote stack")));
         configure(&mut settings);
         let service = copy_of(&settings.service);
         let app = web_gateway::Application::build(settings).await.expect("web-gateway starts");
         let stack = Self {
             gateway_url: format!("http://127.0.0.1:{}", app.port()),
             mobile_url: self.mobile_url.clone(),
+            qr_base_url: test_support::QR_BASE_URL.to_owned(),
             user_jwt: user_jwt_settings(),
             browser: client(BROWSER_USER_AGENT),
             phone: client(PHONE_USER_AGENT),
             servers: vec![app.handle()],
-            gateway_stopper: app.stopper(),
-            service,
+            gateway_stopper: Some(app.stopper()),
+            service: Some(service),
         };
         tokio::spawn(app.run_until_stopped());
         stack
     }
 
+    /// The clients of a browser and a phone for services deployed elsewhere (the container stack behind its
+    /// proxy), whose QR links start with `qr_base_url` and whose app users' tokens `user_jwt` describes. It
+    /// starts and stops nothing.
+    pub fn remote(gateway_url: &str, mobile_url: &str, qr_base_url: &str, user_jwt: UserJwtSettings) -> Self {
+        Self {
+            gateway_url: gateway_url.to_owned(),
+            mobile_url: mobile_url.to_owned(),
+            qr_base_url: qr_base_url.to_owned(),
+            user_jwt,
+            browser: client(BROWSER_USER_AGENT),
+            phone: client(PHONE_USER_AGENT),
+            servers: Vec::new(),
+            gateway_stopper: None,
+            service: None,
+        }
+    }
+
     /// Stops the gateway gracefully, as SIGTERM would: waiting browsers are answered, streams end, then
     /// in-flight requests finish. Resolves once the server has stopped.
     pub async fn stop_gateway(&self) {
-        self.gateway_stopper.stop().await;
+        self.gateway_stopper.as_ref().expect("a remote stack's gateways stop with their containers").stop().await;
     }
 
     /// The same services reached at other addresses (e.g. through a reverse proxy), by a browser that connects
@@ -160,12 +181,13 @@ impl Stack {
         Self {
             gateway_url: gateway_url.to_owned(),
             mobile_url: mobile_url.to_owned(),
+            qr_base_url: self.qr_base_url.clone(),
             user_jwt: user_jwt_settings(),
             browser: client_from(BROWSER_USER_AGENT, Some(browser_ip)),
             phone: client(PHONE_USER_AGENT),
             servers: Vec::new(),
             gateway_stopper: self.gateway_stopper.clone(),
-            service: copy_of(&self.service),
+            service: self.service.as_ref().map(copy_of),
         }
     }
 
@@ -202,7 +224,7 @@ impl Stack {
             .to_owned();
         let qr_text = decode_qr(created["qr_image"].as_str().expect("qr_image is a string"));
         assert_eq!(created["qr_content"], qr_text.as_str(), "the PNG must encode exactly qr_content");
-        let (uuid, verification) = split_qr_link(&qr_text);
+        let (uuid, verification) = split_qr_link_under(&self.qr_base_url, &qr_text);
         assert_eq!(created["uuid"], uuid.as_str(), "the QR names the session it was issued for");
         Login { uuid, qr_text, verification, binding, set_cookie, created }
     }
