@@ -15,6 +15,8 @@ repo=$PWD
 work=$repo/target/containers
 # shellcheck source=deploy/container/images.sh
 . deploy/container/images.sh
+# shellcheck source=deploy/container/kube.sh
+. deploy/container/kube.sh
 
 port=${QRL_CONTAINERS_PORT:-8088}
 export QRL_CONTAINERS_PORT=$port QRL_PROMETHEUS_PORT=${QRL_PROMETHEUS_PORT:-9099}
@@ -36,6 +38,10 @@ dev_env() {
   export QRL_QR_BASE_URL="http://127.0.0.1:$port"
   export QRL_WEB_JWT_PRIVATE_KEY_FILE="$repo/deploy/dev/web-jwt-es256.pem"
   export QRL_USER_DIRECTORY_FILE=/etc/qrlogin/users.json
+}
+
+compose_up() {
+  "${compose[@]}" up -d >"$work/compose-up.log" 2>&1 || { cat "$work/compose-up.log" >&2; return 1; }
 }
 
 containers() { podman ps -a --filter label=io.podman.compose.project=qrlogin --format '{{.Names}}'; }
@@ -63,7 +69,7 @@ up() {
   podman_env
   timed "images" all_images
   dev_env
-  timed "compose up" "${compose[@]}" up -d >"$work/compose-up.log" 2>&1 || { cat "$work/compose-up.log" >&2; return 1; }
+  timed "compose up" compose_up
   timed "healthy" wait_healthy
   echo ready
 }
@@ -90,6 +96,6 @@ case ${1:-} in
   up) up ;;
   down) down ;;
   test) test_stack ;;
-  kube-test) ensure_tools; podman_env; deploy/container/kube-test.sh ;;
+  kube-test) ensure_tools; podman_env; timed "images" all_images; kube_test ;;
   *) echo "usage: $0 up|down|test|kube-test" >&2; exit 2 ;;
 esac

@@ -25,9 +25,11 @@ pub fn dev_env() -> HashMap<String, String> {
     pairs.map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())).collect()
 }
 
-/// A browser and a phone that reach both services through nginx, with the development identity provider.
+/// A browser and a phone that reach both services through nginx, with the development identity provider; the
+/// phone at `QRL_CONTAINERS_MOBILE_URL` instead when set (the pods of `podman kube play` have no proxy).
 pub fn through_nginx() -> Stack {
-    Stack::remote(&nginx_url(), &nginx_url(), &nginx_url(), user_jwt())
+    let mobile = std::env::var("QRL_CONTAINERS_MOBILE_URL").unwrap_or_else(|_| nginx_url());
+    Stack::remote(&nginx_url(), &mobile, &nginx_url(), user_jwt())
 }
 
 /// A browser talking to one gateway container directly (its phone still goes through nginx).

@@ -1,4 +1,4 @@
-//! Whole logins through nginx: the QR read off the PNG, the phone's scan and confirm, the token verified against
+//! Whole logins through the deployment's front door (nginx; the pods' ports under `podman kube play`): the QR read off the PNG, the phone's scan and confirm, the token verified against
 //! the JWKS; with long-polls and with an event stream (which nginx must pass unbuffered).
 
 use std::time::Duration;
@@ -10,7 +10,7 @@ use crate::deployment::{address_of, assert_token_for_alice, podman, scan_and_con
 const EVENT_WAIT: Duration = Duration::from_secs(10);
 
 #[tokio::test]
-async fn a_whole_login_through_nginx_ends_with_a_token_the_jwks_verifies() {
+async fn a_whole_login_ends_with_a_token_the_jwks_verifies() {
     let stack = through_nginx();
     let login = stack.login().await;
     stack.poll(&login.uuid, Some(&login.binding)).await.expect_json(200, &json!({ "status": "pending" }));
