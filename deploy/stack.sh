@@ -27,6 +27,10 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# Every configuration problem at once, in plain words, before anything starts (README "Operating the binaries").
+target/debug/web-gateway check-config >/dev/null
+target/debug/mobile-api check-config >/dev/null
+
 QRL_LISTEN_ADDR=127.0.0.1:8080 target/debug/web-gateway >"$run/web-gateway.log" 2>&1 &
 pids+=($!)
 QRL_LISTEN_ADDR=127.0.0.1:8081 target/debug/mobile-api >"$run/mobile-api.log" 2>&1 &

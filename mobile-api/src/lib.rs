@@ -9,12 +9,15 @@
 //!   risk/        the scan's verdict: assess (the policy), RiskJudge (facts: geo, user agent, device history)
 //!   context      PhoneContext: what handlers share          error   MobileError -> problem+json
 //!   user_token/  validates the app user's JWT (static key or the provider's JWKS)
-//! config         Settings, MobileLimits, UserJwtSettings from the environment; imports nothing of the above
+//! config         Settings, MobileLimits, UserJwtSettings from the environment, every problem at once; imports
+//!                nothing of the above; config/vars: the variables --help lists
+//! cli            the command line (serve, check-config) and the check-config summary   (main.rs is thin on it)
 //! ```
 //! Arrows point down the list; nothing imports startup, routes or middleware. The reference phone client is
 //! its own crate (`mobile-api/phone`).
 
 pub mod admission;
+pub mod cli;
 pub mod config;
 pub mod context;
 pub mod error;

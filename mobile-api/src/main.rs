@@ -1,12 +1,34 @@
+//! `mobile-api [serve | check-config]`: thin, see `cli` and `startup` in the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use mobile_api::cli::{Cli, summary};
 use mobile_api::{Application, Settings};
+use qrlogin_shared::cli::{Command, Report};
 use qrlogin_shared::config::Env;
 
+const REPORT: Report = Report::new("mobile-api");
+
+fn main() -> ExitCode {
+    let command = Cli::parse().command.unwrap_or_default();
+    let settings = match Settings::from_env(&Env::from_process()) {
+        Ok(settings) => settings,
+        Err(problems) => return REPORT.config_problems(command, &problems),
+    };
+    match command {
+        Command::Serve => serve(settings),
+        Command::CheckConfig => REPORT.checked(Application::check(&settings).map(|()| summary(&settings))),
+    }
+}
+
 #[actix_web::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let settings = Settings::from_env(&Env::from_process())?;
+async fn serve(settings: Settings) -> ExitCode {
     qrlogin_shared::telemetry::init(settings.service.log_json);
-    let app = Application::build(settings).await?;
+    let app = match Application::build(settings).await {
+        Ok(app) => app,
+        Err(e) => return REPORT.cannot_start(&e),
+    };
     tracing::info!(port = app.port(), "mobile-api listening");
-    app.run_until_stopped().await?;
-    Ok(())
+    REPORT.stopped(app.run_until_stopped().await)
 }

@@ -3,6 +3,7 @@
 
 use actix_web::middleware::from_fn;
 use actix_web::web;
+use qrlogin_shared::config::{ConfigError, ConfigErrors};
 use qrlogin_shared::http::request_deadline;
 use qrlogin_shared::rate_limit::RateLimiter;
 use qrlogin_shared::server::{Bootstrap, Server, Shutdown, resource};
@@ -22,15 +23,17 @@ use crate::user_token::UserTokenValidator;
 pub struct Application;
 
 impl Application {
+    /// What `check-config` adds to reading the settings: loads what they name (the user token key, the city
+    /// database) and reports every problem, touching neither Redis nor a port. Every start does the same first.
+    pub fn check(settings: &Settings) -> Result<(), ConfigErrors> {
+        load(settings).map(drop)
+    }
+
     pub async fn build(settings: Settings) -> Result<Server, StartupError> {
+        let (tokens, geo) = load(&settings)?;
         let redis = Redis::connect(&settings.service.redis)?;
         let keys = KeySchema::new(settings.service.redis.key_prefix.clone());
-        let tokens = UserTokenValidator::new(&settings.user_jwt).map_err(StartupError::service)?;
         let tokens = web::Data::new(tokens);
-        let geo = match &settings.risk.geo_db {
-            Some(path) => GeoDb::open(path).map_err(StartupError::service)?,
-            None => GeoDb::none(),
-        };
         let risk = RiskJudge { geo, far_km: settings.risk.far_km, device_memory: settings.risk.device_memory };
         let ctx = web::Data::new(PhoneContext {
             store: SessionStore::new(redis.clone(), keys.clone()),
@@ -49,6 +52,16 @@ impl Application {
             configure_routes(cfg);
         })
     }
+}
+
+/// What the settings name and mobile-api loads before it connects to anything.
+fn load(settings: &Settings) -> Result<(UserTokenValidator, GeoDb), ConfigErrors> {
+    let tokens = UserTokenValidator::new(&settings.user_jwt).map_err(|e| ConfigError::unusable(&e));
+    let geo = match &settings.risk.geo_db {
+        Some(path) => GeoDb::open(path).map_err(|e| ConfigError::unusable(&e)),
+        None => Ok(GeoDb::none()),
+    };
+    ConfigErrors::both(tokens, geo)
 }
 
 fn configure_routes(cfg: &mut web::ServiceConfig) {

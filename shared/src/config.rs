@@ -1,92 +1,20 @@
 //! Typed settings read from environment variables. Both services build their `Settings` from an [`Env`], which
-//! reads through a lookup function so tests can pass a map instead of touching the process environment.
+//! reads through a lookup function so tests can pass a map instead of touching the process environment, and
+//! collects every problem on the way ([`env`]); [`vars`] lists the variables for `--help`.
 
-use std::collections::HashMap;
+mod env;
+pub mod vars;
+
 use std::net::SocketAddr;
-use std::str::FromStr;
 use std::time::Duration;
 
 use secrecy::{SecretSlice, SecretString};
 
+pub use env::{ConfigError, ConfigErrors, Env};
+
 use crate::http::TrustedProxies;
 use crate::qr_link::QrBaseUrl;
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ConfigError {
-    #[error("{0} is required (development values: deploy/dev.env)")]
-    Missing(&'static str),
-    /// Never carries the value: it may be a secret.
-    #[error("{name} is invalid: {reason}")]
-    Invalid { name: &'static str, reason: String },
-}
-
-type Lookup = Box<dyn Fn(&str) -> Option<String>>;
-
-/// A source of settings: the process environment, or a map in tests.
-pub struct Env {
-    lookup: Lookup,
-}
-
-impl Env {
-    pub fn from_process() -> Self {
-        Self { lookup: Box::new(|k| std::env::var(k).ok().filter(|v| !v.is_empty())) }
-    }
-
-    pub fn from_map(map: HashMap<String, String>) -> Self {
-        Self { lookup: Box::new(move |k| map.get(k).cloned()) }
-    }
-
-    pub fn optional(&self, name: &str) -> Option<String> {
-        (self.lookup)(name)
-    }
-
-    pub fn required(&self, name: &'static str) -> Result<String, ConfigError> {
-        self.optional(name).ok_or(ConfigError::Missing(name))
-    }
-
-    pub fn or(&self, name: &str, default: &str) -> String {
-        self.optional(name).unwrap_or_else(|| default.to_owned())
-    }
-
-    pub fn parse_or<T: FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
-    where
-        T::Err: std::fmt::Display,
-    {
-        match self.optional(name) {
-            None => Ok(default),
-            Some(v) => v.trim().parse().map_err(|e: T::Err| invalid(name, e)),
-        }
-    }
-
-    pub fn secs_or(&self, name: &'static str, default: u64) -> Result<Duration, ConfigError> {
-        self.parse_or(name, default).map(Duration::from_secs)
-    }
-
-    pub fn millis_or(&self, name: &'static str, default: u64) -> Result<Duration, ConfigError> {
-        self.parse_or(name, default).map(Duration::from_millis)
-    }
-
-    pub fn bool_or(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
-        match self.optional(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
-            None => Ok(default),
-            Some("1" | "true" | "yes" | "on") => Ok(true),
-            Some("0" | "false" | "no" | "off") => Ok(false),
-            Some(_) => Err(invalid(name, "expected true or false")),
-        }
-    }
-
-    pub fn secret(&self, name: &'static str) -> Result<SecretString, ConfigError> {
-        self.required(name).map(SecretString::from)
-    }
-
-    pub fn secret_bytes(&self, name: &'static str) -> Result<SecretSlice<u8>, ConfigError> {
-        self.required(name).map(|s| SecretSlice::from(s.into_bytes()))
-    }
-}
-
-pub fn invalid(name: &'static str, reason: impl std::fmt::Display) -> ConfigError {
-    ConfigError::Invalid { name, reason: reason.to_string() }
-}
+use crate::verification::MIN_SECRET_LEN;
 
 /// How to reach Redis and how long anything may wait for it.
 #[derive(Clone, Debug)]
@@ -107,26 +35,32 @@ pub struct RedisSettings {
 }
 
 impl RedisSettings {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let cluster_nodes = cluster_nodes(env)?;
+    /// Problems are noted in `env` (see [`Env::finish`]).
+    pub fn read(env: &Env) -> Self {
+        let cluster_nodes = cluster_nodes(env);
         // Both set is a half-done switch between the two: refuse it rather than guess which one was meant.
         if !cluster_nodes.is_empty() && env.optional("REDIS_URL").is_some() {
-            return Err(invalid("QRL_REDIS_CLUSTER_NODES", "set together with REDIS_URL: unset one of them"));
+            env.invalid("QRL_REDIS_CLUSTER_NODES", "set together with REDIS_URL: unset one of them");
+        }
+        let url = env.or("REDIS_URL", "redis://127.0.0.1:6379");
+        // The reason never quotes the URL: it may carry a password.
+        if redis::IntoConnectionInfo::into_connection_info(url.as_str()).is_err() {
+            env.invalid("REDIS_URL", "not a redis:// (or rediss://) URL");
         }
         let key_prefix = env.or("QRL_REDIS_KEY_PREFIX", crate::KeySchema::DEFAULT_PREFIX);
         // A brace in the prefix would become the keys' hash tag, and a session's keys could leave their slot.
         if key_prefix.contains(['{', '}']) {
-            return Err(invalid("QRL_REDIS_KEY_PREFIX", "must not contain { or } (they make Redis Cluster hash tags)"));
+            env.invalid("QRL_REDIS_KEY_PREFIX", "must not contain { or } (they make Redis Cluster hash tags)");
         }
-        Ok(Self {
-            url: SecretString::from(env.or("REDIS_URL", "redis://127.0.0.1:6379")),
+        Self {
+            url: SecretString::from(url),
             cluster_nodes,
             key_prefix,
-            pool_size: env.parse_or("QRL_REDIS_POOL_SIZE", 32)?,
-            wait_timeout: env.millis_or("QRL_REDIS_WAIT_TIMEOUT_MS", 500)?,
-            connect_timeout: env.millis_or("QRL_REDIS_CONNECT_TIMEOUT_MS", 1000)?,
-            command_timeout: env.millis_or("QRL_REDIS_COMMAND_TIMEOUT_MS", 1000)?,
-        })
+            pool_size: at_least_one(env, "QRL_REDIS_POOL_SIZE", 32),
+            wait_timeout: env.millis_or("QRL_REDIS_WAIT_TIMEOUT_MS", 500),
+            connect_timeout: env.millis_or("QRL_REDIS_CONNECT_TIMEOUT_MS", 1000),
+            command_timeout: env.millis_or("QRL_REDIS_COMMAND_TIMEOUT_MS", 1000),
+        }
     }
 
     pub fn is_cluster(&self) -> bool {
@@ -140,28 +74,37 @@ impl RedisSettings {
 }
 
 /// `QRL_REDIS_CLUSTER_NODES`: comma-separated `redis://` (or `rediss://`) URLs; empty or unset: single node.
-fn cluster_nodes(env: &Env) -> Result<Vec<SecretString>, ConfigError> {
+fn cluster_nodes(env: &Env) -> Vec<SecretString> {
     let list = env.or("QRL_REDIS_CLUSTER_NODES", "");
     let nodes: Vec<&str> = list.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
     for (i, node) in nodes.iter().enumerate() {
         // The reason names the entry, never its text: a URL may carry a password.
         if redis::IntoConnectionInfo::into_connection_info(*node).is_err() {
-            return Err(invalid("QRL_REDIS_CLUSTER_NODES", format!("entry {} is not a redis:// URL", i + 1)));
+            env.invalid("QRL_REDIS_CLUSTER_NODES", format!("entry {} is not a redis:// URL", i + 1));
         }
     }
-    Ok(nodes.into_iter().map(|n| SecretString::from(n.to_owned())).collect())
+    nodes.into_iter().map(|n| SecretString::from(n.to_owned())).collect()
+}
+
+/// A count where zero would stop the service (no pooled connection, no worker).
+fn at_least_one(env: &Env, name: &'static str, default: usize) -> usize {
+    let n = env.parse_or(name, default);
+    if n == 0 {
+        env.invalid(name, "must be at least 1");
+    }
+    n
 }
 
 /// How long a browser that logged in as a user counts as theirs (`QRL_DEVICE_MEMORY_DAYS`, default 180, at most
 /// ten years). Both services read it: the gateway keeps each user's device history that long, mobile-api judges a
 /// device known only within it.
-pub fn device_memory(env: &Env) -> Result<Duration, ConfigError> {
+pub fn device_memory(env: &Env) -> Duration {
     const NAME: &str = "QRL_DEVICE_MEMORY_DAYS";
-    let days: u64 = env.parse_or(NAME, 180)?;
+    let days: u64 = env.parse_or(NAME, 180);
     if !(1..=3650).contains(&days) {
-        return Err(invalid(NAME, "expected 1 to 3650 days"));
+        env.invalid(NAME, "expected 1 to 3650 days");
     }
-    Ok(Duration::from_secs(days * 86_400))
+    Duration::from_secs(days * 86_400)
 }
 
 /// What both services are configured with, under the same variable names.
@@ -195,33 +138,48 @@ impl ServiceSettings {
         Ok(verifier)
     }
 
-    pub fn from_env(env: &Env, default_port: u16) -> Result<Self, ConfigError> {
-        let qr_base_url =
-            QrBaseUrl::parse(&env.required("QRL_QR_BASE_URL")?).map_err(|e| invalid("QRL_QR_BASE_URL", e))?;
-        let trusted = env.or("QRL_TRUSTED_PROXIES", "");
+    /// Problems are noted in `env` (see [`Env::finish`]).
+    pub fn read(env: &Env, default_port: u16) -> Self {
         let cpus = std::thread::available_parallelism().map_or(2, usize::from);
-        Ok(Self {
-            listen_addr: env.parse_or("QRL_LISTEN_ADDR", SocketAddr::from(([127, 0, 0, 1], default_port)))?,
-            redis: RedisSettings::from_env(env)?,
-            signing_secret: env.secret_bytes("QRL_SIGNING_SECRET")?,
+        Self {
+            listen_addr: env.parse_or("QRL_LISTEN_ADDR", SocketAddr::from(([127, 0, 0, 1], default_port))),
+            redis: RedisSettings::read(env),
+            signing_secret: signing_secret(env, "QRL_SIGNING_SECRET", env.required("QRL_SIGNING_SECRET")),
             accepted_signing_secrets: env
                 .or("QRL_SIGNING_SECRETS_ACCEPTED", "")
                 .split(',')
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
-                .map(|s| SecretSlice::from(s.as_bytes().to_vec()))
+                .map(|s| signing_secret(env, "QRL_SIGNING_SECRETS_ACCEPTED", s.to_owned()))
                 .collect(),
-            qr_base_url,
-            trusted_proxies: TrustedProxies::parse(&trusted).map_err(|e| invalid("QRL_TRUSTED_PROXIES", e))?,
-            log_json: env.or("QRL_LOG_FORMAT", "text") == "json",
-            workers: env.parse_or("QRL_WORKERS", cpus)?,
-            shutdown_timeout: env.secs_or("QRL_SHUTDOWN_TIMEOUT_SECS", 10)?,
-            metrics_addr: env
-                .optional("QRL_METRICS_ADDR")
-                .map(|v| v.trim().parse().map_err(|e| invalid("QRL_METRICS_ADDR", e)))
-                .transpose()?,
-        })
+            // Missing or invalid, the problem is noted and `finish` never hands the placeholder out.
+            qr_base_url: env.required_with("QRL_QR_BASE_URL", QrBaseUrl::parse).unwrap_or_else(QrBaseUrl::placeholder),
+            trusted_proxies: env.parse_with("QRL_TRUSTED_PROXIES", TrustedProxies::parse).unwrap_or_default(),
+            log_json: log_json(env),
+            workers: at_least_one(env, "QRL_WORKERS", cpus),
+            shutdown_timeout: env.secs_or("QRL_SHUTDOWN_TIMEOUT_SECS", 10),
+            metrics_addr: env.parse_with("QRL_METRICS_ADDR", str::parse),
+        }
     }
+}
+
+/// A verification-string key; a short one is noted here, so `check-config` finds it without starting anything.
+fn signing_secret(env: &Env, name: &'static str, secret: String) -> SecretSlice<u8> {
+    // An empty one is missing, noted already.
+    if !secret.is_empty() && secret.len() < MIN_SECRET_LEN {
+        env.invalid(name, format!("each key must be at least {MIN_SECRET_LEN} bytes"));
+    }
+    SecretSlice::from(secret.into_bytes())
+}
+
+/// `QRL_LOG_FORMAT`: `text` (the default) or `json`.
+fn log_json(env: &Env) -> bool {
+    let parse = |v: &str| match v {
+        "text" => Ok(false),
+        "json" => Ok(true),
+        _ => Err("expected text or json"),
+    };
+    env.parse_with("QRL_LOG_FORMAT", parse).unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -234,9 +192,27 @@ mod tests {
         Env::from_map(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
     }
 
+    /// Reads with `reader` from `pairs`, as a service's `Settings::from_env` does.
+    fn read<T>(pairs: &[(&str, &str)], reader: impl Fn(&Env) -> T) -> Result<T, ConfigErrors> {
+        let env = env(pairs);
+        let value = reader(&env);
+        env.finish(value)
+    }
+
+    fn redis(pairs: &[(&str, &str)]) -> Result<RedisSettings, ConfigErrors> {
+        read(pairs, RedisSettings::read)
+    }
+
+    const REQUIRED: [(&str, &str); 2] =
+        [("QRL_SIGNING_SECRET", "0123456789abcdef0123456789abcdef"), ("QRL_QR_BASE_URL", "https://l.example")];
+
+    fn service(extra: &[(&str, &str)]) -> Result<ServiceSettings, ConfigErrors> {
+        read(&[&REQUIRED[..], extra].concat(), |env| ServiceSettings::read(env, 8080))
+    }
+
     #[test]
     fn defaults_and_overrides() {
-        let s = RedisSettings::from_env(&env(&[("QRL_REDIS_POOL_SIZE", "4")])).unwrap();
+        let s = redis(&[("QRL_REDIS_POOL_SIZE", "4")]).unwrap();
         assert_eq!(s.pool_size, 4);
         assert_eq!(s.wait_timeout, Duration::from_millis(500));
         assert_eq!(s.key_prefix, "qrl");
@@ -244,58 +220,94 @@ mod tests {
 
     #[test]
     fn invalid_values_name_the_variable_but_not_the_value() {
-        let err = RedisSettings::from_env(&env(&[("QRL_REDIS_POOL_SIZE", "lots")])).unwrap_err();
-        assert!(err.to_string().starts_with("QRL_REDIS_POOL_SIZE is invalid"));
-        assert!(!err.to_string().contains("lots"));
-        assert_eq!(env(&[]).required("X_Y"), Err(ConfigError::Missing("X_Y")));
-        assert!(env(&[("B", "maybe")]).bool_or("B", true).is_err());
+        let err = redis(&[("QRL_REDIS_POOL_SIZE", "lots")]).unwrap_err().to_string();
+        assert!(err.starts_with("QRL_REDIS_POOL_SIZE is invalid"), "{err}");
+        assert!(!err.contains("lots"));
+        let e = env(&[("B", "maybe")]);
+        assert!(e.bool_or("B", true));
+        assert_eq!(e.finish(()).unwrap_err().to_string(), "B is invalid: expected true or false");
+        let err = redis(&[("REDIS_URL", "http://:hunter2@h")]).unwrap_err().to_string();
+        assert!(err.starts_with("REDIS_URL is invalid") && !err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn every_problem_is_reported_not_only_the_first() {
+        let bad = [("QRL_REDIS_POOL_SIZE", "0"), ("QRL_WORKERS", "many"), ("QRL_LOG_FORMAT", "xml")];
+        let err = read(&bad, |env| ServiceSettings::read(env, 8080)).unwrap_err();
+
+        let lines: Vec<String> = err.to_string().lines().map(str::to_owned).collect();
+        assert_eq!(
+            lines,
+            [
+                "QRL_REDIS_POOL_SIZE is invalid: must be at least 1",
+                "QRL_SIGNING_SECRET is required (development values: deploy/dev.env)",
+                "QRL_QR_BASE_URL is required (development values: deploy/dev.env)",
+                "QRL_LOG_FORMAT is invalid: expected text or json",
+                "QRL_WORKERS is invalid: invalid digit found in string",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_short_signing_secret_is_refused_without_being_printed() {
+        let err = service(&[("QRL_SIGNING_SECRETS_ACCEPTED", "tooshort")]).unwrap_err().to_string();
+        assert_eq!(err, "QRL_SIGNING_SECRETS_ACCEPTED is invalid: each key must be at least 32 bytes");
     }
 
     #[test]
     fn shutdown_deadline_and_metrics_address() {
-        let required =
-            [("QRL_SIGNING_SECRET", "0123456789abcdef0123456789abcdef"), ("QRL_QR_BASE_URL", "https://l.example")];
-        let s = ServiceSettings::from_env(&env(&required), 8080).unwrap();
+        let s = service(&[]).unwrap();
         assert_eq!((s.shutdown_timeout, s.metrics_addr), (Duration::from_secs(10), None));
 
-        let set = [required[0], required[1], ("QRL_SHUTDOWN_TIMEOUT_SECS", "25"), ("QRL_METRICS_ADDR", "0.0.0.0:9090")];
-        let s = ServiceSettings::from_env(&env(&set), 8080).unwrap();
+        let s = service(&[("QRL_SHUTDOWN_TIMEOUT_SECS", "25"), ("QRL_METRICS_ADDR", "0.0.0.0:9090")]).unwrap();
         assert_eq!(s.shutdown_timeout, Duration::from_secs(25));
         assert_eq!(s.metrics_addr, Some(SocketAddr::from(([0, 0, 0, 0], 9090))));
 
-        let bad = [required[0], required[1], ("QRL_METRICS_ADDR", "9090")];
-        let err = ServiceSettings::from_env(&env(&bad), 8080).unwrap_err();
+        let err = service(&[("QRL_METRICS_ADDR", "9090")]).unwrap_err();
         assert!(err.to_string().starts_with("QRL_METRICS_ADDR is invalid"), "{err}");
     }
 
     #[test]
     fn cluster_nodes_select_cluster_mode_and_exclude_redis_url() {
-        assert!(!RedisSettings::from_env(&env(&[])).unwrap().is_cluster());
+        assert!(!redis(&[]).unwrap().is_cluster());
 
         let nodes = "redis://10.0.0.1:7000, redis://:pw@10.0.0.2:7000,";
-        let s = RedisSettings::from_env(&env(&[("QRL_REDIS_CLUSTER_NODES", nodes)])).unwrap();
+        let s = redis(&[("QRL_REDIS_CLUSTER_NODES", nodes)]).unwrap();
         assert!(s.is_cluster());
         let urls: Vec<_> = s.node_urls().iter().map(|u| u.expose_secret().to_owned()).collect();
         assert_eq!(urls, ["redis://10.0.0.1:7000", "redis://:pw@10.0.0.2:7000"]);
 
         let both = [("QRL_REDIS_CLUSTER_NODES", "redis://10.0.0.1:7000"), ("REDIS_URL", "redis://10.0.0.9")];
-        assert!(RedisSettings::from_env(&env(&both)).unwrap_err().to_string().contains("REDIS_URL"));
+        assert!(redis(&both).unwrap_err().to_string().contains("REDIS_URL"));
 
-        let err = RedisSettings::from_env(&env(&[("QRL_REDIS_CLUSTER_NODES", "redis://h:1,http://:pw@h")]));
-        let err = err.unwrap_err().to_string();
+        let err = redis(&[("QRL_REDIS_CLUSTER_NODES", "redis://h:1,http://:pw@h")]).unwrap_err().to_string();
         assert!(err.contains("entry 2") && !err.contains("pw"), "{err}");
     }
 
     #[test]
     fn device_memory_is_days_and_bounded() {
-        assert_eq!(device_memory(&env(&[])).unwrap(), Duration::from_secs(180 * 86_400));
-        assert_eq!(device_memory(&env(&[("QRL_DEVICE_MEMORY_DAYS", "1")])).unwrap(), Duration::from_secs(86_400));
-        assert!(device_memory(&env(&[("QRL_DEVICE_MEMORY_DAYS", "0")])).is_err());
+        assert_eq!(read(&[], device_memory).unwrap(), Duration::from_secs(180 * 86_400));
+        assert_eq!(read(&[("QRL_DEVICE_MEMORY_DAYS", "1")], device_memory).unwrap(), Duration::from_secs(86_400));
+        assert!(read(&[("QRL_DEVICE_MEMORY_DAYS", "0")], device_memory).is_err());
     }
 
     #[test]
     fn a_key_prefix_with_braces_is_refused() {
-        let err = RedisSettings::from_env(&env(&[("QRL_REDIS_KEY_PREFIX", "a{b}")])).unwrap_err();
+        let err = redis(&[("QRL_REDIS_KEY_PREFIX", "a{b}")]).unwrap_err();
         assert!(err.to_string().starts_with("QRL_REDIS_KEY_PREFIX is invalid"));
+    }
+
+    #[test]
+    fn the_help_lists_what_is_read_with_the_defaults_read() {
+        const OWN: &[vars::EnvVar] = &[vars::listen_addr("127.0.0.1:8080"), vars::DEVICE_MEMORY];
+        let groups = [vars::SERVICE_VARS, &[vars::EnvGroup { title: "", vars: OWN }]].concat();
+        let read = |env: Env| {
+            let settings = (ServiceSettings::read(&env, 8080), device_memory(&env));
+            format!("{:?}", env.finish(settings))
+        };
+
+        let drift = vars::drift(&groups, &[include_str!("config.rs")], &REQUIRED, read);
+
+        assert!(drift.is_empty(), "{drift:#?}");
     }
 }

@@ -8,12 +8,14 @@
 //!   verification, qr_link   the QR's verification string and the link that carries it
 //!   keys        the Redis key schema          error_chain   an error printed with its causes
 //! service (feature `service`, on by default):
-//!   config      Env -> RedisSettings, ServiceSettings            (imports http::TrustedProxies only)
+//!   config      Env -> RedisSettings, ServiceSettings, every problem at once; vars: the table --help lists
+//!               (imports http::TrustedProxies only)
 //!   redis_conn  the bounded pool; store (state machine, one Lua script per transition) and rate_limit on it
 //!   audit       AuditEvent: one log line + one counter per event   -> metrics
 //!   http        problem+json, client IP, access log, health, metrics endpoint
 //!   server      the one bootstrap: listeners, timeouts, headers, shutdown   -> http, metrics, config
 //!   telemetry   logging and the stop signal
+//!   cli         the binaries' subcommands (serve, check-config), their plain-words report and exit codes
 //! ```
 //! Arrows point down: the domain imports nothing of the service half, `config` nothing of `server` or `http`
 //! beyond the proxy list. The services never call each other; everything they agree on lives in this crate.
@@ -28,6 +30,8 @@ pub mod verification;
 
 #[cfg(feature = "service")]
 pub mod audit;
+#[cfg(feature = "service")]
+pub mod cli;
 #[cfg(feature = "service")]
 pub mod config;
 #[cfg(feature = "service")]

@@ -29,6 +29,12 @@ impl QrBaseUrl {
         Ok(Self(trimmed.to_owned()))
     }
 
+    /// Stands in for a missing or invalid `QRL_QR_BASE_URL` while the rest of the settings are read: the problem
+    /// is noted, so `Env::finish` never hands it out.
+    pub(crate) fn placeholder() -> Self {
+        Self(String::new())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

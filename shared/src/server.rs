@@ -3,7 +3,7 @@
 //! problem+json error shape and the health and metrics endpoints; each service adds only its routes and data.
 //! Stopping goes through one [`Shutdown`]: waiters are answered first, then in-flight requests finish.
 
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +13,7 @@ use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 use tokio::sync::watch;
 
-use crate::config::ServiceSettings;
+use crate::config::{ConfigErrors, ServiceSettings};
 use crate::http::{
     access_log, healthz, json_config, method_not_allowed, not_found, path_error, problem_fallback, query_error, readyz,
 };
@@ -27,8 +27,13 @@ pub const BODY_LIMIT: usize = 4 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    #[error("cannot listen on the configured address")]
-    Bind(#[from] std::io::Error),
+    /// Settings that cannot work: the binaries exit 2 listing every problem, as `check-config` does.
+    #[error(transparent)]
+    Config(#[from] ConfigErrors),
+    #[error("cannot listen on {addr}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot start the HTTP server")]
+    Io(#[from] std::io::Error),
     #[error("invalid Redis settings")]
     Redis(#[from] CreatePoolError),
     #[error(transparent)]
@@ -118,7 +123,7 @@ impl<'a> Bootstrap<'a> {
     {
         let settings = self.settings;
         // `/metrics` on a listener of its own when configured: the public port then never answers it.
-        let metrics_listener = settings.metrics_addr.map(TcpListener::bind).transpose()?;
+        let metrics_listener = settings.metrics_addr.map(bind).transpose()?;
         let metrics_addr = metrics_listener.as_ref().map(TcpListener::local_addr).transpose()?;
         let mut exporter = Exporter::new(self.redis.clone(), metrics_addr);
         crate::audit::export_counters();
@@ -127,7 +132,7 @@ impl<'a> Bootstrap<'a> {
         }
         let exporter = web::Data::new(exporter);
         let redis = web::Data::new(self.redis);
-        let listener = TcpListener::bind(settings.listen_addr)?;
+        let listener = bind(settings.listen_addr)?;
         let port = listener.local_addr()?.port();
         let headers = self.headers;
         let server = HttpServer::new(move || {
@@ -159,6 +164,11 @@ impl<'a> Bootstrap<'a> {
         let stopper = Stopper { shutdown: self.shutdown, server: server.handle() };
         Ok(Server { port, metrics_port: metrics_addr.map(|a| a.port()), server, stopper })
     }
+}
+
+/// The error names the address, so an operator sees which setting holds a port already taken.
+fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(addr).map_err(|source| StartupError::Bind { addr, source })
 }
 
 /// A resource answering only the methods its routes name; any other method is a 405 problem.

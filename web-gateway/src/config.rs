@@ -1,12 +1,17 @@
-//! The gateway's settings, from environment variables (see README "Configuration").
+//! The gateway's settings, from environment variables (see README "Configuration"); [`vars`] lists them for
+//! `--help`.
+
+mod vars;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use qrlogin_shared::config::{ConfigError, Env, ServiceSettings, device_memory, invalid};
+use qrlogin_shared::config::{ConfigError, ConfigErrors, Env, ServiceSettings, device_memory};
 use qrlogin_shared::http::TrustedProxies;
 use qrlogin_shared::rate_limit::Rate;
 use secrecy::SecretString;
+
+pub use vars::{env_groups, env_help};
 
 pub const DEFAULT_PORT: u16 = 8080;
 
@@ -77,84 +82,105 @@ pub enum DirectorySettings {
 }
 
 impl Settings {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let service = ServiceSettings::from_env(env, DEFAULT_PORT)?;
-        Ok(Self {
-            session_ttl: session_ttl(env)?,
-            poll_interval: env.millis_or("QRL_POLL_INTERVAL_MS", 1000)?,
-            poll_slow_down: env.bool_or("QRL_POLL_SLOW_DOWN", true)?,
-            qr_rotate: env.secs_or("QRL_QR_ROTATE_SECS", 30)?,
+    /// Every problem at once, not only the first (`check-config` and a failed start list them all).
+    pub fn from_env(env: &Env) -> Result<Self, ConfigErrors> {
+        let service = ServiceSettings::read(env, DEFAULT_PORT);
+        let settings = Self {
+            session_ttl: session_ttl(env),
+            poll_interval: env.millis_or("QRL_POLL_INTERVAL_MS", 1000),
+            poll_slow_down: env.bool_or("QRL_POLL_SLOW_DOWN", true),
+            qr_rotate: env.secs_or("QRL_QR_ROTATE_SECS", 30),
             waiters: WaiterLimits {
-                per_instance: env.parse_or("QRL_MAX_WAITERS", 10_000)?,
-                per_session: env.parse_or("QRL_MAX_WAITERS_PER_SESSION", 8)?,
-                per_client: env.parse_or("QRL_MAX_WAITERS_PER_CLIENT", 32)?,
+                per_instance: env.parse_or("QRL_MAX_WAITERS", 10_000),
+                per_session: env.parse_or("QRL_MAX_WAITERS_PER_SESSION", 8),
+                per_client: env.parse_or("QRL_MAX_WAITERS_PER_CLIENT", 32),
             },
-            claim_grace: env.secs_or("QRL_CLAIM_GRACE_SECS", 10)?,
-            cookie_secure: env.bool_or("QRL_COOKIE_SECURE", true)?,
+            claim_grace: env.secs_or("QRL_CLAIM_GRACE_SECS", 10),
+            cookie_secure: env.bool_or("QRL_COOKIE_SECURE", true),
             web_token: WebTokenSettings {
-                private_key_pem: web_key_pem(env)?,
+                private_key_pem: web_key_pem(env),
                 published_keys_pem: env.or("QRL_WEB_JWT_PUBLISHED_KEYS_PEM", ""),
                 issuer: env.or("QRL_WEB_JWT_ISSUER", service.qr_base_url.as_str()),
                 audience: env.or("QRL_WEB_JWT_AUDIENCE", "qrlogin-web"),
-                ttl: env.secs_or("QRL_WEB_JWT_TTL_SECS", 3600)?,
+                ttl: env.secs_or("QRL_WEB_JWT_TTL_SECS", 3600),
             },
-            directory: directory_from_env(env)?,
+            directory: directory_from_env(env),
             limits: IssueLimits {
-                per_ip: env.parse_or("QRL_LIMIT_ISSUE_PER_IP", Rate::new(30, 60))?,
-                global: env.parse_or("QRL_LIMIT_ISSUE_GLOBAL", Rate::new(6000, 60))?,
+                per_ip: env.parse_or("QRL_LIMIT_ISSUE_PER_IP", Rate::new(30, 60)),
+                global: env.parse_or("QRL_LIMIT_ISSUE_GLOBAL", Rate::new(6000, 60)),
             },
-            cors_origins: cors_origins(env)?,
+            cors_origins: cors_origins(env),
             app_link: env.or("QRL_APP_LINK", "https://apps.example.com/qrlogin"),
-            device_memory: device_memory(env)?,
-            hsts: env
-                .optional("QRL_HSTS_SECS")
-                .map(|v| v.trim().parse().map(Duration::from_secs).map_err(|e| invalid("QRL_HSTS_SECS", e)))
-                .transpose()?,
+            device_memory: device_memory(env),
+            hsts: env.parse_with("QRL_HSTS_SECS", str::parse).map(Duration::from_secs),
             service,
-        })
+        };
+        env.finish(settings)
     }
 }
 
 /// `QRL_CORS_ORIGINS`: comma-separated origins such as `https://www.example.com`, exactly as browsers send them.
-fn cors_origins(env: &Env) -> Result<Vec<String>, ConfigError> {
+fn cors_origins(env: &Env) -> Vec<String> {
     let list = env.or("QRL_CORS_ORIGINS", "");
     let origins: Vec<String> = list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
     for origin in &origins {
         let host = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
         if host.is_none_or(|h| h.is_empty() || h.contains(['/', '?', '#', ' ', '*'])) {
-            return Err(invalid("QRL_CORS_ORIGINS", format!("{origin} is not an origin like https://www.example.com")));
+            env.invalid("QRL_CORS_ORIGINS", format!("{origin} is not an origin like https://www.example.com"));
         }
     }
-    Ok(origins)
+    origins
 }
 
-/// The key inline (`QRL_WEB_JWT_PRIVATE_KEY_PEM`) or as a mounted file (`QRL_WEB_JWT_PRIVATE_KEY_FILE`).
-fn web_key_pem(env: &Env) -> Result<SecretString, ConfigError> {
-    let Some(path) = env.optional("QRL_WEB_JWT_PRIVATE_KEY_FILE") else {
-        return env.secret("QRL_WEB_JWT_PRIVATE_KEY_PEM");
-    };
-    std::fs::read_to_string(&path)
-        .map(SecretString::from)
-        .map_err(|e| invalid("QRL_WEB_JWT_PRIVATE_KEY_FILE", format!("cannot read {path}: {e}")))
+/// The key as a mounted file (`QRL_WEB_JWT_PRIVATE_KEY_FILE`) or inline (`QRL_WEB_JWT_PRIVATE_KEY_PEM`). Whether
+/// it is a P-256 key is checked where it is loaded ([`crate::Application::check`]).
+fn web_key_pem(env: &Env) -> SecretString {
+    const FILE: &str = "QRL_WEB_JWT_PRIVATE_KEY_FILE";
+    const PEM: &str = "QRL_WEB_JWT_PRIVATE_KEY_PEM";
+    if let Some(path) = env.optional(FILE) {
+        let pem = std::fs::read_to_string(&path).map_err(|e| env.invalid(FILE, format!("cannot read {path}: {e}")));
+        return SecretString::from(pem.unwrap_or_default());
+    }
+    let pem = env.optional(PEM);
+    if pem.is_none() {
+        env.note(ConfigError::MissingEither(FILE, PEM));
+    }
+    SecretString::from(pem.unwrap_or_default())
 }
 
 /// The login window: how long one session waits for its scan and decision, its QR re-issued meanwhile.
-fn session_ttl(env: &Env) -> Result<Duration, ConfigError> {
-    let ttl = env.secs_or("QRL_SESSION_TTL_SECS", 300)?;
+fn session_ttl(env: &Env) -> Duration {
+    let ttl = env.secs_or("QRL_SESSION_TTL_SECS", 300);
     if ttl.is_zero() || ttl > Duration::from_secs(3600) {
-        return Err(invalid("QRL_SESSION_TTL_SECS", "must be between 1 and 3600 seconds"));
+        env.invalid("QRL_SESSION_TTL_SECS", "must be between 1 and 3600 seconds");
     }
-    Ok(ttl)
+    ttl
 }
 
-fn directory_from_env(env: &Env) -> Result<DirectorySettings, ConfigError> {
-    match env.optional("QRL_USER_DIRECTORY_URL") {
-        Some(base_url) => {
-            Ok(DirectorySettings::Http { base_url, timeout: env.millis_or("QRL_USER_DIRECTORY_TIMEOUT_MS", 2000)? })
+/// Where profiles come from: the URL, else the file. No default, so that no deployment serves the demo users
+/// by accident.
+fn directory_from_env(env: &Env) -> DirectorySettings {
+    const URL: &str = "QRL_USER_DIRECTORY_URL";
+    const FILE: &str = "QRL_USER_DIRECTORY_FILE";
+    let timeout = env.millis_or("QRL_USER_DIRECTORY_TIMEOUT_MS", 2000);
+    if let Some(base_url) = env.optional(URL) {
+        // The reason never quotes the URL: it may carry credentials.
+        let absolute = reqwest::Url::parse(&base_url)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base());
+        if !absolute {
+            env.invalid(URL, "expected an absolute http(s) URL");
         }
-        // The demo directory, so the gateway works from the repository root out of the box.
-        None => Ok(DirectorySettings::File(env.or("QRL_USER_DIRECTORY_FILE", "deploy/dev/users.json").into())),
+        return DirectorySettings::Http { base_url, timeout };
     }
+    let Some(path) = env.optional(FILE).map(PathBuf::from) else {
+        env.note(ConfigError::MissingEither(URL, FILE));
+        return DirectorySettings::File(PathBuf::new());
+    };
+    // Its content is checked where it is loaded; a wrong path or a missing mount is found here with the rest.
+    if let Err(e) = std::fs::File::open(&path) {
+        env.invalid(FILE, format!("cannot read {}: {e}", path.display()));
+    }
+    DirectorySettings::File(path)
 }
 
 /// The session rules the handlers apply, split from [`Settings`] so handlers see only what they use.

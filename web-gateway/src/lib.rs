@@ -8,12 +8,14 @@
 //!     push/          notifier (waiters per session), listener (pub/sub), wait::next_change (the wait loop)
 //!   context      GatewayContext: what handlers share      error   GatewayError -> problem+json
 //!   binding, device (on cookie_secret), origin, qr_image, web_token, directory/, cors   leaves: they import only config and shared
-//! config         Settings from the environment; imports nothing of the above
+//! config         Settings from the environment, every problem at once; config/vars: the variables --help lists
+//! cli            the command line (serve, check-config) and the check-config summary   (main.rs is thin on it)
 //! ```
 //! Arrows point down the list: routes use session_view and push, push uses session_view, nothing imports
 //! startup or routes.
 
 pub mod binding;
+pub mod cli;
 pub mod config;
 pub mod context;
 pub mod cookie_secret;

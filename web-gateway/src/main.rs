@@ -1,12 +1,34 @@
+//! `web-gateway [serve | check-config]`: thin, see `cli` and `startup` in the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use qrlogin_shared::cli::{Command, Report};
 use qrlogin_shared::config::Env;
+use web_gateway::cli::{Cli, summary};
 use web_gateway::{Application, Settings};
 
+const REPORT: Report = Report::new("web-gateway");
+
+fn main() -> ExitCode {
+    let command = Cli::parse().command.unwrap_or_default();
+    let settings = match Settings::from_env(&Env::from_process()) {
+        Ok(settings) => settings,
+        Err(problems) => return REPORT.config_problems(command, &problems),
+    };
+    match command {
+        Command::Serve => serve(settings),
+        Command::CheckConfig => REPORT.checked(Application::check(&settings).map(|()| summary(&settings))),
+    }
+}
+
 #[actix_web::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let settings = Settings::from_env(&Env::from_process())?;
+async fn serve(settings: Settings) -> ExitCode {
     qrlogin_shared::telemetry::init(settings.service.log_json);
-    let app = Application::build(settings).await?;
+    let app = match Application::build(settings).await {
+        Ok(app) => app,
+        Err(e) => return REPORT.cannot_start(&e),
+    };
     tracing::info!(port = app.port(), "web-gateway listening");
-    app.run_until_stopped().await?;
-    Ok(())
+    REPORT.stopped(app.run_until_stopped().await)
 }

@@ -2,9 +2,12 @@
 //! Listeners, timeouts, headers and shutdown are the shared bootstrap's; this adds the gateway's state and
 //! routes.
 
+use std::sync::Arc;
+
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::from_fn;
 use actix_web::web;
+use qrlogin_shared::config::{ConfigError, ConfigErrors};
 use qrlogin_shared::http::request_deadline;
 use qrlogin_shared::metrics;
 use qrlogin_shared::rate_limit::RateLimiter;
@@ -15,6 +18,7 @@ pub use qrlogin_shared::server::{StartupError, Stopper};
 
 use crate::config::{SessionPolicy, Settings};
 use crate::context::GatewayContext;
+use crate::directory::UserDirectory;
 use crate::origin::AllowedOrigins;
 use crate::push::{Notifier, listener};
 use crate::web_token::WebTokenSigner;
@@ -24,10 +28,16 @@ use crate::{cors, directory, routes};
 pub struct Application;
 
 impl Application {
+    /// What `check-config` adds to reading the settings: loads what they name (the web token keys, the user
+    /// directory) and reports every problem, touching neither Redis nor a port. Every start does the same first.
+    pub fn check(settings: &Settings) -> Result<(), ConfigErrors> {
+        Loaded::new(settings).map(drop)
+    }
+
     pub async fn build(settings: Settings) -> Result<Server, StartupError> {
+        let Loaded { signer, directory } = Loaded::new(&settings)?;
         let redis = Redis::connect(&settings.service.redis)?;
         let keys = KeySchema::new(settings.service.redis.key_prefix.clone());
-        let signer = WebTokenSigner::new(&settings.web_token).map_err(StartupError::service)?;
         tracing::info!(signing_kid = ?signer.kid(), published = signer.jwks().keys.len(), "web token keys loaded");
         let notifier = Notifier::new(settings.waiters);
         listener::spawn(notifier.clone(), redis.clone(), keys.events_channel());
@@ -37,7 +47,7 @@ impl Application {
             verifier: settings.service.verifier()?,
             base: settings.service.qr_base_url.clone(),
             signer,
-            directory: directory::from_settings(&settings.directory).map_err(StartupError::service)?,
+            directory,
             policy: SessionPolicy::from(&settings),
             origins: AllowedOrigins::new(settings.service.qr_base_url.as_str(), &settings.cors_origins),
             limiter: RateLimiter::new(redis.clone(), keys),
@@ -55,6 +65,21 @@ impl Application {
             cfg.app_data(ctx.clone());
             configure_routes(cfg, &cors_origins);
         })
+    }
+}
+
+/// What the settings name and the gateway loads before it connects to anything.
+struct Loaded {
+    signer: WebTokenSigner,
+    directory: Arc<dyn UserDirectory>,
+}
+
+impl Loaded {
+    fn new(settings: &Settings) -> Result<Self, ConfigErrors> {
+        let signer = WebTokenSigner::new(&settings.web_token).map_err(|e| ConfigError::unusable(&e));
+        let directory = directory::from_settings(&settings.directory).map_err(|e| ConfigError::unusable(&e));
+        let (signer, directory) = ConfigErrors::both(signer, directory)?;
+        Ok(Self { signer, directory })
     }
 }
 

@@ -17,7 +17,7 @@ const ALG: Algorithm = Algorithm::ES256;
 #[derive(Debug, thiserror::Error)]
 pub enum SigningError {
     /// Never carries the key material.
-    #[error("QRL_WEB_JWT_PRIVATE_KEY_PEM is not a PKCS#8 PEM P-256 private key")]
+    #[error("the web token key (QRL_WEB_JWT_PRIVATE_KEY_FILE or _PEM) is not a PKCS#8 PEM P-256 private key")]
     BadKey(#[source] jsonwebtoken::errors::Error),
     #[error("QRL_WEB_JWT_PUBLISHED_KEYS_PEM holds a key that is not a P-256 public key (PEM)")]
     BadPublishedKey(#[source] jsonwebtoken::errors::Error),

@@ -1,15 +1,18 @@
-//! mobile-api's settings, from environment variables (see README "Configuration").
+//! mobile-api's settings, from environment variables (see README "Configuration"); [`vars`] lists them for
+//! `--help`.
 
 mod user_jwt;
+mod vars;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use qrlogin_shared::config::{ConfigError, Env, ServiceSettings, device_memory, invalid};
+use qrlogin_shared::config::{ConfigErrors, Env, ServiceSettings, device_memory};
 use qrlogin_shared::rate_limit::Rate;
 use qrlogin_shared::session::{CheckCodeMode, RiskLevel};
 
 pub use user_jwt::{JwksSettings, MIN_USER_JWT_SECRET_BYTES, UserJwtKey, UserJwtSettings};
+pub use vars::{env_groups, env_help};
 
 pub const DEFAULT_PORT: u16 = 8081;
 
@@ -37,24 +40,24 @@ pub struct RiskSettings {
 }
 
 impl RiskSettings {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let far_km: f64 = env.parse_or("QRL_RISK_FAR_KM", 500.0)?;
+    /// Problems are noted in `env` (see [`Env::finish`]).
+    pub fn read(env: &Env) -> Self {
+        let far_km: f64 = env.parse_or("QRL_RISK_FAR_KM", 500.0);
         if !(far_km.is_finite() && far_km > 0.0) {
-            return Err(invalid("QRL_RISK_FAR_KM", "expected a positive number of kilometres"));
+            env.invalid("QRL_RISK_FAR_KM", "expected a positive number of kilometres");
         }
-        let block = match env.optional("QRL_RISK_BLOCK").as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(level) => match level.parse() {
-                Ok(level @ (RiskLevel::Medium | RiskLevel::High)) => Some(level),
-                _ => return Err(invalid("QRL_RISK_BLOCK", "expected high or medium")),
-            },
-        };
-        Ok(Self {
-            geo_db: env.optional("QRL_GEOIP_CITY_DB").map(PathBuf::from),
-            far_km,
-            block,
-            device_memory: device_memory(env)?,
-        })
+        let block = env.parse_with("QRL_RISK_BLOCK", |level| match level.parse() {
+            Ok(level @ (RiskLevel::Medium | RiskLevel::High)) => Ok(level),
+            _ => Err("expected high or medium"),
+        });
+        let geo_db = env.optional("QRL_GEOIP_CITY_DB").map(PathBuf::from);
+        // Whether it is a city database is checked where it is opened; a wrong path is found here with the rest.
+        if let Some(path) = &geo_db
+            && let Err(e) = std::fs::File::open(path)
+        {
+            env.invalid("QRL_GEOIP_CITY_DB", format!("cannot read {}: {e}", path.display()));
+        }
+        Self { geo_db, far_km, block, device_memory: device_memory(env) }
     }
 }
 
@@ -68,12 +71,13 @@ pub struct MobileLimits {
 }
 
 impl MobileLimits {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        Ok(Self {
-            scan_per_user: env.parse_or("QRL_LIMIT_SCAN_PER_USER", Rate::new(20, 60))?,
-            decide_per_user: env.parse_or("QRL_LIMIT_DECIDE_PER_USER", Rate::new(20, 60))?,
-            bad_token_per_ip: env.parse_or("QRL_LIMIT_BAD_TOKEN_PER_IP", Rate::new(20, 60))?,
-        })
+    /// Problems are noted in `env` (see [`Env::finish`]).
+    pub fn read(env: &Env) -> Self {
+        Self {
+            scan_per_user: env.parse_or("QRL_LIMIT_SCAN_PER_USER", Rate::new(20, 60)),
+            decide_per_user: env.parse_or("QRL_LIMIT_DECIDE_PER_USER", Rate::new(20, 60)),
+            bad_token_per_ip: env.parse_or("QRL_LIMIT_BAD_TOKEN_PER_IP", Rate::new(20, 60)),
+        }
     }
 
     pub const fn unlimited() -> Self {
@@ -83,14 +87,16 @@ impl MobileLimits {
 }
 
 impl Settings {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        Ok(Self {
-            service: ServiceSettings::from_env(env, DEFAULT_PORT)?,
-            user_jwt: UserJwtSettings::from_env(env)?,
-            limits: MobileLimits::from_env(env)?,
-            check_code: env.parse_or("QRL_CHECK_CODE", CheckCodeMode::Risky)?,
-            risk: RiskSettings::from_env(env)?,
-        })
+    /// Every problem at once, not only the first (`check-config` and a failed start list them all).
+    pub fn from_env(env: &Env) -> Result<Self, ConfigErrors> {
+        let settings = Self {
+            service: ServiceSettings::read(env, DEFAULT_PORT),
+            user_jwt: UserJwtSettings::read(env),
+            limits: MobileLimits::read(env),
+            check_code: env.parse_or("QRL_CHECK_CODE", CheckCodeMode::Risky),
+            risk: RiskSettings::read(env),
+        };
+        env.finish(settings)
     }
 }
 
@@ -100,19 +106,23 @@ mod tests {
 
     use super::*;
 
-    fn env(pairs: &[(&str, &str)]) -> Env {
-        Env::from_map(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
+    fn risk(pairs: &[(&str, &str)]) -> Result<RiskSettings, ConfigErrors> {
+        let env = Env::from_map(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect());
+        let settings = RiskSettings::read(&env);
+        env.finish(settings)
     }
 
     #[test]
     fn risk_settings_defaults_and_refusals() {
-        let defaults = RiskSettings::from_env(&env(&[])).unwrap();
+        let defaults = risk(&[]).unwrap();
         assert_eq!((defaults.geo_db, defaults.far_km, defaults.block), (None, 500.0, None));
-        let set = env(&[("QRL_RISK_BLOCK", "high"), ("QRL_RISK_FAR_KM", "250"), ("QRL_GEOIP_CITY_DB", "/x.mmdb")]);
-        let set = RiskSettings::from_env(&set).unwrap();
-        assert_eq!((set.block, set.far_km, set.geo_db), (Some(RiskLevel::High), 250.0, Some("/x.mmdb".into())));
+        let db = crate::test_support::CITY_DB;
+        let set = risk(&[("QRL_RISK_BLOCK", "high"), ("QRL_RISK_FAR_KM", "250"), ("QRL_GEOIP_CITY_DB", db)]).unwrap();
+        assert_eq!((set.block, set.far_km, set.geo_db), (Some(RiskLevel::High), 250.0, Some(db.into())));
         for bad in [("QRL_RISK_BLOCK", "low"), ("QRL_RISK_BLOCK", "sometimes"), ("QRL_RISK_FAR_KM", "-1")] {
-            assert!(RiskSettings::from_env(&env(&[bad])).is_err(), "{bad:?}");
+            assert!(risk(&[bad]).is_err(), "{bad:?}");
         }
+        let err = risk(&[("QRL_GEOIP_CITY_DB", "/nowhere/city.mmdb")]).unwrap_err().to_string();
+        assert!(err.starts_with("QRL_GEOIP_CITY_DB is invalid: cannot read /nowhere/city.mmdb"), "{err}");
     }
 }

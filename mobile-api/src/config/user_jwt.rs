@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, AlgorithmFamily};
-use qrlogin_shared::config::{ConfigError, Env, invalid};
+use qrlogin_shared::config::Env;
 use reqwest::Url;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -49,72 +49,89 @@ pub struct JwksSettings {
 }
 
 impl UserJwtSettings {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+    /// Problems are noted in `env` (see [`Env::finish`]).
+    pub fn read(env: &Env) -> Self {
         let (algorithm, key) = match env.optional("QRL_USER_JWKS_URL") {
-            Some(url) => jwks_key(env, &url)?,
-            None => static_key(env)?,
+            Some(_) => jwks_key(env),
+            None => static_key(env),
         };
-        Ok(Self {
+        Self {
             algorithm,
             key,
-            issuer: env.required("QRL_USER_JWT_ISSUER")?,
-            audience: env.required("QRL_USER_JWT_AUDIENCE")?,
-            leeway: env.secs_or("QRL_USER_JWT_LEEWAY_SECS", 30)?,
-        })
+            issuer: env.required("QRL_USER_JWT_ISSUER"),
+            audience: env.required("QRL_USER_JWT_AUDIENCE"),
+            leeway: env.secs_or("QRL_USER_JWT_LEEWAY_SECS", 30),
+        }
     }
 }
 
-fn static_key(env: &Env) -> Result<(Algorithm, UserJwtKey), ConfigError> {
-    let algorithm = parse_alg(&env.required("QRL_USER_JWT_ALG")?)?;
-    let key = match algorithm.family() {
-        AlgorithmFamily::Hmac => UserJwtKey::Secret(hmac_secret(env)?),
-        _ => UserJwtKey::PublicPem(env.required("QRL_USER_JWT_PUBLIC_KEY_PEM")?),
+/// Stands in for a key that could not be read (the problem is noted, so `Env::finish` never hands it out).
+fn no_key() -> (Algorithm, UserJwtKey) {
+    (Algorithm::RS256, UserJwtKey::PublicPem(String::new()))
+}
+
+fn static_key(env: &Env) -> (Algorithm, UserJwtKey) {
+    // Without the algorithm, which key is needed is unknown: asking for one would only add a guess.
+    let Some(algorithm) = env.required_with("QRL_USER_JWT_ALG", parse_alg) else {
+        return no_key();
     };
-    Ok((algorithm, key))
+    let key = match algorithm.family() {
+        AlgorithmFamily::Hmac => UserJwtKey::Secret(hmac_secret(env)),
+        _ => UserJwtKey::PublicPem(env.required("QRL_USER_JWT_PUBLIC_KEY_PEM")),
+    };
+    (algorithm, key)
 }
 
 /// Shortest HS* secret accepted: RFC 7518 §3.2 asks for a key at least as long as the hash (256 bits for
 /// HS256); a shorter one can be brute-forced offline from any single token.
 pub const MIN_USER_JWT_SECRET_BYTES: usize = 32;
 
-fn hmac_secret(env: &Env) -> Result<SecretString, ConfigError> {
-    let secret = env.secret("QRL_USER_JWT_SECRET")?;
-    if secret.expose_secret().len() < MIN_USER_JWT_SECRET_BYTES {
-        return Err(invalid("QRL_USER_JWT_SECRET", format!("must be at least {MIN_USER_JWT_SECRET_BYTES} bytes")));
+fn hmac_secret(env: &Env) -> SecretString {
+    let secret = env.secret("QRL_USER_JWT_SECRET");
+    // Empty is missing, noted already.
+    let len = secret.expose_secret().len();
+    if len > 0 && len < MIN_USER_JWT_SECRET_BYTES {
+        env.invalid("QRL_USER_JWT_SECRET", format!("must be at least {MIN_USER_JWT_SECRET_BYTES} bytes"));
     }
-    Ok(secret)
+    secret
 }
 
-fn jwks_key(env: &Env, url: &str) -> Result<(Algorithm, UserJwtKey), ConfigError> {
+fn jwks_key(env: &Env) -> (Algorithm, UserJwtKey) {
     const NAME: &str = "QRL_USER_JWKS_URL";
     for other in ["QRL_USER_JWT_SECRET", "QRL_USER_JWT_PUBLIC_KEY_PEM"] {
         if env.optional(other).is_some() {
-            return Err(invalid(NAME, format!("set either {NAME} or {other}, not both")));
+            env.invalid(NAME, format!("set either {NAME} or {other}, not both"));
         }
     }
-    let url = Url::parse(url).map_err(|e| invalid(NAME, e))?;
-    if !(url.scheme() == "https" || url.scheme() == "http" && is_loopback(&url)) {
-        return Err(invalid(NAME, "expected an https URL (plain http only on a loopback address)"));
-    }
-    let algorithms = match env.optional("QRL_USER_JWT_ALG") {
-        None => Vec::new(),
-        Some(list) => {
-            list.split(',').map(str::trim).filter(|a| !a.is_empty()).map(parse_alg).collect::<Result<_, _>>()?
-        }
-    };
+    let algorithms: Vec<Algorithm> = env
+        .or("QRL_USER_JWT_ALG", "")
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .filter_map(|a| parse_alg(a).map_err(|e| env.invalid("QRL_USER_JWT_ALG", e)).ok())
+        .collect();
     if algorithms.iter().any(|a| a.family() == AlgorithmFamily::Hmac) {
-        return Err(invalid("QRL_USER_JWT_ALG", "a JWKS only serves public keys: HS* cannot be accepted"));
+        env.invalid("QRL_USER_JWT_ALG", "a JWKS only serves public keys: HS* cannot be accepted");
     }
-    let settings = JwksSettings {
-        url,
-        refresh: positive("QRL_USER_JWKS_REFRESH_SECS", env.secs_or("QRL_USER_JWKS_REFRESH_SECS", 300)?)?,
-        min_refetch: positive("QRL_USER_JWKS_MIN_REFETCH_SECS", env.secs_or("QRL_USER_JWKS_MIN_REFETCH_SECS", 30)?)?,
-        timeout: positive("QRL_USER_JWKS_TIMEOUT_MS", env.millis_or("QRL_USER_JWKS_TIMEOUT_MS", 2000)?)?,
-        algorithms,
+    let refresh = positive(env, "QRL_USER_JWKS_REFRESH_SECS", env.secs_or("QRL_USER_JWKS_REFRESH_SECS", 300));
+    let min_refetch =
+        positive(env, "QRL_USER_JWKS_MIN_REFETCH_SECS", env.secs_or("QRL_USER_JWKS_MIN_REFETCH_SECS", 30));
+    let timeout = positive(env, "QRL_USER_JWKS_TIMEOUT_MS", env.millis_or("QRL_USER_JWKS_TIMEOUT_MS", 2000));
+    let Some(url) = env.parse_with(NAME, jwks_url) else {
+        return no_key();
     };
     // Not consulted in JWKS mode (see the field's doc); any asymmetric value will do.
-    let algorithm = settings.algorithms.first().copied().unwrap_or(Algorithm::RS256);
-    Ok((algorithm, UserJwtKey::Jwks(settings)))
+    let algorithm = algorithms.first().copied().unwrap_or(Algorithm::RS256);
+    (algorithm, UserJwtKey::Jwks(JwksSettings { url, algorithms, refresh, min_refetch, timeout }))
+}
+
+/// The reason never quotes the URL.
+fn jwks_url(text: &str) -> Result<Url, String> {
+    let url = Url::parse(text).map_err(|e| e.to_string())?;
+    if !(url.scheme() == "https" || url.scheme() == "http" && is_loopback(&url)) {
+        return Err("expected an https URL (plain http only on a loopback address)".to_owned());
+    }
+    Ok(url)
 }
 
 impl JwksSettings {
@@ -132,15 +149,16 @@ fn is_loopback(url: &Url) -> bool {
     })
 }
 
-fn parse_alg(name: &str) -> Result<Algorithm, ConfigError> {
-    name.trim()
-        .parse()
-        .map_err(|_| invalid("QRL_USER_JWT_ALG", "expected HS256, RS256, ES256, EdDSA (or another JWS algorithm)"))
+fn parse_alg(name: &str) -> Result<Algorithm, &'static str> {
+    name.trim().parse().map_err(|_| "expected HS256, RS256, ES256, EdDSA (or another JWS algorithm)")
 }
 
 /// Zero would turn a bound into none (no refetch gap, no timeout).
-fn positive(name: &'static str, value: Duration) -> Result<Duration, ConfigError> {
-    if value.is_zero() { Err(invalid(name, "must be greater than zero")) } else { Ok(value) }
+fn positive(env: &Env, name: &'static str, value: Duration) -> Duration {
+    if value.is_zero() {
+        env.invalid(name, "must be greater than zero");
+    }
+    value
 }
 
 #[cfg(test)]
@@ -148,6 +166,8 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::panic, reason = "tests fail loudly")]
 
     use std::collections::HashMap;
+
+    use qrlogin_shared::config::{ConfigError, ConfigErrors};
 
     use super::*;
 
@@ -161,6 +181,11 @@ mod tests {
         Env::from_map(map)
     }
 
+    fn read(env: &Env) -> Result<UserJwtSettings, ConfigErrors> {
+        let settings = UserJwtSettings::read(env);
+        env.finish(settings)
+    }
+
     fn jwks(settings: UserJwtSettings) -> JwksSettings {
         match settings.key {
             UserJwtKey::Jwks(j) => j,
@@ -170,7 +195,7 @@ mod tests {
 
     #[test]
     fn jwks_url_makes_the_algorithm_optional_and_sets_the_defaults() {
-        let settings = UserJwtSettings::from_env(&env(&[("QRL_USER_JWKS_URL", "https://id.example/jwks")])).unwrap();
+        let settings = read(&env(&[("QRL_USER_JWKS_URL", "https://id.example/jwks")])).unwrap();
 
         let j = jwks(settings);
         assert!(j.algorithms.is_empty());
@@ -183,7 +208,7 @@ mod tests {
     fn with_a_jwks_the_algorithm_setting_is_an_allow_list() {
         let e = env(&[("QRL_USER_JWKS_URL", "https://id.example/jwks"), ("QRL_USER_JWT_ALG", "RS256, ES256")]);
 
-        assert_eq!(jwks(UserJwtSettings::from_env(&e).unwrap()).algorithms, [Algorithm::RS256, Algorithm::ES256]);
+        assert_eq!(jwks(read(&e).unwrap()).algorithms, [Algorithm::RS256, Algorithm::ES256]);
     }
 
     #[test]
@@ -195,10 +220,10 @@ mod tests {
             env(&[("QRL_USER_JWKS_URL", "https://id.example/jwks"), ("QRL_USER_JWKS_MIN_REFETCH_SECS", "0")]),
         ];
         for e in refused {
-            assert!(UserJwtSettings::from_env(&e).is_err());
+            assert!(read(&e).is_err());
         }
         let local = env(&[("QRL_USER_JWKS_URL", "http://127.0.0.1:9000/jwks")]);
-        assert!(UserJwtSettings::from_env(&local).is_ok());
+        assert!(read(&local).is_ok());
     }
 
     #[test]
@@ -206,15 +231,15 @@ mod tests {
         let hs = env(&[("QRL_USER_JWT_ALG", "HS256"), ("QRL_USER_JWT_SECRET", "0123456789abcdef0123456789abcdef")]);
         let rs = env(&[("QRL_USER_JWT_ALG", "RS256")]);
 
-        assert!(matches!(UserJwtSettings::from_env(&hs).unwrap().key, UserJwtKey::Secret(_)));
-        assert_eq!(UserJwtSettings::from_env(&rs).unwrap_err(), ConfigError::Missing("QRL_USER_JWT_PUBLIC_KEY_PEM"));
+        assert!(matches!(read(&hs).unwrap().key, UserJwtKey::Secret(_)));
+        assert_eq!(read(&rs).unwrap_err(), ConfigError::Missing("QRL_USER_JWT_PUBLIC_KEY_PEM").into());
     }
 
     #[test]
     fn a_shared_secret_shorter_than_32_bytes_is_refused_without_being_printed() {
         let short = env(&[("QRL_USER_JWT_ALG", "HS256"), ("QRL_USER_JWT_SECRET", "0123456789abcdef0123456789abcde")]);
 
-        let err = UserJwtSettings::from_env(&short).unwrap_err().to_string();
+        let err = read(&short).unwrap_err().to_string();
 
         assert!(err.starts_with("QRL_USER_JWT_SECRET is invalid"), "{err}");
         assert!(!err.contains("0123456789"), "{err}");

@@ -21,7 +21,7 @@ pub struct Place {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot read the city database {path}")]
+#[error("cannot read the city database {path} (QRL_GEOIP_CITY_DB)")]
 pub struct GeoDbError {
     path: String,
     source: maxminddb::MaxMindDbError,

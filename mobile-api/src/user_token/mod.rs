@@ -48,7 +48,7 @@ impl From<KeyError> for TokenError {
 /// The configured user token key cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum BadKey {
-    #[error("the user token key does not fit QRL_USER_JWT_ALG")]
+    #[error("QRL_USER_JWT_PUBLIC_KEY_PEM does not hold a key for QRL_USER_JWT_ALG")]
     Key(#[source] jsonwebtoken::errors::Error),
     #[error("cannot set up the HTTP client for QRL_USER_JWKS_URL")]
     JwksClient(#[source] reqwest::Error),

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail loudly")]
 
 mod availability;
+mod cli;
 mod clients;
 mod decide;
 mod errors;

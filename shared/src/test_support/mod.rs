@@ -5,7 +5,8 @@
 //! - [`web_token`]: verifies a web token against the published JWKS, as the web team's backend does;
 //! - [`prometheus`]: reads a `/metrics` answer back;
 //! - [`fake`]: fake HTTP dependencies (identity provider, user directory) on `wiremock`;
-//! - [`logs`]: what was logged, captured as JSON lines.
+//! - [`logs`]: what was logged, captured as JSON lines;
+//! - [`bin`]: runs a service binary in a clean environment (its command line, exit codes and messages).
 //!
 //! The services build their own `Settings::for_test()` on [`service_settings`].
 #![allow(
@@ -15,6 +16,7 @@
     reason = "test helpers: a broken test setup or a failed expectation should fail loudly"
 )]
 
+pub mod bin;
 pub mod fake;
 pub mod logs;
 pub mod prometheus;
@@ -80,4 +82,22 @@ pub fn silent_redis() -> (TcpListener, String) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     let port = listener.local_addr().expect("bound address").port();
     (listener, format!("redis://127.0.0.1:{port}"))
+}
+
+/// The repository's root, where deploy/dev.env's relative paths start.
+pub const WORKSPACE_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
+/// The development settings of deploy/dev.env (the ones deploy/stack.sh starts the services with), its relative
+/// file paths made absolute so that they hold from any directory.
+pub fn dev_env() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(format!("{WORKSPACE_ROOT}/deploy/dev.env")).expect("deploy/dev.env");
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| {
+            let v = if k.ends_with("_FILE") { format!("{WORKSPACE_ROOT}/{v}") } else { v.to_owned() };
+            (k.to_owned(), v)
+        })
+        .collect()
 }

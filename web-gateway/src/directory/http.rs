@@ -15,10 +15,8 @@ pub struct HttpDirectory {
 impl HttpDirectory {
     pub fn new(base_url: &str, timeout: Duration) -> Result<Self, DirectoryError> {
         let client = reqwest::Client::builder().timeout(timeout).connect_timeout(timeout).build()?;
-        let base_url = reqwest::Url::parse(base_url)
-            .ok()
-            .filter(|u| !u.cannot_be_a_base())
-            .ok_or_else(|| DirectoryError::BadUrl(base_url.to_owned()))?;
+        let base_url =
+            reqwest::Url::parse(base_url).ok().filter(|u| !u.cannot_be_a_base()).ok_or(DirectoryError::BadUrl)?;
         Ok(Self { client, base_url })
     }
 }

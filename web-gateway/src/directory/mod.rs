@@ -20,12 +20,13 @@ pub type Profile = Map<String, Value>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {
-    #[error("cannot read user directory file {path}")]
+    #[error("cannot read the user directory file {path} (QRL_USER_DIRECTORY_FILE)")]
     Read { path: String, source: std::io::Error },
-    #[error("user directory file {path} is not a JSON object of profiles")]
+    #[error("the user directory file {path} (QRL_USER_DIRECTORY_FILE) is not a JSON object of profiles")]
     Parse { path: String, source: serde_json::Error },
-    #[error("user directory URL {0} is not an absolute http(s) URL")]
-    BadUrl(String),
+    /// Never carries the URL: it may hold credentials.
+    #[error("QRL_USER_DIRECTORY_URL is not an absolute http(s) URL")]
+    BadUrl,
     #[error("user directory request failed")]
     Http(#[from] reqwest::Error),
     #[error("user directory answered status {0}")]

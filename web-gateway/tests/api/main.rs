@@ -10,6 +10,7 @@
 
 mod cancel;
 mod claim_race;
+mod cli;
 mod create;
 mod csrf;
 mod device;
