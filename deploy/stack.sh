@@ -18,7 +18,8 @@ set +a
 export REDIS_URL="redis://127.0.0.1:$port"
 
 # qrlogin-phone too: the instructions printed below act as the phone with it.
-cargo build -p web-gateway -p mobile-api -p qrlogin-phone --bins --quiet
+# The first build takes minutes: cargo shows its progress.
+cargo build -p web-gateway -p mobile-api -p qrlogin-phone --bins
 
 pids=()
 cleanup() {
