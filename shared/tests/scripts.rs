@@ -9,8 +9,8 @@ use std::time::Duration;
 use qrlogin_shared::rate_limit::{Check, Rate, RateLimiter, Verdict};
 use qrlogin_shared::session::{CheckCode, RiskLevel, SessionState};
 use qrlogin_shared::store::{
-    CHECK_CODE_ATTEMPTS, CancelOutcome, ClaimOutcome, DecideOutcome, Decided, Decision, MissOutcome, NewSession, PollOutcome,
-    Requester, RotateOutcome, ScanOutcome,
+    CHECK_CODE_ATTEMPTS, CancelOutcome, ClaimOutcome, DecideOutcome, Decided, Decision, MissOutcome, NewSession,
+    PollOutcome, Requester, RotateOutcome, ScanOutcome,
 };
 use qrlogin_shared::telemetry::Traceparent;
 use qrlogin_shared::{BindingHash, DeviceHash, KeySchema, SessionId, SessionStore, UserId, test_support};
@@ -75,7 +75,10 @@ async fn browser_scripts_give_every_reply_they_document() {
         ClaimOutcome::Other(PollOutcome::Scanned)
     );
 
-    assert_eq!(store.decide(&id, &alice, Decision::Confirm, CODE + 1, None).await.unwrap().outcome, DecideOutcome::Done);
+    assert_eq!(
+        store.decide(&id, &alice, Decision::Confirm, CODE + 1, None).await.unwrap().outcome,
+        DecideOutcome::Done
+    );
     assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Confirmed(alice.clone()));
     assert_eq!(
         store.claim(&id, &other, "{}", Duration::from_secs(5)).await.unwrap(),
@@ -121,7 +124,10 @@ async fn phone_scripts_give_every_reply_they_document() {
         other => panic!("{other:?}"),
     }
     assert_eq!(store.decide(&id, &bob, Decision::Deny, CODE, None).await.unwrap().outcome, DecideOutcome::WrongUser);
-    assert_eq!(store.decide(&id, &alice, Decision::Deny, CODE + 9, None).await.unwrap().outcome, DecideOutcome::NotFound);
+    assert_eq!(
+        store.decide(&id, &alice, Decision::Deny, CODE + 9, None).await.unwrap().outcome,
+        DecideOutcome::NotFound
+    );
     assert_eq!(store.decide(&id, &alice, Decision::Deny, CODE, None).await.unwrap().outcome, DecideOutcome::Done);
     assert_eq!(store.decide(&id, &alice, Decision::Deny, CODE, None).await.unwrap().outcome, DecideOutcome::WrongState);
     assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Denied);
@@ -134,7 +140,10 @@ async fn phone_scripts_give_every_reply_they_document() {
         store.scan(&shared, &bob, CODE, None, None).await.unwrap(),
         ScanOutcome::Ended { first_scanner: alice.clone(), trace: None }
     );
-    assert_eq!(store.decide(&shared, &alice, Decision::Confirm, CODE, None).await.unwrap().outcome, DecideOutcome::NotFound);
+    assert_eq!(
+        store.decide(&shared, &alice, Decision::Confirm, CODE, None).await.unwrap().outcome,
+        DecideOutcome::NotFound
+    );
     assert_eq!(store.poll(&shared, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Cancelled);
 
     assert_eq!(store.record_miss(&SessionId::random(), 2).await.unwrap(), MissOutcome::Unknown);
@@ -202,20 +211,29 @@ async fn the_stored_trace_context_comes_back_with_every_step() {
     let id = traced(&store, &bind, Some(&tp)).await;
     let scanned = store.scan(&id, &alice, CODE, Some(&CheckCode::random()), None).await.unwrap();
     assert!(matches!(scanned, ScanOutcome::Scanned { trace: Some(ref t), .. } if *t == tp), "{scanned:?}");
-    assert_eq!(store.decide(&id, &bob, Decision::Confirm, CODE, None).await.unwrap(), traced_with(DecideOutcome::WrongUser));
+    assert_eq!(
+        store.decide(&id, &bob, Decision::Confirm, CODE, None).await.unwrap(),
+        traced_with(DecideOutcome::WrongUser)
+    );
     let mut attempts = Vec::new();
     for _ in 0..CHECK_CODE_ATTEMPTS {
         attempts.push(store.decide(&id, &alice, Decision::Confirm, CODE, Some("no")).await.unwrap());
     }
     assert_eq!(attempts[0], traced_with(DecideOutcome::WrongCheckCode));
     assert_eq!(attempts.last(), Some(&traced_with(DecideOutcome::CheckCodeDenied)));
-    assert_eq!(store.decide(&id, &alice, Decision::Deny, CODE, None).await.unwrap(), traced_with(DecideOutcome::WrongState));
+    assert_eq!(
+        store.decide(&id, &alice, Decision::Deny, CODE, None).await.unwrap(),
+        traced_with(DecideOutcome::WrongState)
+    );
     let unknown = store.decide(&SessionId::random(), &alice, Decision::Deny, CODE, None).await.unwrap();
     assert_eq!(unknown, Decided { outcome: DecideOutcome::NotFound, trace: None });
 
     let confirmed = traced(&store, &bind, Some(&tp)).await;
     store.scan(&confirmed, &alice, CODE, None, None).await.unwrap();
-    assert_eq!(store.decide(&confirmed, &alice, Decision::Confirm, CODE, None).await.unwrap(), traced_with(DecideOutcome::Done));
+    assert_eq!(
+        store.decide(&confirmed, &alice, Decision::Confirm, CODE, None).await.unwrap(),
+        traced_with(DecideOutcome::Done)
+    );
     let won = store.claim(&confirmed, &bind, "{}", Duration::from_secs(5)).await.unwrap();
     assert!(matches!(won, ClaimOutcome::Won { trace: Some(ref t), .. } if *t == tp), "{won:?}");
 

@@ -40,10 +40,10 @@ pub struct Stack {
     browser: reqwest::Client,
     phone: reqwest::Client,
     servers: Vec<ServerHandle>,
-    /// Stops this stack's gateway gracefully, as SIGTERM would.
-    gateway_stopper: Stopper,
-    /// The gateway's shared settings, for [`Stack::another_gateway`].
-    service: ServiceSettings,
+    /// Stops this stack's gateway gracefully, as SIGTERM would (none for services this process did not start).
+    gateway_stopper: Option<Stopper>,
+    /// The gateway's shared settings, for [`Stack::another_gateway`] (likewise).
+    service: Option<ServiceSettings>,
 }
 
 /// A login the browser started, with the QR as the phone reads it off the PNG.
@@ -106,8 +106,8 @@ impl Stack {
             browser: client(BROWSER_USER_AGENT),
             phone: client(PHONE_USER_AGENT),
             servers,
-            gateway_stopper,
-            service,
+            gateway_stopper: Some(gateway_stopper),
+            service: Some(service),
         };
         if needs_redis {
             // Fail here, with the fix, rather than as a puzzling 503 somewhere in the test.
@@ -128,7 +128,7 @@ impl Stack {
     /// harness defaults with this stack's shared settings (Redis, prefix, signing secret, QR base). The new
     /// stack owns only its gateway; keep this one alive as long as the new one is used.
     pub async fn another_gateway(&self, configure: impl FnOnce(&mut web_gateway::Settings)) -> Self {
-        let mut settings = gateway_settings(copy_of(&self.service));
+        let mut settings = gateway_settings(copy_of(self.service.as_ref().expect("a stack this process started")));
         configure(&mut settings);
         let service = copy_of(&settings.service);
         let app = web_gateway::Application::build(settings).await.expect("web-gateway starts");
@@ -139,8 +139,8 @@ impl Stack {
             browser: client(BROWSER_USER_AGENT),
             phone: client(PHONE_USER_AGENT),
             servers: vec![app.handle()],
-            gateway_stopper: app.stopper(),
-            service,
+            gateway_stopper: Some(app.stopper()),
+            service: Some(service),
         };
         tokio::spawn(app.run_until_stopped());
         stack
@@ -149,7 +149,7 @@ impl Stack {
     /// Stops the gateway gracefully, as SIGTERM would: waiting browsers are answered, streams end, then
     /// in-flight requests finish. Resolves once the server has stopped.
     pub async fn stop_gateway(&self) {
-        self.gateway_stopper.stop().await;
+        self.gateway_stopper.as_ref().expect("a gateway this process started").stop().await;
     }
 
     /// The same services reached at other addresses (e.g. through a reverse proxy), by a browser that connects
@@ -165,7 +165,22 @@ impl Stack {
             phone: client(PHONE_USER_AGENT),
             servers: Vec::new(),
             gateway_stopper: self.gateway_stopper.clone(),
-            service: copy_of(&self.service),
+            service: self.service.as_ref().map(copy_of),
+        }
+    }
+
+    /// The clients of a browser and a phone for services running elsewhere (other processes: `Services`), which
+    /// accept this harness's user tokens. It owns and stops nothing.
+    pub fn at(gateway_url: &str, mobile_url: &str) -> Self {
+        Self {
+            gateway_url: gateway_url.to_owned(),
+            mobile_url: mobile_url.to_owned(),
+            user_jwt: user_jwt_settings(),
+            browser: client(BROWSER_USER_AGENT),
+            phone: client(PHONE_USER_AGENT),
+            servers: Vec::new(),
+            gateway_stopper: None,
+            service: None,
         }
     }
 

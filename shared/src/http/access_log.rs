@@ -24,7 +24,7 @@ pub async fn access_log(
     let span = super::server_span::start(&req, &request_id, pattern.as_deref());
     let route = pattern.unwrap_or_else(|| "unmatched".to_owned());
     let started = Instant::now();
-    let mut res = next.call(req).instrument(span.clone()).await?;
+    let mut res = crate::telemetry::serving(&span, next.call(req).instrument(span.clone())).await?;
     super::server_span::end(&span, res.status());
     let status = res.status().as_u16();
     crate::metrics::http_request(&route, method.as_str(), status, started.elapsed());

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use opentelemetry::propagation::TextMapPropagator;
-use opentelemetry::trace::TraceContextExt;
+use opentelemetry::trace::{SpanContext, TraceContextExt};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
@@ -18,18 +18,35 @@ use crate::SessionId;
 
 const TRACEPARENT: &str = "traceparent";
 
+tokio::task_local! {
+    /// The server span of the request being served: what its login steps link to.
+    static REQUEST_SPAN: SpanContext;
+}
+
+/// Runs `served` (the handling of the request whose server span is `span`) with that span known to
+/// [`login_step`]. While traces are off it only runs it.
+pub(crate) async fn serving<F: Future>(span: &Span, served: F) -> F::Output {
+    if !enabled() {
+        return served.await;
+    }
+    let request = span.context().span().span_context().clone();
+    REQUEST_SPAN.scope(request, served).await
+}
+
 /// A W3C `traceparent` (`00-<trace id>-<span id>-<flags>`): identifiers only, never a secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Traceparent(String);
 
 impl Traceparent {
-    /// The current span's context, when traces are exported; `None` otherwise, so nothing is stored.
-    pub fn current() -> Option<Self> {
+    /// The server span's context of the request being served (outside one: the current span's), when traces are
+    /// exported; `None` otherwise, so nothing is stored.
+    pub fn of_request() -> Option<Self> {
         if !enabled() {
             return None;
         }
+        let context = opentelemetry::Context::new().with_remote_span_context(request_span());
         let mut carrier = HashMap::new();
-        TraceContextPropagator::new().inject_context(&Span::current().context(), &mut carrier);
+        TraceContextPropagator::new().inject_context(&context, &mut carrier);
         carrier.remove(TRACEPARENT).map(Self)
     }
 
@@ -50,12 +67,18 @@ impl Traceparent {
     }
 }
 
+fn request_span() -> SpanContext {
+    REQUEST_SPAN
+        .try_with(SpanContext::clone)
+        .unwrap_or_else(|_| Span::current().context().span().span_context().clone())
+}
+
 /// Marks one step of a login in the login's trace (see the module doc): a span named `login <step>`, child of
-/// `trace` (what the create stored), linked to the current request's span. Nothing when traces are off or the
+/// `trace` (what the create stored), linked to the server span of the request being served. Nothing when traces are off or the
 /// session holds no context. Its attributes are the step, its outcome and the session id, never a secret.
 pub fn login_step(step: &'static str, outcome: &'static str, session: Option<&SessionId>, trace: Option<&Traceparent>) {
     let Some(trace) = trace.filter(|_| enabled()) else { return };
-    let request = Span::current().context().span().span_context().clone();
+    let request = request_span();
     let span = tracing::info_span!(
         parent: None,
         "login step",
@@ -85,6 +108,6 @@ mod tests {
 
     #[test]
     fn nothing_is_taken_while_traces_are_off() {
-        assert_eq!(Traceparent::current(), None);
+        assert_eq!(Traceparent::of_request(), None);
     }
 }

@@ -12,6 +12,7 @@ mod context;
 mod logs;
 mod traces;
 
+pub(crate) use context::serving;
 pub use context::{Traceparent, login_step};
 pub use traces::{TracesError, enabled};
 

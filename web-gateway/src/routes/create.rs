@@ -42,7 +42,7 @@ pub async fn create(req: HttpRequest, ctx: web::Data<GatewayContext>) -> Result<
     let (cookie, binding) = binding::issue(policy.cookie_secure, &id);
     let (device, device_cookie) = device::of_request_or_issue(&req, policy.cookie_secure, policy.device_memory);
     // This request's trace becomes the login's: the phone's and the browser's later steps join it.
-    let trace = Traceparent::current();
+    let trace = Traceparent::of_request();
     let new = NewSession {
         binding: &binding,
         requester: &requester,
