@@ -39,11 +39,14 @@ impl Drop for Telemetry {
 pub fn init(service: &'static str, json: bool) -> Result<Telemetry, TracesError> {
     let plan = traces::Plan::from_vars(|name| std::env::var(name).ok())?;
     let pipeline = plan.map(|plan| traces::Pipeline::start(&plan, service)).transpose()?;
-    let installed = tracing_subscriber::registry()
-        .with(logs::layer(json))
-        .with(pipeline.as_ref().map(traces::Pipeline::layer))
-        .try_init()
-        .is_ok();
+    let logs = tracing_subscriber::registry().with(logs::layer(json));
+    // Without export, the logs' filter alone decides which callsites are live (an empty `Option` layer would
+    // keep every callsite under evaluation).
+    let installed = match &pipeline {
+        Some(pipeline) => logs.with(pipeline.layer()).try_init(),
+        None => logs.try_init(),
+    }
+    .is_ok();
     let traces = match pipeline {
         Some(pipeline) if installed => {
             traces::mark_enabled();
