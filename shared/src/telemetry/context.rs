@@ -1,7 +1,7 @@
 //! One login, one trace. The create stores its trace context (a W3C `traceparent`) with the session, only while
 //! traces are exported; each later step (scan, confirm or deny, claim) gets it back in the reply of the script
 //! that makes the step, and marks itself in the login's trace with [`login_step`]: a span that is a child of the
-//! stored context and links to the span of the request that made the step. That request's own span stays in
+//! stored context and links to the server span of the request that made the step. That request's span stays in
 //! the trace it started (its trusted proxy's, or a new one): a span's parent is fixed when it starts, and the
 //! stored context is known only once the step's script has answered.
 
