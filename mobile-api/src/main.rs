@@ -7,6 +7,7 @@ use mobile_api::cli::{Cli, summary};
 use mobile_api::{Application, Settings};
 use qrlogin_shared::cli::{Command, Report};
 use qrlogin_shared::config::Env;
+use qrlogin_shared::server::StartupError;
 
 const REPORT: Report = Report::new("mobile-api");
 
@@ -24,7 +25,11 @@ fn main() -> ExitCode {
 
 #[actix_web::main]
 async fn serve(settings: Settings) -> ExitCode {
-    qrlogin_shared::telemetry::init(settings.service.log_json);
+    // Held to the end: dropping it sends the spans still queued.
+    let _telemetry = match qrlogin_shared::telemetry::init(env!("CARGO_BIN_NAME"), settings.service.log_json) {
+        Ok(telemetry) => telemetry,
+        Err(e) => return REPORT.cannot_start(&StartupError::service(e)),
+    };
     let app = match Application::build(settings).await {
         Ok(app) => app,
         Err(e) => return REPORT.cannot_start(&e),

@@ -1,6 +1,8 @@
 //! The one audit point: every security-relevant step of a login is an [`AuditEvent`], and [`record`] writes its
 //! log line (target `audit`) and moves its counter in one go, so the trail and the metrics cannot drift apart.
+//! A step that carries its login's trace context is also marked in the login's trace (`telemetry::login_step`).
 
+use crate::telemetry::{Traceparent, login_step};
 use crate::{SessionId, UserId};
 
 /// What happened. Session events count in `qrlogin_sessions_total{event, outcome}`, refusals by an abuse limit in
@@ -87,12 +89,25 @@ pub struct AuditEvent<'a> {
     /// The `jti` of the web token a claim handed out (an identifier, not the token), to trace a token back to
     /// its login.
     pub jti: Option<&'a str>,
+    /// The login's trace context the step's script answered with (traces on, and stored at create).
+    pub trace: Option<&'a Traceparent>,
 }
 
 impl<'a> AuditEvent<'a> {
     /// A session event from `ip`, with nothing else known yet; add the rest with the builders below.
     pub fn new(event: Event, outcome: Outcome, ip: &'a str) -> Self {
-        Self { event, outcome, ip, session: None, user: None, limit: None, left: None, first_scanner: None, jti: None }
+        Self {
+            event,
+            outcome,
+            ip,
+            session: None,
+            user: None,
+            limit: None,
+            left: None,
+            first_scanner: None,
+            jti: None,
+            trace: None,
+        }
     }
 
     /// A request refused by `limit`.
@@ -119,6 +134,10 @@ impl<'a> AuditEvent<'a> {
 
     pub fn jti(self, jti: &'a str) -> Self {
         Self { jti: Some(jti), ..self }
+    }
+
+    pub fn trace(self, trace: Option<&'a Traceparent>) -> Self {
+        Self { trace, ..self }
     }
 
     /// Warnings are what an operator should look at: guessing, and clients held back by a limit.
@@ -155,7 +174,7 @@ pub fn export_counters() {
     }
 }
 
-/// Writes the event's audit line and moves its counter.
+/// Writes the event's audit line, moves its counter and, with a trace context, marks the step in the login's trace.
 pub fn record(e: &AuditEvent<'_>) {
     let event: &'static str = e.event.into();
     let outcome: &'static str = e.outcome.into();
@@ -177,6 +196,7 @@ pub fn record(e: &AuditEvent<'_>) {
         Some(limit) => crate::metrics::rate_limited(limit.into()),
         None => crate::metrics::session_event(event, outcome),
     }
+    login_step(event, outcome, e.session, e.trace);
 }
 
 #[cfg(test)]

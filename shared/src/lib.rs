@@ -14,7 +14,7 @@
 //!   audit       AuditEvent: one log line + one counter per event   -> metrics
 //!   http        problem+json, client IP, access log, health, metrics endpoint
 //!   server      the one bootstrap: listeners, timeouts, headers, shutdown   -> http, metrics, config
-//!   telemetry   logging and the stop signal
+//!   telemetry   logs, traces (OTEL_*), a login's trace context kept with its session, the stop signal
 //!   cli         the binaries' subcommands (serve, check-config), their plain-words report and exit codes
 //! ```
 //! Arrows point down: the domain imports nothing of the service half, `config` nothing of `server` or `http`

@@ -132,6 +132,8 @@ impl<'a> Bootstrap<'a> {
         }
         let exporter = web::Data::new(exporter);
         let redis = web::Data::new(self.redis);
+        // The access log's: whose `traceparent` a request span may adopt.
+        let proxies = web::Data::new(settings.trusted_proxies.clone());
         let listener = bind(settings.listen_addr)?;
         let port = listener.local_addr()?.port();
         let headers = self.headers;
@@ -145,6 +147,7 @@ impl<'a> Bootstrap<'a> {
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .app_data(redis.clone())
                 .app_data(exporter.clone())
+                .app_data(proxies.clone())
                 .configure(health_routes)
                 .configure(routes.clone())
                 .default_service(web::to(not_found))

@@ -9,9 +9,10 @@ use std::time::Duration;
 use qrlogin_shared::rate_limit::{Check, Rate, RateLimiter, Verdict};
 use qrlogin_shared::session::{CheckCode, RiskLevel, SessionState};
 use qrlogin_shared::store::{
-    CHECK_CODE_ATTEMPTS, CancelOutcome, ClaimOutcome, DecideOutcome, Decision, MissOutcome, NewSession, PollOutcome,
-    Requester, RotateOutcome, ScanOutcome,
+    CHECK_CODE_ATTEMPTS, CancelOutcome, ClaimOutcome, DecideOutcome, Decided, Decision, MissOutcome, NewSession,
+    PollOutcome, Requester, RotateOutcome, ScanOutcome,
 };
+use qrlogin_shared::telemetry::Traceparent;
 use qrlogin_shared::{BindingHash, DeviceHash, KeySchema, SessionId, SessionStore, UserId, test_support};
 
 const CODE: u32 = 4_000_000_000;
@@ -25,6 +26,11 @@ fn requester() -> Requester {
 }
 
 async fn pending(store: &SessionStore, binding: &BindingHash) -> SessionId {
+    traced(store, binding, None).await
+}
+
+/// A pending session whose create stored `trace` (as it does while traces are exported).
+async fn traced(store: &SessionStore, binding: &BindingHash, trace: Option<&Traceparent>) -> SessionId {
     let id = SessionId::random();
     let requester = requester();
     let new = NewSession {
@@ -33,6 +39,7 @@ async fn pending(store: &SessionStore, binding: &BindingHash) -> SessionId {
         device: None,
         ttl: Duration::from_secs(60),
         code_expires_at: CODE,
+        trace,
     };
     assert!(store.create(&id, &new).await.unwrap());
     assert!(!store.create(&id, &new).await.unwrap(), "a second create of one id is refused");
@@ -68,7 +75,10 @@ async fn browser_scripts_give_every_reply_they_document() {
         ClaimOutcome::Other(PollOutcome::Scanned)
     );
 
-    assert_eq!(store.decide(&id, &alice, Decision::Confirm, CODE + 1, None).await.unwrap(), DecideOutcome::Done);
+    assert_eq!(
+        store.decide(&id, &alice, Decision::Confirm, CODE + 1, None).await.unwrap().outcome,
+        DecideOutcome::Done
+    );
     assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Confirmed(alice.clone()));
     assert_eq!(
         store.claim(&id, &other, "{}", Duration::from_secs(5)).await.unwrap(),
@@ -107,15 +117,19 @@ async fn phone_scripts_give_every_reply_they_document() {
         "a superseded code"
     );
     match store.scan(&id, &alice, CODE, None, None).await.unwrap() {
-        ScanOutcome::Scanned { requester: r, ttl, check_code_required } => {
+        ScanOutcome::Scanned { requester: r, ttl, check_code_required, trace } => {
             assert_eq!((r, ttl > Duration::ZERO, check_code_required), (requester(), true, false));
+            assert_eq!(trace, None, "nothing was stored, nothing comes back");
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(store.decide(&id, &bob, Decision::Deny, CODE, None).await.unwrap(), DecideOutcome::WrongUser);
-    assert_eq!(store.decide(&id, &alice, Decision::Deny, CODE + 9, None).await.unwrap(), DecideOutcome::NotFound);
-    assert_eq!(store.decide(&id, &alice, Decision::Deny, CODE, None).await.unwrap(), DecideOutcome::Done);
-    assert_eq!(store.decide(&id, &alice, Decision::Deny, CODE, None).await.unwrap(), DecideOutcome::WrongState);
+    assert_eq!(store.decide(&id, &bob, Decision::Deny, CODE, None).await.unwrap().outcome, DecideOutcome::WrongUser);
+    assert_eq!(
+        store.decide(&id, &alice, Decision::Deny, CODE + 9, None).await.unwrap().outcome,
+        DecideOutcome::NotFound
+    );
+    assert_eq!(store.decide(&id, &alice, Decision::Deny, CODE, None).await.unwrap().outcome, DecideOutcome::Done);
+    assert_eq!(store.decide(&id, &alice, Decision::Deny, CODE, None).await.unwrap().outcome, DecideOutcome::WrongState);
     assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Denied);
     assert_eq!(store.scan(&id, &alice, CODE, None, None).await.unwrap(), ScanOutcome::Conflict);
 
@@ -124,9 +138,12 @@ async fn phone_scripts_give_every_reply_they_document() {
     assert!(matches!(store.scan(&shared, &alice, CODE, None, None).await.unwrap(), ScanOutcome::Scanned { .. }));
     assert_eq!(
         store.scan(&shared, &bob, CODE, None, None).await.unwrap(),
-        ScanOutcome::Ended { first_scanner: alice.clone() }
+        ScanOutcome::Ended { first_scanner: alice.clone(), trace: None }
     );
-    assert_eq!(store.decide(&shared, &alice, Decision::Confirm, CODE, None).await.unwrap(), DecideOutcome::NotFound);
+    assert_eq!(
+        store.decide(&shared, &alice, Decision::Confirm, CODE, None).await.unwrap().outcome,
+        DecideOutcome::NotFound
+    );
     assert_eq!(store.poll(&shared, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Cancelled);
 
     assert_eq!(store.record_miss(&SessionId::random(), 2).await.unwrap(), MissOutcome::Unknown);
@@ -153,11 +170,11 @@ async fn a_check_code_is_shown_to_the_browser_and_needed_to_confirm() {
     let wrong = if code.as_str() == "00" { "01" } else { "00" };
     for presented in [None, Some(wrong)] {
         let outcome = store.decide(&id, &alice, Decision::Confirm, CODE, presented).await.unwrap();
-        assert_eq!(outcome, DecideOutcome::WrongCheckCode);
+        assert_eq!(outcome.outcome, DecideOutcome::WrongCheckCode);
     }
     assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, shown, "nothing changed");
     let right = store.decide(&id, &alice, Decision::Confirm, CODE, Some(code.as_str())).await.unwrap();
-    assert_eq!(right, DecideOutcome::Done);
+    assert_eq!(right.outcome, DecideOutcome::Done);
     assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Confirmed(alice.clone()));
 
     // The third wrong code denies; deny never needs the code.
@@ -171,15 +188,66 @@ async fn a_check_code_is_shown_to_the_browser_and_needed_to_confirm() {
     assert_eq!(store.poll(&guessed, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Denied);
     let denied = pending(&store, &bind).await;
     store.scan(&denied, &alice, CODE, Some(&code), None).await.unwrap();
-    assert_eq!(store.decide(&denied, &alice, Decision::Deny, CODE, None).await.unwrap(), DecideOutcome::Done);
+    assert_eq!(store.decide(&denied, &alice, Decision::Deny, CODE, None).await.unwrap().outcome, DecideOutcome::Done);
 }
 
 async fn wrong_codes(store: &SessionStore, id: &SessionId, user: &UserId, wrong: &str) -> Vec<DecideOutcome> {
     let mut outcomes = Vec::new();
     for _ in 0..CHECK_CODE_ATTEMPTS {
-        outcomes.push(store.decide(id, user, Decision::Confirm, CODE, Some(wrong)).await.unwrap());
+        outcomes.push(store.decide(id, user, Decision::Confirm, CODE, Some(wrong)).await.unwrap().outcome);
     }
     outcomes
+}
+
+/// The create's trace context comes back in the reply of every step that joins the login's trace: the scan (first
+/// scanner and second), every decision, the won claim.
+#[tokio::test]
+async fn the_stored_trace_context_comes_back_with_every_step() {
+    let (store, bind) = (store(), BindingHash::of_secret("b"));
+    let (alice, bob) = (UserId::parse("alice").unwrap(), UserId::parse("bob").unwrap());
+    let tp = Traceparent::parse("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01").unwrap();
+    let traced_with = |outcome| Decided { outcome, trace: Some(tp.clone()) };
+
+    let id = traced(&store, &bind, Some(&tp)).await;
+    let scanned = store.scan(&id, &alice, CODE, Some(&CheckCode::random()), None).await.unwrap();
+    assert!(matches!(scanned, ScanOutcome::Scanned { trace: Some(ref t), .. } if *t == tp), "{scanned:?}");
+    assert_eq!(
+        store.decide(&id, &bob, Decision::Confirm, CODE, None).await.unwrap(),
+        traced_with(DecideOutcome::WrongUser)
+    );
+    let mut attempts = Vec::new();
+    for _ in 0..CHECK_CODE_ATTEMPTS {
+        attempts.push(store.decide(&id, &alice, Decision::Confirm, CODE, Some("no")).await.unwrap());
+    }
+    assert_eq!(attempts[0], traced_with(DecideOutcome::WrongCheckCode));
+    assert_eq!(attempts.last(), Some(&traced_with(DecideOutcome::CheckCodeDenied)));
+    assert_eq!(
+        store.decide(&id, &alice, Decision::Deny, CODE, None).await.unwrap(),
+        traced_with(DecideOutcome::WrongState)
+    );
+    let unknown = store.decide(&SessionId::random(), &alice, Decision::Deny, CODE, None).await.unwrap();
+    assert_eq!(unknown, Decided { outcome: DecideOutcome::NotFound, trace: None });
+
+    let confirmed = traced(&store, &bind, Some(&tp)).await;
+    store.scan(&confirmed, &alice, CODE, None, None).await.unwrap();
+    assert_eq!(
+        store.decide(&confirmed, &alice, Decision::Confirm, CODE, None).await.unwrap(),
+        traced_with(DecideOutcome::Done)
+    );
+    let won = store.claim(&confirmed, &bind, "{}", Duration::from_secs(5)).await.unwrap();
+    assert!(matches!(won, ClaimOutcome::Won { trace: Some(ref t), .. } if *t == tp), "{won:?}");
+
+    let shared = traced(&store, &bind, Some(&tp)).await;
+    store.scan(&shared, &alice, CODE, None, None).await.unwrap();
+    let ended = store.scan(&shared, &bob, CODE, None, None).await.unwrap();
+    assert_eq!(ended, ScanOutcome::Ended { first_scanner: alice.clone(), trace: Some(tp.clone()) });
+
+    // Without one stored, the claim says so too.
+    let plain = pending(&store, &bind).await;
+    store.scan(&plain, &alice, CODE, None, None).await.unwrap();
+    store.decide(&plain, &alice, Decision::Confirm, CODE, None).await.unwrap();
+    let won = store.claim(&plain, &bind, "{}", Duration::from_secs(5)).await.unwrap();
+    assert!(matches!(won, ClaimOutcome::Won { trace: None, .. }), "{won:?}");
 }
 
 #[tokio::test]
@@ -195,6 +263,7 @@ async fn the_risk_and_device_scripts_give_every_reply_they_document() {
         device: Some(&device),
         ttl: Duration::from_secs(60),
         code_expires_at: CODE,
+        trace: None,
     };
     assert!(store.create(&id, &new).await.unwrap());
 
@@ -264,7 +333,7 @@ fn the_scripts_spell_states_only_as_the_enum_does() {
     let mut known: BTreeSet<&str> = SessionState::ALL.iter().map(|s| s.as_str()).collect();
     known.extend(["expired", "forbidden", "slow_down", "won", "rotated", "stale", "not_pending", "ok", "gone"]);
     known.extend(["not_found", "conflict", "ended", "wrong_state", "wrong_user", "0", "1", ""]);
-    known.extend(["wrong_check_code", "check_code_denied", "cc", "ccbad", "dev", "risk"]);
+    known.extend(["wrong_check_code", "check_code_denied", "cc", "ccbad", "dev", "risk", "tp"]);
     known.extend(["ZADD", "ZREMRANGEBYSCORE", "ZREMRANGEBYRANK", "ZCARD", "ZSCORE", "-inf", "("]);
     known.extend(["st", "bind", "uid", "resp", "ptat", "v", "cexp", "ip", "ua", "ct", "bad"]);
     known.extend(["HMGET", "HSET", "HINCRBY", "EXPIRE", "PUBLISH", "DEL", "EXISTS", "TIME", "PTTL", "TTL"]);

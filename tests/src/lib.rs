@@ -4,6 +4,8 @@
 //!
 //! Every [`Stack`] gets a Redis key prefix of its own (shared by its two services), so tests run in parallel on
 //! one Redis. Start it with `deploy/redis.sh 6390 target/test-redis`; `QRL_TEST_REDIS_URL` points elsewhere.
+//! What only a whole process shows runs the real binaries instead ([`Services`]), e.g. against a stand-in
+//! OpenTelemetry [`Collector`].
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -11,20 +13,24 @@
     reason = "test harness: a broken setup or a failed expectation should fail the test loudly"
 )]
 
+mod collector;
 mod nginx;
 mod qr;
 mod redis_cluster;
 mod redis_process;
 mod reply;
+mod services;
 mod sse;
 mod stack;
 mod tokens;
 
+pub use collector::{Collector, ReceivedSpan};
 pub use nginx::{Nginx, UPSTREAM_HEADER};
 pub use qr::{decode_qr, split_qr_link};
 pub use redis_cluster::RedisCluster;
 pub use redis_process::RedisProcess;
 pub use reply::Reply;
+pub use services::Services;
 pub use sse::{EventStream, SseEvent};
 pub use stack::{Login, Stack};
 pub use tokens::{WebToken, b64url, hs256_token, unsigned_token, user_claims};

@@ -191,6 +191,12 @@ impl Stack {
         }
     }
 
+    /// The clients of a browser and a phone for services running elsewhere (other processes: `Services`), which
+    /// accept this harness's user tokens. It owns and stops nothing.
+    pub fn at(gateway_url: &str, mobile_url: &str) -> Self {
+        Self::remote(gateway_url, mobile_url, test_support::QR_BASE_URL, user_jwt_settings())
+    }
+
     // --- the browser -------------------------------------------------------------------------------------
 
     /// `POST /v1/qr`.

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use qrlogin_shared::cli::{Command, Report};
 use qrlogin_shared::config::Env;
+use qrlogin_shared::server::StartupError;
 use web_gateway::cli::{Cli, summary};
 use web_gateway::{Application, Settings};
 
@@ -24,7 +25,11 @@ fn main() -> ExitCode {
 
 #[actix_web::main]
 async fn serve(settings: Settings) -> ExitCode {
-    qrlogin_shared::telemetry::init(settings.service.log_json);
+    // Held to the end: dropping it sends the spans still queued.
+    let _telemetry = match qrlogin_shared::telemetry::init(env!("CARGO_BIN_NAME"), settings.service.log_json) {
+        Ok(telemetry) => telemetry,
+        Err(e) => return REPORT.cannot_start(&StartupError::service(e)),
+    };
     let app = match Application::build(settings).await {
         Ok(app) => app,
         Err(e) => return REPORT.cannot_start(&e),

@@ -157,8 +157,9 @@ async fn claim(ctx: &GatewayContext, read: &Read<'_>, user: &UserId) -> Result<S
     let answer = json(&Answer { status: Status::Confirmed, check_code: None, qr: None, token: Some(token) })?;
     let sealed = read.binding.seal(&answer)?;
     match ctx.store.claim(read.id, read.binding.hash(), &sealed, ctx.policy.claim_grace).await? {
-        ClaimOutcome::Won { version, device } => {
+        ClaimOutcome::Won { version, device, trace } => {
             let claimed = AuditEvent::new(Event::Claimed, Outcome::Ok, read.ip).session(read.id).user(user).jti(&jti);
+            let claimed = claimed.trace(trace.as_ref());
             audit::record(&claimed);
             // The token is out: a failure to remember the browser costs only a `new_device` at its next login.
             if let Some(device) = device

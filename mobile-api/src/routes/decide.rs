@@ -1,7 +1,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use qrlogin_shared::audit::{self, AuditEvent, Event, Outcome};
 use qrlogin_shared::session::{RiskLevel, SessionState};
-use qrlogin_shared::store::{DecideOutcome, Decision};
+use qrlogin_shared::store::{DecideOutcome, Decided, Decision};
 use qrlogin_shared::verification::VerificationCode;
 use qrlogin_shared::{SessionId, UserId};
 use serde::Deserialize;
@@ -43,8 +43,8 @@ pub async fn decide(
     }
     let check_code = body.check_code.as_deref().map(str::trim);
     let asked = if state == SessionState::Confirmed { Event::Confirmed } else { Event::Denied };
-    let (event, outcome, result) = match ctx.store.decide(&id, &user, **decision, code.expires_at(), check_code).await?
-    {
+    let Decided { outcome, trace } = ctx.store.decide(&id, &user, **decision, code.expires_at(), check_code).await?;
+    let (event, outcome, result) = match outcome {
         DecideOutcome::Done => (asked, Outcome::Ok, Ok(HttpResponse::Ok().json(json!({ "status": state })))),
         DecideOutcome::NotFound => (asked, Outcome::NotFound, Err(MobileError::NotFound)),
         DecideOutcome::WrongState => (asked, Outcome::WrongState, Err(MobileError::WrongState)),
@@ -57,7 +57,7 @@ pub async fn decide(
             (Event::Denied, Outcome::WrongCheckCode, Err(MobileError::WrongCheckCode { denied: true }))
         }
     };
-    audit::record(&AuditEvent::new(event, outcome, &ip).session(&id).user(&user));
+    audit::record(&AuditEvent::new(event, outcome, &ip).session(&id).user(&user).trace(trace.as_ref()));
     result
 }
 

@@ -49,12 +49,13 @@ pub async fn scan(
     let level = Some(judged.risk.level);
     let outcome = ctx.store.scan(&id, &user, code.expires_at(), check_code.as_ref(), level).await?;
     audit::record(&match &outcome {
-        ScanOutcome::Scanned { .. } => audited,
+        ScanOutcome::Scanned { trace, .. } => audited.trace(trace.as_ref()),
         ScanOutcome::NotFound => AuditEvent { event: Event::Expired, outcome: Outcome::NotFound, ..audited },
         ScanOutcome::Conflict => AuditEvent { outcome: Outcome::Conflict, ..audited },
-        ScanOutcome::Ended { first_scanner } => {
+        ScanOutcome::Ended { first_scanner, trace } => {
             AuditEvent { event: Event::Cancelled, outcome: Outcome::SecondScanner, ..audited }
                 .first_scanner(first_scanner)
+                .trace(trace.as_ref())
         }
     });
     match outcome {

@@ -177,7 +177,14 @@ impl TestApp {
             created_at: "2025-06-01T12:34:56Z".to_owned(),
         };
         let code_expires_at = expires_at(SESSION_TTL);
-        let new = NewSession { binding: &binding, requester: &requester, device, ttl: SESSION_TTL, code_expires_at };
+        let new = NewSession {
+            binding: &binding,
+            requester: &requester,
+            device,
+            ttl: SESSION_TTL,
+            code_expires_at,
+            trace: None,
+        };
         let created = self.store.create(&id, &new).await.unwrap_or_else(|e| {
             panic!("cannot reach the test Redis ({e}); start it with `deploy/redis.sh 6390 target/test-redis`")
         });

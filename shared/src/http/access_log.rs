@@ -1,5 +1,6 @@
-//! One access-log line per request, under a span carrying a request id that is echoed in `X-Request-Id`.
-//! It records the route pattern, never the raw path or query: QR links carry verification strings in the path.
+//! One access-log line per request, under a span carrying a request id that is echoed in `X-Request-Id` (the
+//! OpenTelemetry server span when traces are exported, `server_span.rs`). It records the route pattern, never the
+//! raw path or query: QR links carry verification strings in the path.
 
 use std::time::Instant;
 
@@ -18,11 +19,13 @@ pub async fn access_log(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let request_id = uuid::Uuid::new_v4().simple().to_string();
-    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let pattern = req.match_pattern();
     let method = req.method().clone();
-    let span = tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
+    let span = super::server_span::start(&req, &request_id, pattern.as_deref());
+    let route = pattern.unwrap_or_else(|| "unmatched".to_owned());
     let started = Instant::now();
-    let mut res = next.call(req).instrument(span.clone()).await?;
+    let mut res = crate::telemetry::serving(&span, next.call(req).instrument(span.clone())).await?;
+    super::server_span::end(&span, res.status());
     let status = res.status().as_u16();
     crate::metrics::http_request(&route, method.as_str(), status, started.elapsed());
     span.in_scope(|| {

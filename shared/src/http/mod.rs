@@ -5,6 +5,7 @@ mod access_log;
 mod client_ip;
 mod fallback;
 mod problem;
+mod server_span;
 
 pub use crate::ErrorChain;
 pub use access_log::{REQUEST_DEADLINE, access_log, request_deadline};

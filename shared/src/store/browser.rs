@@ -19,6 +19,9 @@ impl SessionStore {
         if let Some(device) = new.device {
             inv.arg(("dev", device.as_str()));
         }
+        if let Some(trace) = new.trace {
+            inv.arg(("tp", trace.as_str()));
+        }
         let Created(created) = self.run(&inv).await?;
         Ok(created)
     }

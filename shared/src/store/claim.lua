@@ -1,10 +1,11 @@
 -- Hands the token out: confirmed -> claimed, storing the answer that carries it. KEYS[1] = session key;
 -- ARGV[1] = binding hash; ARGV[2] = the answer (JSON with the token); ARGV[3] = grace window, seconds;
 -- ARGV[4] = events channel; ARGV[5] = session id.
--- Exactly one caller wins ({'won', version, device hash or ''}, the device for the user's history); concurrent or repeated polls of the same browser within the grace
+-- Exactly one caller wins ({'won', version, device hash or '', traceparent or ''}: the device for the user's
+-- history, the trace context the create stored); concurrent or repeated polls of the same browser within the grace
 -- window get that same answer ({'claimed', version, answer}), so a lost response is not a lost login. The
 -- session then lives only for the grace window. Otherwise {'expired'}, {'forbidden'} or {state, version}.
-local s = redis.call('HMGET', KEYS[1], 'st', 'bind', 'resp', 'v', 'dev')
+local s = redis.call('HMGET', KEYS[1], 'st', 'bind', 'resp', 'v', 'dev', 'tp')
 if not s[1] then
   return {'expired'}
 end
@@ -16,7 +17,7 @@ if s[1] == 'confirmed' then
   redis.call('HSET', KEYS[1], 'st', 'claimed', 'resp', ARGV[2])
   redis.call('EXPIRE', KEYS[1], ARGV[3])
   redis.call('PUBLISH', ARGV[4], ARGV[5])
-  return {'won', tostring(v), s[5] or ''}
+  return {'won', tostring(v), s[5] or '', s[6] or ''}
 end
 if s[1] == 'claimed' then
   return {'claimed', s[4], s[3]}

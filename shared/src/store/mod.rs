@@ -28,6 +28,7 @@ pub use devices::DEVICES_PER_USER;
 pub use reply::LoginContext;
 
 use crate::config::RedisSettings;
+use crate::telemetry::Traceparent;
 use crate::{BindingHash, DeviceHash, KeySchema, SessionId, UserId};
 
 /// What the gateway records when it issues a session.
@@ -39,6 +40,8 @@ pub struct NewSession<'a> {
     pub ttl: Duration,
     /// Expiry of the first QR code (unix seconds); later codes replace it by [`SessionStore::rotate`].
     pub code_expires_at: u32,
+    /// The create's trace context, only while traces are exported: the later steps join the login's trace.
+    pub trace: Option<&'a Traceparent>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -75,7 +78,7 @@ pub struct Polled {
 pub enum ClaimOutcome {
     /// This caller's answer is the one handed out; the session is now at this version. `device`: the browser's
     /// device hash, for the user's history.
-    Won { version: u64, device: Option<DeviceHash> },
+    Won { version: u64, device: Option<DeviceHash>, trace: Option<Traceparent> },
     /// Another poll of the same browser won a moment earlier: hand out its answer instead.
     AlreadyClaimed { version: u64, answer: String },
     /// The session left `confirmed` otherwise (cancelled, expired) or the binding does not match.
@@ -106,12 +109,15 @@ pub enum ScanOutcome {
         ttl: Duration,
         /// The browser shows a check code the phone must type to confirm.
         check_code_required: bool,
+        /// The login's trace context, when the create stored one.
+        trace: Option<Traceparent>,
     },
     NotFound,
     Conflict,
     /// Another user had scanned it first: this scan ended the login (cancelled, code voided).
     Ended {
         first_scanner: UserId,
+        trace: Option<Traceparent>,
     },
 }
 
@@ -125,6 +131,13 @@ pub enum DecideOutcome {
     WrongCheckCode,
     /// That was the last wrong check code allowed: the login is denied.
     CheckCodeDenied,
+}
+
+/// A decision's outcome, with the login's trace context when the create stored one.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Decided {
+    pub outcome: DecideOutcome,
+    pub trace: Option<Traceparent>,
 }
 
 #[derive(Debug, PartialEq, Eq)]

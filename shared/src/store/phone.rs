@@ -1,6 +1,6 @@
 //! The transitions mobile-api makes for the phone.
 
-use super::{DecideOutcome, Decision, MissOutcome, ScanOutcome, SessionStore, StoreError};
+use super::{Decided, Decision, MissOutcome, ScanOutcome, SessionStore, StoreError};
 use crate::session::{CheckCode, RiskLevel};
 use crate::{SessionId, UserId};
 
@@ -37,7 +37,7 @@ impl SessionStore {
         decision: Decision,
         code_expires_at: u32,
         check_code: Option<&str>,
-    ) -> Result<DecideOutcome, StoreError> {
+    ) -> Result<Decided, StoreError> {
         let mut inv = self.invocation(&self.scripts.decide, id);
         inv.arg(user.as_str()).arg(decision.state().as_str()).arg(code_expires_at);
         self.notify_args(&mut inv, id);

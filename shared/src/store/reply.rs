@@ -6,8 +6,11 @@ use std::time::Duration;
 
 use redis::{FromRedisValue, ParsingError, Value};
 
-use super::{CancelOutcome, ClaimOutcome, DecideOutcome, MissOutcome, PollOutcome, Polled, RotateOutcome, ScanOutcome};
+use super::{
+    CancelOutcome, ClaimOutcome, DecideOutcome, Decided, MissOutcome, PollOutcome, Polled, RotateOutcome, ScanOutcome,
+};
 use crate::session::{Requester, RiskLevel, SessionState};
+use crate::telemetry::Traceparent;
 use crate::{DeviceHash, UserId};
 
 /// The fields of an array reply, read by position.
@@ -32,6 +35,11 @@ impl Fields {
 
     fn text(&self, i: usize, script: &str) -> Result<String, ParsingError> {
         self.get(i, script)
+    }
+
+    /// A stored trace context: `''` (none stored) or anything that is not a valid one reads as none.
+    fn trace(&self, i: usize, script: &str) -> Result<Option<Traceparent>, ParsingError> {
+        self.text(i, script).map(|t| Traceparent::parse(&t))
     }
 
     fn state(&self, i: usize, script: &str) -> Result<SessionState, ParsingError> {
@@ -88,14 +96,14 @@ fn polled(f: Fields, script: &str) -> Result<Polled, ParsingError> {
     Ok(Polled { outcome, version, code_expires_at, expires_in })
 }
 
-/// claim.lua: `{'won', version, device}`, `{'claimed', version, answer}`, else the poll shape.
+/// claim.lua: `{'won', version, device, traceparent}`, `{'claimed', version, answer}`, else the poll shape.
 impl FromRedisValue for ClaimOutcome {
     fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
         let f = Fields::of(v, "claim")?;
         match (f.text(0, "claim")?.as_str(), f.len()) {
-            ("won", 3) => {
+            ("won", 4) => {
                 let device = DeviceHash::from_stored(&f.text(2, "claim")?);
-                Ok(Self::Won { version: f.get(1, "claim")?, device })
+                Ok(Self::Won { version: f.get(1, "claim")?, device, trace: f.trace(3, "claim")? })
             }
             ("claimed", 3) => Ok(Self::AlreadyClaimed { version: f.get(1, "claim")?, answer: f.text(2, "claim")? }),
             _ => polled(f, "claim").map(|p| Self::Other(p.outcome)),
@@ -128,13 +136,13 @@ impl FromRedisValue for CancelOutcome {
     }
 }
 
-/// scan.lua: `{'ok', ip, user_agent, created_at, ttl, check code required}`, `{'not_found'}`, `{'ended', first scanner}` or
-/// `{'conflict', state}`.
+/// scan.lua: `{'ok', ip, user_agent, created_at, ttl, check code required, traceparent}`, `{'not_found'}`,
+/// `{'ended', first scanner, traceparent}` or `{'conflict', state}`.
 impl FromRedisValue for ScanOutcome {
     fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
         let f = Fields::of(v, "scan")?;
         match (f.text(0, "scan")?.as_str(), f.len()) {
-            ("ok", 6) => {
+            ("ok", 7) => {
                 let requester = Requester {
                     ip: f.text(1, "scan")?,
                     user_agent: f.text(2, "scan")?,
@@ -145,33 +153,39 @@ impl FromRedisValue for ScanOutcome {
                     requester,
                     ttl: Duration::from_secs(u64::try_from(ttl).unwrap_or(0)),
                     check_code_required: f.text(5, "scan")? == "1",
+                    trace: f.trace(6, "scan")?,
                 })
             }
             ("not_found", 1) => Ok(Self::NotFound),
             ("conflict", 2) => f.state(1, "scan").map(|_| Self::Conflict),
-            ("ended", 2) => {
+            ("ended", 3) => {
                 let first = f.text(1, "scan")?;
                 let first_scanner = UserId::parse(&first).map_err(|e| ParsingError::from(format!("scan: {e}")))?;
-                Ok(Self::Ended { first_scanner })
+                Ok(Self::Ended { first_scanner, trace: f.trace(2, "scan")? })
             }
             (other, n) => Err(ParsingError::from(format!("scan: {other:?} with {n} fields"))),
         }
     }
 }
 
-/// decide.lua: `'ok'`, `'not_found'`, `'wrong_state'`, `'wrong_user'`, `'wrong_check_code'` or
-/// `'check_code_denied'`.
-impl FromRedisValue for DecideOutcome {
+/// decide.lua: `{outcome, traceparent}`, outcome `'ok'`, `'not_found'`, `'wrong_state'`, `'wrong_user'`,
+/// `'wrong_check_code'` or `'check_code_denied'`.
+impl FromRedisValue for Decided {
     fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
-        match tag(&v, "decide")?.as_str() {
-            "ok" => Ok(Self::Done),
-            "not_found" => Ok(Self::NotFound),
-            "wrong_state" => Ok(Self::WrongState),
-            "wrong_user" => Ok(Self::WrongUser),
-            "wrong_check_code" => Ok(Self::WrongCheckCode),
-            "check_code_denied" => Ok(Self::CheckCodeDenied),
-            _ => Err(bad("decide", &v)),
+        let f = Fields::of(v, "decide")?;
+        if f.len() != 2 {
+            return Err(ParsingError::from(format!("decide: {} fields", f.len())));
         }
+        let outcome = match f.text(0, "decide")?.as_str() {
+            "ok" => DecideOutcome::Done,
+            "not_found" => DecideOutcome::NotFound,
+            "wrong_state" => DecideOutcome::WrongState,
+            "wrong_user" => DecideOutcome::WrongUser,
+            "wrong_check_code" => DecideOutcome::WrongCheckCode,
+            "check_code_denied" => DecideOutcome::CheckCodeDenied,
+            other => return Err(ParsingError::from(format!("decide: unknown outcome {other:?}"))),
+        };
+        Ok(Self { outcome, trace: f.trace(1, "decide")? })
     }
 }
 

@@ -6,9 +6,10 @@
 -- A second user scanning a QR someone else already scanned (a photographed or shared QR) ends the login:
 -- scanned -> cancelled and the code is voided, so neither can confirm it and the browser is logged in as nobody.
 -- The check code is drawn once, at the first scan; a retry keeps it.
--- Returns {'ok', ip, user_agent, created_at, ttl, check code required ('1' or '0')},
--- {'not_found'}, {'ended', first scanner} or {'conflict', state}.
-local s = redis.call('HMGET', KEYS[1], 'st', 'uid', 'ip', 'ua', 'ct', 'cexp', 'cc')
+-- Returns {'ok', ip, user_agent, created_at, ttl, check code required ('1' or '0'), traceparent},
+-- {'not_found'}, {'ended', first scanner, traceparent} or {'conflict', state}. The traceparent is the one the
+-- create stored ('' when traces were off), so the scan joins the login's trace without another read.
+local s = redis.call('HMGET', KEYS[1], 'st', 'uid', 'ip', 'ua', 'ct', 'cexp', 'cc', 'tp')
 if not s[1] or s[1] == 'claimed' or s[6] ~= ARGV[2] then
   return {'not_found'}
 end
@@ -24,7 +25,7 @@ elseif s[1] == 'scanned' and s[2] ~= ARGV[1] then
   redis.call('HSET', KEYS[1], 'st', 'cancelled', 'cexp', '0')
   redis.call('HINCRBY', KEYS[1], 'v', 1)
   redis.call('PUBLISH', ARGV[3], ARGV[4])
-  return {'ended', s[2]}
+  return {'ended', s[2], s[8] or ''}
 elseif s[1] ~= 'scanned' then
   return {'conflict', s[1]}
 end
@@ -37,4 +38,4 @@ local required = '0'
 if s[7] then
   required = '1'
 end
-return {'ok', s[3], s[4], s[5], redis.call('TTL', KEYS[1]), required}
+return {'ok', s[3], s[4], s[5], redis.call('TTL', KEYS[1]), required, s[8] or ''}

@@ -5,6 +5,7 @@ use qrlogin_shared::http::ClientIp;
 use qrlogin_shared::rate_limit::{Check, RateLimiter, Verdict};
 use qrlogin_shared::requester::sanitize_user_agent;
 use qrlogin_shared::store::{NewSession, Requester};
+use qrlogin_shared::telemetry::Traceparent;
 use qrlogin_shared::{SessionId, unix_now};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -40,12 +41,15 @@ pub async fn create(req: HttpRequest, ctx: web::Data<GatewayContext>) -> Result<
     let QrCode { qr_content, qr_image } = ctx.qr(&id, code_expires_at)?;
     let (cookie, binding) = binding::issue(policy.cookie_secure, &id);
     let (device, device_cookie) = device::of_request_or_issue(&req, policy.cookie_secure, policy.device_memory);
+    // This request's trace becomes the login's: the phone's and the browser's later steps join it.
+    let trace = Traceparent::of_request();
     let new = NewSession {
         binding: &binding,
         requester: &requester,
         device: Some(&device),
         ttl: policy.ttl,
         code_expires_at,
+        trace: trace.as_ref(),
     };
     if !ctx.store.create(&id, &new).await? {
         return Err(GatewayError::Collision);

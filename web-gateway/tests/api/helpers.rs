@@ -170,7 +170,7 @@ impl TestApp {
     pub async fn phone_decide(&self, uuid: &str, user: &str, decision: Decision) {
         let code = self.code_expiry(uuid).await;
         let outcome = self.store.decide(&session_id(uuid), &user_id(user), decision, code, None).await.expect("decide");
-        assert_eq!(outcome, DecideOutcome::Done);
+        assert_eq!(outcome.outcome, DecideOutcome::Done);
     }
 
     /// Scan and confirm as `user`: the login is now waiting for the browser to claim it.

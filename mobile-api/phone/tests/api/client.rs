@@ -72,7 +72,14 @@ async fn fresh_session(app: &TestApp) -> TestSession {
         created_at: OffsetDateTime::now_utc().format(&Rfc3339).unwrap(),
     };
     let code_expires_at = expires_at(SESSION_TTL);
-    let new = NewSession { binding: &binding, requester: &requester, device: None, ttl: SESSION_TTL, code_expires_at };
+    let new = NewSession {
+        binding: &binding,
+        requester: &requester,
+        device: None,
+        ttl: SESSION_TTL,
+        code_expires_at,
+        trace: None,
+    };
     assert!(app.store.create(&id, &new).await.unwrap(), "session id collision");
     let code = app.verifier.issue(&id, code_expires_at);
     TestSession { id, binding, verification: code.encode(), qr_content: app.base.link(&id, &code), requester }
