@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use qrlogin_shared::cli::{Command, Report};
-use qrlogin_shared::config::Env;
+use qrlogin_shared::config::{ConfigError, Env};
 use qrlogin_shared::server::StartupError;
 use web_gateway::cli::{Cli, summary};
 use web_gateway::{Application, Settings};
@@ -19,7 +19,11 @@ fn main() -> ExitCode {
     };
     match command {
         Command::Serve => serve(settings),
-        Command::CheckConfig => REPORT.checked(Application::check(&settings).map(|()| summary(&settings))),
+        Command::CheckConfig => REPORT.checked(
+            qrlogin_shared::telemetry::check()
+                .and_then(|()| Application::check(&settings))
+                .map(|()| summary(&settings)),
+        ),
     }
 }
 
@@ -28,7 +32,7 @@ async fn serve(settings: Settings) -> ExitCode {
     // Held to the end: dropping it sends the spans still queued.
     let _telemetry = match qrlogin_shared::telemetry::init(env!("CARGO_BIN_NAME"), settings.service.log_json) {
         Ok(telemetry) => telemetry,
-        Err(e) => return REPORT.cannot_start(&StartupError::service(e)),
+        Err(e) => return REPORT.cannot_start(&StartupError::Config(ConfigError::unusable(&e).into())),
     };
     let app = match Application::build(settings).await {
         Ok(app) => app,

@@ -76,6 +76,21 @@ pub const SERVICE_VARS: &[EnvGroup] = &[
             var("RUST_LOG", Value("info"), "log filter, e.g. info,web_gateway=debug"),
         ],
     },
+    EnvGroup {
+        title: "Traces (OpenTelemetry, off unless an endpoint or OTEL_TRACES_EXPORTER=otlp is set; see README)",
+        vars: &[
+            var("OTEL_EXPORTER_OTLP_ENDPOINT", Off, "OTLP/HTTP base URL, e.g. http://collector:4318: turns export on"),
+            var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", Off, "the full traces URL, instead"),
+            var("OTEL_TRACES_EXPORTER", Off, "otlp (on, default endpoint) or none (off)"),
+            var("OTEL_SDK_DISABLED", Off, "true: off whatever else is set"),
+            var("OTEL_SERVICE_NAME", Described("the binary's name"), "service.name of the spans"),
+            var(
+                "OTEL_TRACES_SAMPLER",
+                Described("parentbased_always_on"),
+                "the SDK's sampler (and OTEL_TRACES_SAMPLER_ARG)",
+            ),
+        ],
+    },
 ];
 
 /// Read by both services, listed by each in its own group ([`super::device_memory`]).
@@ -123,8 +138,16 @@ pub fn drift(
     base: &[(&str, &str)],
     read: impl Fn(super::Env) -> String,
 ) -> Vec<String> {
-    /// Read outside the settings readers: the log filter, by the logging setup.
-    const READ_ELSEWHERE: [&str; 1] = ["RUST_LOG"];
+    /// Read outside the settings readers, by the logging and tracing setup (`crate::telemetry`).
+    const READ_ELSEWHERE: [&str; 7] = [
+        "RUST_LOG",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_TRACES_EXPORTER",
+        "OTEL_SDK_DISABLED",
+        "OTEL_SERVICE_NAME",
+        "OTEL_TRACES_SAMPLER",
+    ];
     let read_names: Vec<&str> = sources.iter().flat_map(|s| names_in_source(s)).collect();
     let env = |extra: Option<(&str, &str)>| {
         let pairs = base.iter().copied().chain(extra).map(|(k, v)| (k.to_owned(), v.to_owned()));

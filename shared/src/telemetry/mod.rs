@@ -36,6 +36,13 @@ impl Drop for Telemetry {
 /// Installs logging (`json`: one JSON object per line) and, when the OTEL_* variables ask for it, trace export
 /// as `service` (the `service.name` unless `OTEL_SERVICE_NAME` says otherwise). Fails only on OTEL_* values it
 /// cannot honour. A second call (tests starting several apps) installs nothing and exports nothing.
+/// The `OTEL_*` variables as `check-config` sees them: what [`init`] would refuse, as a configuration problem.
+pub fn check() -> Result<(), crate::config::ConfigErrors> {
+    traces::Plan::from_vars(|name| std::env::var(name).ok())
+        .map(|_| ())
+        .map_err(|e| crate::config::ConfigError::unusable(&e).into())
+}
+
 pub fn init(service: &'static str, json: bool) -> Result<Telemetry, TracesError> {
     let plan = traces::Plan::from_vars(|name| std::env::var(name).ok())?;
     let pipeline = plan.map(|plan| traces::Pipeline::start(&plan, service)).transpose()?;

@@ -126,3 +126,14 @@ fn a_start_on_a_taken_port_names_the_address_and_exits_1() {
     assert!(ran.stderr.contains(&format!("web-gateway: cannot start: cannot listen on {addr}: ")), "{}", ran.stderr);
     assert_no_secret(&ran.output());
 }
+
+#[test]
+fn an_unsupported_trace_exporter_is_a_configuration_problem_for_check_config_and_start() {
+    for args in [&["check-config"][..], &[]] {
+        let ran =
+            web_gateway(args, &[("OTEL_EXPORTER_OTLP_PROTOCOL", Some("grpc")), ("OTEL_TRACES_EXPORTER", Some("otlp"))]);
+
+        assert_eq!(ran.code, Some(2), "{args:?}: {}", ran.output());
+        assert!(ran.stderr.contains("OTEL_EXPORTER_OTLP_PROTOCOL=\"grpc\" is not supported"), "{}", ran.stderr);
+    }
+}
