@@ -48,9 +48,16 @@ base_image() {
   BASE_IMAGE=$standin
   podman image exists "$standin" && return
   echo "no $official: making $standin with mmdebstrap from $mirror" >&2
+  # As the official image: no docs, and apt keeps no package cache or downloaded .debs in later layers.
   mmdebstrap --quiet --variant=apt \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
     --dpkgopt='path-exclude=/usr/share/locale/*' \
+    --customize-hook='cat >"$1/etc/apt/apt.conf.d/docker-clean" <<APT
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache ""; Dir::Cache::srcpkgcache "";
+APT' \
+    --customize-hook='rm -rf "$1"/var/cache/apt/*.bin "$1"/var/lib/apt/lists/*' \
     bookworm "$work/rootfs.tar" "deb $mirror bookworm main" "deb $mirror bookworm-updates main" \
     "deb ${mirror%/debian}/debian-security bookworm-security main"
   podman import -q --change 'CMD ["bash"]' "$work/rootfs.tar" "$standin" >/dev/null
