@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Checks the deployment files that cannot run here (no container engine, no cluster): they must parse, and
-carry what this project relies on. Exits non-zero with one line per problem. Run by .ci/run."""
+"""Checks the deployment files for what running them under podman (deploy/containers.sh) cannot show: they parse,
+and carry what this project relies on, including the Kubernetes kinds podman does not implement (Service,
+Ingress, PodDisruptionBudget). Exits non-zero with one line per problem. Run by .ci/run."""
 import pathlib
 import sys
 
