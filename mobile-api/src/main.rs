@@ -6,8 +6,7 @@ use clap::Parser;
 use mobile_api::cli::{Cli, summary};
 use mobile_api::{Application, Settings};
 use qrlogin_shared::cli::{Command, Report};
-use qrlogin_shared::config::{ConfigError, Env};
-use qrlogin_shared::server::StartupError;
+use qrlogin_shared::config::Env;
 
 const REPORT: Report = Report::new("mobile-api");
 
@@ -19,20 +18,16 @@ fn main() -> ExitCode {
     };
     match command {
         Command::Serve => serve(settings),
-        Command::CheckConfig => REPORT.checked(
-            qrlogin_shared::telemetry::check()
-                .and_then(|()| Application::check(&settings))
-                .map(|()| summary(&settings)),
-        ),
+        Command::CheckConfig => REPORT.check_config(|| Application::check(&settings).map(|()| summary(&settings))),
     }
 }
 
 #[actix_web::main]
 async fn serve(settings: Settings) -> ExitCode {
     // Held to the end: dropping it sends the spans still queued.
-    let _telemetry = match qrlogin_shared::telemetry::init(env!("CARGO_BIN_NAME"), settings.service.log_json) {
+    let _telemetry = match REPORT.telemetry(settings.service.log_json) {
         Ok(telemetry) => telemetry,
-        Err(e) => return REPORT.cannot_start(&StartupError::Config(ConfigError::unusable(&e).into())),
+        Err(code) => return code,
     };
     let app = match Application::build(settings).await {
         Ok(app) => app,

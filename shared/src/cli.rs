@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use secrecy::ExposeSecret;
 
 use crate::ErrorChain;
-use crate::config::{ConfigErrors, RedisSettings, ServiceSettings};
+use crate::config::{ConfigError, ConfigErrors, RedisSettings, ServiceSettings};
 use crate::server::StartupError;
 
 #[derive(clap::Subcommand, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -46,6 +46,18 @@ impl Report {
             eprintln!("{}: the configuration has {} problem(s)", self.name, problems.problems().len());
         }
         ExitCode::from(EXIT_CONFIG)
+    }
+
+    /// `check-config`: the `OTEL_*` variables, then what `check` loads and summarises.
+    pub fn check_config(self, check: impl FnOnce() -> Result<Vec<SummaryLine>, ConfigErrors>) -> ExitCode {
+        self.checked(crate::telemetry::check().and_then(|()| check()))
+    }
+
+    /// Logs and traces for `serve` (hold the guard to the end); a refused `OTEL_*` value is a configuration
+    /// problem: reported, and the exit code to return.
+    pub fn telemetry(self, json: bool) -> Result<crate::telemetry::Telemetry, ExitCode> {
+        crate::telemetry::init(self.name, json)
+            .map_err(|e| self.cannot_start(&StartupError::Config(ConfigError::unusable(&e).into())))
     }
 
     /// The outcome of `check-config`: the summary on stdout (exit 0), or every problem (exit 2).

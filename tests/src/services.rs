@@ -69,7 +69,7 @@ impl Services {
     /// Starts both with `extra` on top of their settings and waits until both are ready.
     pub async fn start(extra: &[(&str, &str)]) -> Self {
         let key_prefix = format!("qrltest-{}", uuid::Uuid::new_v4().simple());
-        let mut env = dev_env();
+        let mut env = test_support::dev_env();
         let ours = [
             ("REDIS_URL", test_support::redis_url()),
             ("QRL_REDIS_KEY_PREFIX", key_prefix.clone()),
@@ -136,17 +136,6 @@ impl Services {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-}
-
-/// `deploy/dev.env` as `KEY=value` pairs.
-fn dev_env() -> Vec<(String, String)> {
-    let text = std::fs::read_to_string(Path::new(WORKSPACE).join("deploy/dev.env")).expect("deploy/dev.env");
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().trim_matches(['"', '\'']).to_owned()))
-        .collect()
 }
 
 /// The service binary beside this test binary, which must be newer than the service's sources (else the test

@@ -17,14 +17,6 @@ pub fn nginx_url() -> String {
     std::env::var("QRL_CONTAINERS_URL").expect("QRL_CONTAINERS_URL: run these through deploy/containers.sh test")
 }
 
-/// deploy/dev.env, which `deploy/containers.sh` gave the containers.
-pub fn dev_env() -> HashMap<String, String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/dev.env");
-    let text = std::fs::read_to_string(path).expect("deploy/dev.env");
-    let pairs = text.lines().filter(|l| !l.trim_start().starts_with('#')).filter_map(|l| l.split_once('='));
-    pairs.map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())).collect()
-}
-
 /// A browser and a phone that reach both services through nginx, with the development identity provider; the
 /// phone at `QRL_CONTAINERS_MOBILE_URL` instead when set (the pods of `podman kube play` have no proxy).
 pub fn through_nginx() -> Stack {
@@ -38,7 +30,8 @@ pub fn direct_to(gateway: &str) -> Stack {
 }
 
 fn user_jwt() -> UserJwtSettings {
-    let env = dev_env();
+    // deploy/dev.env, which `deploy/containers.sh` gave the containers.
+    let env: HashMap<String, String> = qrlogin_shared::test_support::dev_env().into_iter().collect();
     UserJwtSettings {
         key: UserJwtKey::Secret(SecretString::from(env["QRL_USER_JWT_SECRET"].clone())),
         issuer: env["QRL_USER_JWT_ISSUER"].clone(),
