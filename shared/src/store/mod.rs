@@ -204,19 +204,14 @@ impl SessionStore {
         &self.redis
     }
 
-    /// The channel every transition is published on (payload: the session id).
-    pub fn events_channel(&self) -> String {
-        self.keys.events_channel()
-    }
-
-    /// A script invocation on one session's key, with the events channel and session id appended last by
+    /// A script invocation on one session's key, with the session's events channel and id appended last by
     /// [`notify_args`] where the script publishes.
     fn invocation<'a>(&self, script: &'a Script, id: &SessionId) -> redis::ScriptInvocation<'a> {
         script.key(self.keys.session(id))
     }
 
     fn notify_args(&self, inv: &mut redis::ScriptInvocation<'_>, id: &SessionId) {
-        inv.arg(self.keys.events_channel()).arg(id.to_string());
+        inv.arg(self.keys.session_events(id)).arg(id.to_string());
     }
 
     /// Runs a script and decodes its reply (`reply.rs`); a reply of the wrong shape is a protocol error (500),
