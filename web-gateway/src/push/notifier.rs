@@ -233,6 +233,42 @@ mod tests {
         assert!(from(&n, SessionId::random(), "2001:db8::/64").is_ok());
     }
 
+    #[test]
+    fn the_first_waiter_subscribes_and_the_last_one_unsubscribes() {
+        let n = notifier(10, 10);
+        let mut changes = n.take_changes().unwrap();
+        let id = SessionId::random();
+        let (first, second) = (from(&n, id, "c").unwrap(), from(&n, id, "d").unwrap());
+        drop(first);
+        assert_eq!(changes.try_recv().ok(), Some(Change::Subscribe(id)));
+        assert!(changes.try_recv().is_err(), "one subscription per session, whatever the waiters");
+        drop(second);
+        assert_eq!(changes.try_recv().ok(), Some(Change::Unsubscribe(id)));
+    }
+
+    #[tokio::test]
+    async fn a_confirmed_subscription_wakes_the_waiters_to_re_read() {
+        let n = notifier(10, 10);
+        let mut changes = n.take_changes().unwrap();
+        assert!(n.resubscribe(&mut changes).is_empty());
+        let id = SessionId::random();
+        let watch = from(&n, id, "c").unwrap();
+        assert!(watch.subscribing(), "connected, not confirmed yet");
+        let notify = watch.notify();
+        let notified = notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+
+        n.subscribed(&[id]);
+
+        tokio::time::timeout(std::time::Duration::from_secs(1), notified).await.unwrap();
+        assert!(!watch.subscribing());
+        n.lost();
+        assert!(!watch.subscribing(), "while disconnected a waiter reads at once");
+        assert_eq!(n.resubscribe(&mut changes), [id], "queued changes dropped, every watched session again");
+        assert!(watch.subscribing());
+    }
+
     #[tokio::test]
     async fn an_enabled_waiter_does_not_miss_a_notification() {
         let n = notifier(10, 10);

@@ -218,7 +218,13 @@ mod tests {
         assert_eq!(o.modes, [Mode::Poll1s, Mode::LongPoll]);
         assert_eq!(o.browsers, 5);
         assert_eq!(o.env, [("A".to_owned(), "1".to_owned()), ("B".to_owned(), "x=y".to_owned())]);
-        for bad in [["--browsers", "0"], ["--browsers", "10001"], ["--max-secs", "0"], ["--modes", "push"], ["--gateways", "0"]] {
+        for bad in [
+            ["--browsers", "0"],
+            ["--browsers", "10001"],
+            ["--max-secs", "0"],
+            ["--modes", "push"],
+            ["--gateways", "0"],
+        ] {
             assert!(Options::try_parse_from(["push-bench"].into_iter().chain(bad)).is_err(), "{bad:?}");
         }
     }

@@ -86,7 +86,8 @@ pub(crate) async fn run_mode(
     //    thread (which runs this function) is just one more thread the OS may set aside for a while.
     let step = Duration::from_secs(options.confirm_secs).div_f64(sessions.len().max(1) as f64);
     let first = Instant::now();
-    let (sched_before, pressure_before) = (gateways.iter().map(Gateway::sched).collect::<Vec<_>>(), procs::cpu_pressure());
+    let (sched_before, pressure_before) =
+        (gateways.iter().map(Gateway::sched).collect::<Vec<_>>(), procs::cpu_pressure());
     let mut events_before = Vec::with_capacity(gateways.len());
     for gateway in gateways {
         events_before.push(gateway.events_received().await?);

@@ -102,10 +102,11 @@ async fn a_long_poll_on_a_session_waited_on_elsewhere_subscribes_that_instance_t
     stream.next_status(EVENT_WAIT).await;
 
     // Both instances wait: each is subscribed once, whatever the number of its waiters.
-    let ((reply, answered), ((), scanned)) = tokio::join!(timed(b.long_poll(&login.uuid, binding, 20, "pending")), async {
-        until_subscribers(&url, &login.uuid, 2).await;
-        after_settling(scan(&a, &login)).await
-    });
+    let ((reply, answered), ((), scanned)) =
+        tokio::join!(timed(b.long_poll(&login.uuid, binding, 20, "pending")), async {
+            until_subscribers(&url, &login.uuid, 2).await;
+            after_settling(scan(&a, &login)).await
+        });
 
     assert_status_reply(&reply, "scanned");
     assert_prompt(answered, scanned, "long-poll on B");
