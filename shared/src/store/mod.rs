@@ -1,6 +1,6 @@
 //! The login session state machine, kept in Redis. Every transition is one Lua script: one round trip that
 //! checks and changes state atomically, whatever number of service instances run. Each visible transition also
-//! bumps the session's version and publishes its id on the events channel, in the same step, so waiting
+//! bumps the session's version and publishes its id on the session's events channel, in the same step, so waiting
 //! browsers on any gateway instance learn of it at once.
 //!
 //! ```text
