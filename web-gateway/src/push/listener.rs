@@ -64,6 +64,9 @@ async fn listen(listener: Listener, mut changes: UnboundedReceiver<Change>) {
             }
             Err(e) => tracing::warn!(node, error = %e, "cannot subscribe to session events; retrying"),
         }
+        // Unconnected, the changes need not be kept (the next connection subscribes to every watched session
+        // afresh): dropping them bounds the queue through a long outage.
+        while changes.try_recv().is_ok() {}
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(BACKOFF_MAX);
     }
