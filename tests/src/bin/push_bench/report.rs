@@ -155,7 +155,7 @@ pub(crate) fn table(reports: &[ModeReport]) -> String {
     let mut row = |label: &str, cell: &dyn Fn(&ModeReport) -> String| {
         let _ = write!(out, "{label:<W$}");
         for r in reports {
-            let _ = write!(out, "{:>16}", cell(r));
+            let _ = write!(out, " {:>15}", cell(r));
         }
         out.push('\n');
     };
