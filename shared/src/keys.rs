@@ -21,10 +21,11 @@ impl KeySchema {
         format!("{}:{{{id}}}", self.prefix)
     }
 
-    /// The pub/sub channel every session transition is announced on (payload: the session id). One channel for
-    /// all sessions, so each gateway instance needs a single subscription, whatever number of browsers wait.
-    pub fn events_channel(&self) -> String {
-        format!("{}:events", self.prefix)
+    /// The pub/sub channel a session's transitions are announced on (payload: the session id): `qrl:{<uuid>}:events`.
+    /// One channel per session, so only the gateway instances with a browser waiting for it subscribe and hear it;
+    /// under the session's hash tag, so it maps to the session's cluster slot (ready for sharded pub/sub).
+    pub fn session_events(&self, id: &SessionId) -> String {
+        format!("{}:{{{id}}}:events", self.prefix)
     }
 
     /// A rate limit's state: `qrl:rl:{<group>}:<name>:<subject>`. Limits checked together share a group, so
@@ -56,6 +57,7 @@ mod tests {
     fn session_key_is_hash_tagged() {
         let id = SessionId::parse("0b8e4a0c-6f0f-4e45-9d2a-6f7f0c1b2a3d").unwrap();
         assert_eq!(KeySchema::default().session(&id), "qrl:{0b8e4a0c-6f0f-4e45-9d2a-6f7f0c1b2a3d}");
+        assert_eq!(KeySchema::default().session_events(&id), "qrl:{0b8e4a0c-6f0f-4e45-9d2a-6f7f0c1b2a3d}:events");
         let alice = UserId::parse("alice").unwrap();
         assert_eq!(KeySchema::default().user_devices(&alice), "qrl:{user:alice}:devices");
     }

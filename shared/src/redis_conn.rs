@@ -74,20 +74,21 @@ impl Redis {
         self.subscribers.len()
     }
 
-    /// A dedicated pub/sub connection to node `node` (modulo the node count), subscribed to `channel`, within
-    /// the connect deadline.
-    pub async fn subscribe(&self, node: usize, channel: &str) -> Result<redis::aio::PubSub, StoreError> {
+    /// A dedicated pub/sub connection to node `node` (modulo the node count), within the connect deadline; the
+    /// caller subscribes as it needs, each (un)subscription bounded by [`Redis::pubsub_deadline`].
+    pub async fn pubsub(&self, node: usize) -> Result<redis::aio::PubSub, StoreError> {
         let Some(client) = self.subscribers.get(node % self.subscribers.len().max(1)) else {
             return Err(StoreError::Protocol("no Redis node to subscribe on".to_owned()));
         };
-        let connect = async {
-            let mut pubsub = client.get_async_pubsub().await?;
-            pubsub.subscribe(channel).await?;
-            Ok(pubsub)
-        };
+        let connect = async { Ok(client.get_async_pubsub().await?) };
         tokio::time::timeout(self.connect_timeout, connect)
             .await
             .unwrap_or(Err(StoreError::Timeout(self.connect_timeout)))
+    }
+
+    /// How long a pub/sub (un)subscription may take before the connection is deemed lost (the connect deadline).
+    pub fn pubsub_deadline(&self) -> Duration {
+        self.connect_timeout
     }
 
     /// Runs one script (EVALSHA, loading it again after a NOSCRIPT) within the command deadline. On a cluster

@@ -40,7 +40,7 @@ impl Application {
         let keys = KeySchema::new(settings.service.redis.key_prefix.clone());
         tracing::info!(signing_kid = ?signer.kid(), published = signer.jwks().keys.len(), "web token keys loaded");
         let notifier = Notifier::new(settings.waiters);
-        listener::spawn(notifier.clone(), redis.clone(), keys.events_channel());
+        listener::spawn(notifier.clone(), redis.clone(), keys.clone());
         let shutdown = Shutdown::default();
         let ctx = web::Data::new(GatewayContext {
             store: SessionStore::new(redis.clone(), keys.clone()),
@@ -61,7 +61,11 @@ impl Application {
                 HeaderValue::try_from(format!("max-age={}", max_age.as_secs())).map_err(StartupError::service)?;
             bootstrap = bootstrap.header(header::STRICT_TRANSPORT_SECURITY, value);
         }
-        bootstrap.sample(move || metrics::waiting_browsers(notifier.waiting())).serve(move |cfg| {
+        let sample = move || {
+            metrics::waiting_browsers(notifier.waiting());
+            metrics::push_events(notifier.received());
+        };
+        bootstrap.sample(sample).serve(move |cfg| {
             cfg.app_data(ctx.clone());
             configure_routes(cfg, &cors_origins);
         })

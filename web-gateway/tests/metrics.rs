@@ -61,6 +61,7 @@ async fn a_login_moves_the_gateway_counters_by_one_each() {
     assert_eq!(after.type_of("qrlogin_http_request_duration_seconds"), Some("histogram"));
     assert_eq!(after.type_of("qrlogin_redis_pool_connections"), Some("gauge"));
     assert_eq!(after.type_of("qrlogin_waiting_browsers"), Some("gauge"));
+    assert_eq!(after.type_of("qrlogin_push_events_received"), Some("gauge"));
     let requests = |parsed: &Exposition, route: &str, method: &str, status: &str| {
         parsed.sum(DURATION_COUNT, &[("route", route), ("method", method), ("status", status)])
     };

@@ -25,6 +25,9 @@ pub const HTTP_DURATION: &str = "qrlogin_http_request_duration_seconds";
 pub const REDIS_POOL: &str = "qrlogin_redis_pool_connections";
 /// Browsers waiting (long-poll or event stream) on the gateway instance last scraped.
 pub const WAITING_BROWSERS: &str = "qrlogin_waiting_browsers";
+/// Session events (pub/sub messages) the gateway instance last scraped received since it started: only those of
+/// sessions a browser waits for there.
+pub const PUSH_EVENTS: &str = "qrlogin_push_events_received";
 
 /// Every `event` of [`SESSIONS`], primed at zero so each series exists from the first scrape.
 pub const SESSION_EVENTS: [&str; 9] =
@@ -87,6 +90,7 @@ fn describe() {
     describe_histogram!(HTTP_DURATION, ::metrics::Unit::Seconds, "Time to the response head, by route pattern");
     describe_gauge!(REDIS_POOL, "Pooled Redis connections of the instance scraped");
     describe_gauge!(WAITING_BROWSERS, "Browsers waiting by long-poll or event stream on the instance scraped");
+    describe_gauge!(PUSH_EVENTS, "Session events received since start by the gateway instance scraped");
 }
 
 /// One login session event (`issued`, `scanned`, ...): only the audit point (`audit::record`) counts, next to its line.
@@ -173,4 +177,9 @@ impl Exporter {
 /// Browsers waiting on the gateway instance, set at scrape time.
 pub fn waiting_browsers(count: usize) {
     ::metrics::gauge!(WAITING_BROWSERS).set(count as f64);
+}
+
+/// Samples [`PUSH_EVENTS`] of the instance being scraped.
+pub fn push_events(received: u64) {
+    ::metrics::gauge!(PUSH_EVENTS).set(received as f64);
 }

@@ -1,5 +1,5 @@
 -- A wrong verification string was presented for this session. KEYS[1] = session key; ARGV[1] = allowed misses;
--- ARGV[2] = events channel; ARGV[3] = session id.
+-- ARGV[2] = the session's events channel; ARGV[3] = session id.
 -- Counts the miss; at the limit the session is destroyed, so guessing stops there. Never creates a key.
 -- Returns -1 for no such session, 0 when this miss destroyed it, else the misses still allowed.
 if redis.call('EXISTS', KEYS[1]) == 0 then

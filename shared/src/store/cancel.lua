@@ -1,4 +1,4 @@
--- The browser gives up. KEYS[1] = session key; ARGV[1] = binding hash; ARGV[2] = events channel;
+-- The browser gives up. KEYS[1] = session key; ARGV[1] = binding hash; ARGV[2] = the session's events channel;
 -- ARGV[3] = session id. Returns 'ok', 'forbidden' or 'gone'.
 local s = redis.call('HMGET', KEYS[1], 'st', 'bind')
 if not s[1] then

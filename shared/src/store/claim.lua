@@ -1,6 +1,6 @@
 -- Hands the token out: confirmed -> claimed, storing the answer that carries it. KEYS[1] = session key;
 -- ARGV[1] = binding hash; ARGV[2] = the answer (JSON with the token); ARGV[3] = grace window, seconds;
--- ARGV[4] = events channel; ARGV[5] = session id.
+-- ARGV[4] = the session's events channel; ARGV[5] = session id.
 -- Exactly one caller wins ({'won', version, device hash or '', traceparent or ''}: the device for the user's
 -- history, the trace context the create stored); concurrent or repeated polls of the same browser within the grace
 -- window get that same answer ({'claimed', version, answer}), so a lost response is not a lost login. The

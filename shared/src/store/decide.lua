@@ -1,5 +1,5 @@
 -- The scanner confirms or denies. KEYS[1] = session key; ARGV[1] = user id; ARGV[2] = 'confirmed' or
--- 'denied'; ARGV[3] = the code's expiry; ARGV[4] = events channel; ARGV[5] = session id; ARGV[6] = the check
+-- 'denied'; ARGV[3] = the code's expiry; ARGV[4] = the session's events channel; ARGV[5] = session id; ARGV[6] = the check
 -- code the user typed ('' for none); ARGV[7] = wrong check codes allowed before the login is denied.
 -- Only from scanned, only by the user who scanned, only with the code that was scanned, only once. A confirm of a
 -- session with a check code must carry it: a wrong one changes nothing but its count, and the last allowed

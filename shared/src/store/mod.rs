@@ -1,6 +1,6 @@
 //! The login session state machine, kept in Redis. Every transition is one Lua script: one round trip that
 //! checks and changes state atomically, whatever number of service instances run. Each visible transition also
-//! bumps the session's version and publishes its id on the events channel, in the same step, so waiting
+//! bumps the session's version and publishes its id on the session's events channel, in the same step, so waiting
 //! browsers on any gateway instance learn of it at once.
 //!
 //! ```text
@@ -204,19 +204,14 @@ impl SessionStore {
         &self.redis
     }
 
-    /// The channel every transition is published on (payload: the session id).
-    pub fn events_channel(&self) -> String {
-        self.keys.events_channel()
-    }
-
-    /// A script invocation on one session's key, with the events channel and session id appended last by
+    /// A script invocation on one session's key, with the session's events channel and id appended last by
     /// [`notify_args`] where the script publishes.
     fn invocation<'a>(&self, script: &'a Script, id: &SessionId) -> redis::ScriptInvocation<'a> {
         script.key(self.keys.session(id))
     }
 
     fn notify_args(&self, inv: &mut redis::ScriptInvocation<'_>, id: &SessionId) {
-        inv.arg(self.keys.events_channel()).arg(id.to_string());
+        inv.arg(self.keys.session_events(id)).arg(id.to_string());
     }
 
     /// Runs a script and decodes its reply (`reply.rs`); a reply of the wrong shape is a protocol error (500),

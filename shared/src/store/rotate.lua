@@ -1,5 +1,5 @@
 -- Re-issues the QR of a session still waiting for its scan. KEYS[1] = session key; ARGV[1] = the code expiry
--- the caller saw; ARGV[2] = the new code's expiry; ARGV[3] = events channel; ARGV[4] = session id.
+-- the caller saw; ARGV[2] = the new code's expiry; ARGV[3] = the session's events channel; ARGV[4] = session id.
 -- Compare-and-set on the code, so of several gateway instances rotating at once exactly one does; the old
 -- code no longer scans. Returns {'rotated', version}, {'stale', current expiry} or {'not_pending'}.
 local s = redis.call('HMGET', KEYS[1], 'st', 'cexp')

@@ -1,5 +1,5 @@
 -- The phone scanned the QR. KEYS[1] = session key; ARGV[1] = user id; ARGV[2] = the scanned code's expiry;
--- ARGV[3] = events channel; ARGV[4] = session id; ARGV[5] = the check code the browser will show ('' for none);
+-- ARGV[3] = the session's events channel; ARGV[4] = session id; ARGV[5] = the check code the browser will show ('' for none);
 -- ARGV[6] = the scan's risk level, kept for the confirm ('' for none).
 -- pending -> scanned (recording the scanner; the QR stops rotating); the same user scanning again is answered
 -- the same way, so an app may retry. A code superseded by a rotation is as unknown as a missing session.

@@ -11,6 +11,7 @@ mod redis_restart;
 mod regressions;
 mod resume;
 mod rotation;
+mod scale_out;
 mod shutdown;
 
 use std::time::{Duration, Instant};

@@ -2,12 +2,18 @@
 //! makes waiting safe: the notification is armed before Redis is read, so a transition published during the
 //! read still wakes the waiter. Every wake-up re-reads Redis, the source of truth.
 
+use std::time::Duration;
+
 use tokio::time::Instant;
 
 use super::Watch;
 use crate::context::GatewayContext;
 use crate::error::GatewayError;
 use crate::session_view::{Read, Snapshot, advance};
+
+/// How long a new waiter waits for its session's subscription before reading anyway: the confirmation takes a
+/// round trip; if it comes later still, it wakes the waiter to read again.
+const SUBSCRIPTION_WAIT: Duration = Duration::from_millis(500);
 
 /// Why [`next_change`] returned, with the snapshot read last.
 pub enum Woken {
@@ -29,12 +35,24 @@ pub async fn next_change<'a>(
     until: Instant,
     changed: impl Fn(&Snapshot) -> bool,
 ) -> Result<Woken, GatewayError> {
+    let mut first = true;
     loop {
         let notify = watch.notify();
         let notified = notify.notified();
         tokio::pin!(notified);
         // Armed before the read: a transition published during the read still wakes us.
         notified.as_mut().enable();
+        if std::mem::take(&mut first) && watch.subscribing() {
+            // A read now would miss what is published before the subscription holds, so its confirmation would
+            // wake us to read again: wait for it and read once.
+            let deadline = until.min(Instant::now() + SUBSCRIPTION_WAIT);
+            tokio::select! {
+                () = &mut notified => {}
+                () = tokio::time::sleep_until(deadline) => {}
+                () = ctx.shutdown.started() => {}
+            }
+            continue;
+        }
         let snapshot = advance(ctx, read()).await?;
         if changed(&snapshot) {
             return Ok(Woken::Changed(snapshot));

@@ -83,6 +83,12 @@ pub(crate) struct Options {
     /// A service setting on top of the benchmark's (e.g. RUST_LOG=info, QRL_WORKERS=1); repeatable.
     #[arg(long = "env", value_name = "KEY=VALUE", value_parser = setting)]
     pub(crate) env: Vec<(String, String)>,
+    /// Gateway processes per mode, all on the one Redis; browser i creates and waits on gateway i mod N. The
+    /// report then shows the session events each gateway received and its CPU (scale-out: both should shrink
+    /// as 1/N, since an event reaches only the gateway its browser waits on).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    #[arg(value_parser = RangedU64ValueParser::<usize>::new().range(1..=16))]
+    pub(crate) gateways: usize,
     /// Write each delivery's times (ms since the first confirm) to this file, as CSV.
     #[arg(long, value_name = "FILE")]
     pub(crate) timeline: Option<std::path::PathBuf>,
@@ -127,9 +133,9 @@ async fn run_bounded(options: Options) -> Result<bool> {
         println!("push-bench: service setting {k}={v}");
     }
     println!(
-        "push-bench: {} browsers per mode, confirms paced over {} s with at most {} in flight; {profile} build; \
-         {cpus} CPUs, load average {load}; open files {limit}",
-        options.browsers, options.confirm_secs, options.confirm_concurrency
+        "push-bench: {} browsers per mode on {} gateway(s), confirms paced over {} s with at most {} in flight; \
+         {profile} build; {cpus} CPUs, load average {load}; open files {limit}",
+        options.browsers, options.gateways, options.confirm_secs, options.confirm_concurrency
     );
     let mut reports = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(options.max_secs);
@@ -162,18 +168,20 @@ async fn run(options: &Options, deadline: Instant, reports: &mut Vec<ModeReport>
     // in Redis and mobile-api (p99 up to 4x in trials): a small round first, not reported, evens that out.
     let warm_up = Options { browsers: options.browsers.min(WARM_UP_BROWSERS), confirm_secs: 1, ..options.clone() };
     let first = options.modes.first().copied().unwrap_or(Mode::Sse);
-    let gateway = stack.start_gateway("warm-up").await?;
-    let report = phases::run_mode(first, &warm_up, &stack, &gateway, &token, deadline).await?;
+    let gateways = stack.start_gateways("warm-up", options.gateways).await?;
+    let report = phases::run_mode(first, &warm_up, &stack, &gateways, &token, deadline).await?;
     eprintln!("[warm-up] {} tokens, {} errors (not reported)", report.delivered(), report.errors());
-    drop(gateway);
+    drop(gateways);
     redis_probe::command(stack.redis_port, &["FLUSHALL"]).await?;
 
     for &mode in &options.modes {
-        let gateway = stack.start_gateway(mode.name()).await?;
-        eprintln!("[{}] gateway pid {} on {}", mode.name(), gateway.pid(), gateway.url);
-        let report = phases::run_mode(mode, options, &stack, &gateway, &token, deadline).await?;
+        let gateways = stack.start_gateways(mode.name(), options.gateways).await?;
+        for gateway in &gateways {
+            eprintln!("[{}] gateway pid {} on {}", mode.name(), gateway.pid(), gateway.url);
+        }
+        let report = phases::run_mode(mode, options, &stack, &gateways, &token, deadline).await?;
         reports.push(report);
-        drop(gateway);
+        drop(gateways);
         redis_probe::command(stack.redis_port, &["FLUSHALL"]).await?;
     }
     Ok(())
@@ -198,6 +206,7 @@ mod tests {
         let o = Options::try_parse_from(["push-bench"]).unwrap();
 
         assert_eq!((o.browsers, o.max_secs, o.confirm_concurrency, o.confirm_secs), (1000, 120, 50, 4));
+        assert_eq!(o.gateways, 1);
         assert_eq!(o.modes, [Mode::Sse, Mode::LongPoll, Mode::Poll1s]);
     }
 
@@ -209,7 +218,13 @@ mod tests {
         assert_eq!(o.modes, [Mode::Poll1s, Mode::LongPoll]);
         assert_eq!(o.browsers, 5);
         assert_eq!(o.env, [("A".to_owned(), "1".to_owned()), ("B".to_owned(), "x=y".to_owned())]);
-        for bad in [["--browsers", "0"], ["--browsers", "10001"], ["--max-secs", "0"], ["--modes", "push"]] {
+        for bad in [
+            ["--browsers", "0"],
+            ["--browsers", "10001"],
+            ["--max-secs", "0"],
+            ["--modes", "push"],
+            ["--gateways", "0"],
+        ] {
             assert!(Options::try_parse_from(["push-bench"].into_iter().chain(bad)).is_err(), "{bad:?}");
         }
     }

@@ -32,7 +32,7 @@ pub(crate) async fn run_mode(
     mode: Mode,
     options: &Options,
     stack: &Stack,
-    gateway: &Gateway,
+    gateways: &[Gateway],
     token: &str,
     deadline: Instant,
 ) -> Result<ModeReport> {
@@ -42,10 +42,13 @@ pub(crate) async fn run_mode(
     let setup = reqwest::Client::builder().no_proxy().pool_max_idle_per_host(SETUP_CONCURRENCY).build()?;
     let phone = Arc::new(Phone { client: setup.clone(), base: stack.mobile_url.clone(), token: token.to_owned() });
 
+    // Browser i creates and waits on gateway i mod N.
+    let gateway_of = |i: usize| &gateways[i % gateways.len()];
+
     // 1. Browsers create their sessions; the phone scans each one.
     let started = Instant::now();
     let created: Vec<Result<Session>> = stream::iter(0..options.browsers)
-        .map(|_| login::create(&setup, &gateway.url))
+        .map(|i| login::create(&setup, &gateway_of(i).url))
         .buffer_unordered(SETUP_CONCURRENCY)
         .collect()
         .await;
@@ -66,7 +69,7 @@ pub(crate) async fn run_mode(
         let waiter = Waiter {
             mode,
             client: browser_client()?,
-            gateway: gateway.url.clone(),
+            gateway: gateway_of(index).url.clone(),
             session: Arc::clone(session),
             index,
             browsers: sessions.len(),
@@ -83,7 +86,12 @@ pub(crate) async fn run_mode(
     //    thread (which runs this function) is just one more thread the OS may set aside for a while.
     let step = Duration::from_secs(options.confirm_secs).div_f64(sessions.len().max(1) as f64);
     let first = Instant::now();
-    let (sched_before, pressure_before) = (gateway.sched(), procs::cpu_pressure());
+    let (sched_before, pressure_before) =
+        (gateways.iter().map(Gateway::sched).collect::<Vec<_>>(), procs::cpu_pressure());
+    let mut events_before = Vec::with_capacity(gateways.len());
+    for gateway in gateways {
+        events_before.push(gateway.events_received().await?);
+    }
     let lag = tokio::spawn(worst_timer_lag(first + Duration::from_secs(options.confirm_secs) + LAG_TAIL));
     let jobs: Vec<(usize, usize, Arc<Session>)> = confirm_order(sessions.len())
         .into_iter()
@@ -121,7 +129,11 @@ pub(crate) async fn run_mode(
         }
     }
     let window = first.elapsed();
-    report.gateway_sched = gateway.sched().since(sched_before);
+    for ((gateway, sched), events) in gateways.iter().zip(sched_before).zip(events_before) {
+        let events = gateway.events_received().await?.saturating_sub(events);
+        report.per_gateway.push((gateway.sched().since(sched), events));
+    }
+    report.gateway_sched = report.per_gateway.iter().fold(procs::Sched::default(), |sum, (s, _)| sum.plus(*s));
     report.cpu_pressure = procs::cpu_pressure()
         .zip(pressure_before)
         .map(|(after, before)| after.saturating_sub(before).as_secs_f64() / window.as_secs_f64());
@@ -133,7 +145,9 @@ pub(crate) async fn run_mode(
         }
     }
     report.record(first, &confirmed, &waited);
-    report.peak_rss_kib = gateway.peak_rss_kib()?;
+    for gateway in gateways {
+        report.peak_rss_kib = report.peak_rss_kib.max(gateway.peak_rss_kib()?);
+    }
     report.waiting_at_start = waiting;
     report.timer_lag = lag.await?;
     eprintln!("[{label}] done in {:.1?}: {} tokens", started.elapsed(), report.delivered());

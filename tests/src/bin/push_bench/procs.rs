@@ -112,6 +112,18 @@ impl Gateway {
     pub(crate) fn sched(&self) -> Sched {
         Sched::of(self.pid())
     }
+
+    /// The session events its pub/sub listener received since it started (`qrlogin_push_events_received`).
+    pub(crate) async fn events_received(&self) -> Result<u64> {
+        let text = reqwest::Client::builder().no_proxy().build()?.get(format!("{}/metrics", self.url)).send().await?;
+        let text = text.error_for_status()?.text().await?;
+        let value = text
+            .lines()
+            .find_map(|l| l.strip_prefix("qrlogin_push_events_received "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .ok_or("no qrlogin_push_events_received in the gateway's /metrics")?;
+        Ok(value as u64)
+    }
 }
 
 /// Scheduler totals of one process (all threads), from `/proc/<pid>/task/*/schedstat`.
@@ -139,6 +151,11 @@ impl Sched {
             on_cpu: self.on_cpu.saturating_sub(earlier.on_cpu),
             waiting: self.waiting.saturating_sub(earlier.waiting),
         }
+    }
+
+    /// Both totals of several processes added up.
+    pub(crate) fn plus(self, other: Self) -> Self {
+        Self { on_cpu: self.on_cpu + other.on_cpu, waiting: self.waiting + other.waiting }
     }
 }
 
@@ -206,6 +223,16 @@ impl Stack {
             Guard::spawn("web-gateway", service_command(&self.bin_dir.join("web-gateway"), &self.env, port), log)?;
         guard.wait_ready(async || ready(&url).await).await?;
         Ok(Gateway { url, guard })
+    }
+
+    /// `n` fresh gateways on the one Redis (`label-1`, `label-2`, ... with more than one).
+    pub(crate) async fn start_gateways(&self, label: &str, n: usize) -> Result<Vec<Gateway>> {
+        let mut gateways = Vec::with_capacity(n);
+        for i in 1..=n {
+            let label = if n == 1 { label.to_owned() } else { format!("{label}-{i}") };
+            gateways.push(self.start_gateway(&label).await?);
+        }
+        Ok(gateways)
     }
 }
 

@@ -31,6 +31,8 @@ pub(crate) struct ModeReport {
     pub(crate) timer_lag: Duration,
     /// The gateway's threads from the first confirm until every browser was done.
     pub(crate) gateway_sched: Sched,
+    /// Each gateway's threads in that window, and the session events its listener received then.
+    pub(crate) per_gateway: Vec<(Sched, u64)>,
     /// Share of that window in which some task on the machine waited for a CPU.
     pub(crate) cpu_pressure: Option<f64>,
     /// Per delivered token: confirm sent, confirm answered, token received, in ms since the first confirm.
@@ -54,6 +56,7 @@ impl ModeReport {
             peak_rss_kib: 0,
             timer_lag: Duration::ZERO,
             gateway_sched: Sched::default(),
+            per_gateway: Vec::new(),
             cpu_pressure: None,
             timeline: Vec::new(),
         }
@@ -138,6 +141,13 @@ fn ms(d: Option<Duration>) -> String {
     d.map_or_else(|| "-".into(), |d| format!("{:.1}", d.as_secs_f64() * 1e3))
 }
 
+/// One value per gateway, `/`-separated (the first only, then `...`, past 4).
+fn per_gateway(r: &ModeReport, cell: impl Fn(&(Sched, u64)) -> String) -> String {
+    let cells: Vec<String> = r.per_gateway.iter().take(4).map(cell).collect();
+    let more = if r.per_gateway.len() > 4 { "/..." } else { "" };
+    format!("{}{more}", cells.join("/"))
+}
+
 /// One column per mode.
 pub(crate) fn table(reports: &[ModeReport]) -> String {
     const W: usize = 46;
@@ -145,7 +155,7 @@ pub(crate) fn table(reports: &[ModeReport]) -> String {
     let mut row = |label: &str, cell: &dyn Fn(&ModeReport) -> String| {
         let _ = write!(out, "{label:<W$}");
         for r in reports {
-            let _ = write!(out, "{:>12}", cell(r));
+            let _ = write!(out, " {:>15}", cell(r));
         }
         out.push('\n');
     };
@@ -166,6 +176,9 @@ pub(crate) fn table(reports: &[ModeReport]) -> String {
     row("gateway, first confirm to last token:", &|_| String::new());
     row(&sub("CPU used (ms)"), &|r| ms(Some(r.gateway_sched.on_cpu)));
     row(&sub("threads waiting for a CPU (ms)"), &|r| ms(Some(r.gateway_sched.waiting)));
+    row(&sub("gateways"), &|r| r.per_gateway.len().to_string());
+    row(&sub("session events received, per gateway"), &|r| per_gateway(r, |(_, events)| events.to_string()));
+    row(&sub("CPU used per gateway (ms)"), &|r| per_gateway(r, |(s, _)| ms(Some(s.on_cpu))));
     row("machine CPU pressure then (% of time)", &|r| clamp_pct(r.cpu_pressure));
     row("worst lateness of a 1 ms timer in the bench", &|r| ms(Some(r.timer_lag)));
     row("browsers waiting when the confirms began", &|r| r.waiting_at_start.to_string());
