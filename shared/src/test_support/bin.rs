@@ -61,3 +61,17 @@ pub fn run(bin: &str, args: &[&str], vars: &[(String, String)], limit: Duration)
     let stderr = read(child.stderr.as_mut().map(|p| p as &mut dyn Read));
     Ran { code: status.code(), stdout, stderr }
 }
+
+/// `--help` (its stdout `help`) has a line for every variable of `groups`, led by its name, and marks the
+/// required ones.
+#[track_caller]
+pub fn assert_help_lists(help: &str, groups: &[crate::config::vars::EnvGroup]) {
+    use crate::config::vars::{self, VarDefault};
+    for v in vars::all(groups) {
+        let line = help.lines().find(|l| l.split_whitespace().next() == Some(v.name));
+        let line = line.unwrap_or_else(|| panic!("{} not in --help:\n{help}", v.name));
+        if matches!(v.default, VarDefault::Required | VarDefault::RequiredWhen(_)) {
+            assert!(line.contains("[required"), "{line}");
+        }
+    }
+}

@@ -4,8 +4,7 @@
 use std::net::TcpListener;
 use std::time::Duration;
 
-use qrlogin_shared::config::vars::{self, VarDefault};
-use qrlogin_shared::test_support::bin::{Ran, dev_env_with, run};
+use qrlogin_shared::test_support::bin::{Ran, assert_help_lists, dev_env_with, run};
 use web_gateway::config::env_groups;
 
 const BIN: &str = env!("CARGO_BIN_EXE_web-gateway");
@@ -42,13 +41,7 @@ fn help_says_what_it_is_and_lists_every_variable_required_ones_marked() {
     assert_eq!(ran.code, Some(0), "{}", ran.stderr);
     assert!(ran.stdout.contains("qrlogin web gateway"), "{}", ran.stdout);
     assert!(ran.stdout.contains("check-config"), "{}", ran.stdout);
-    for v in vars::all(&env_groups()) {
-        let line = ran.stdout.lines().find(|l| l.split_whitespace().next() == Some(v.name));
-        let line = line.unwrap_or_else(|| panic!("{} not in --help:\n{}", v.name, ran.stdout));
-        if matches!(v.default, VarDefault::Required | VarDefault::RequiredWhen(_)) {
-            assert!(line.contains("[required"), "{line}");
-        }
-    }
+    assert_help_lists(&ran.stdout, &env_groups());
     assert_no_secret(&ran.output());
 }
 
