@@ -64,6 +64,21 @@ wait_healthy() {
   done
 }
 
+# Ready to serve: each service reaches Redis (its /readyz), which the liveness HEALTHCHECK does not say.
+wait_ready() {
+  local deadline=$((SECONDS + ${QRL_CONTAINERS_READY_SECS:-90})) service
+  for service in gateway-a gateway-b mobile-api; do
+    until podman exec "qrlogin_${service}_1" curl -fsS -o /dev/null http://127.0.0.1:8080/readyz 2>/dev/null; do
+      if [ $SECONDS -ge $deadline ]; then
+        echo "containers: $service does not reach Redis; its log:" >&2
+        podman logs --tail 30 "qrlogin_${service}_1" >&2 || true
+        return 1
+      fi
+      sleep 1
+    done
+  done
+}
+
 up() {
   ensure_tools
   podman_env
@@ -71,7 +86,17 @@ up() {
   dev_env
   timed "compose up" compose_up
   timed "healthy" wait_healthy
+  timed "ready" wait_ready
   echo ready
+}
+
+# Every container's last lines, for a failed test run.
+show_logs() {
+  local name
+  for name in $(containers); do
+    echo "--- podman logs --tail 40 $name" >&2
+    podman logs --tail 40 "$name" >&2 2>&1 || true
+  done
 }
 
 down() {
@@ -85,11 +110,14 @@ down() {
 }
 
 test_stack() {
+  local tests=(cargo test -p qrlogin-e2e --features containers --test containers)
+  # Built before the stack starts, so the tests meet it just after `ready`, as a deployment's first users do.
+  timed "test build" "${tests[@]}" --no-run
   trap down EXIT
   up
   dev_env
   QRL_CONTAINERS_URL="http://127.0.0.1:$port" QRL_PROMETHEUS_URL="http://127.0.0.1:$QRL_PROMETHEUS_PORT" \
-    timed "container tests" cargo test -p qrlogin-e2e --features containers --test containers -- --test-threads 1
+    timed "container tests" "${tests[@]}" -- --test-threads 1 || { show_logs; return 1; }
 }
 
 case ${1:-} in

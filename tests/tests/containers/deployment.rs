@@ -77,12 +77,18 @@ pub fn address_of(service: &str) -> String {
     podman(&["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", &container(service)])
 }
 
-/// Waits until `service` passes its own HEALTHCHECK (`podman healthcheck run`: no systemd timer runs it here).
+/// Waits until `service` passes its own HEALTHCHECK (`podman healthcheck run`: no systemd timer runs it here)
+/// and then reaches Redis (its `/readyz`, which the liveness HEALTHCHECK does not ask).
 pub async fn wait_healthy(service: &str) {
     let started = Instant::now();
     let name = container(service);
     while !Command::new("podman").args(["healthcheck", "run", &name]).output().is_ok_and(|o| o.status.success()) {
         assert!(started.elapsed() < HEALTHY_WITHIN, "{service} is not healthy after {HEALTHY_WITHIN:?}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let readyz = format!("http://{}:8080/readyz", address_of(service));
+    while !reqwest::get(&readyz).await.is_ok_and(|r| r.status().is_success()) {
+        assert!(started.elapsed() < HEALTHY_WITHIN, "{service} does not reach Redis after {HEALTHY_WITHIN:?}");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
