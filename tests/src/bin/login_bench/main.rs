@@ -57,7 +57,7 @@ pub(crate) struct Options {
     #[arg(value_parser = RangedU64ValueParser::<u64>::new().range(1..=60))]
     pub(crate) max_secs: u64,
     /// Read the QR link off the PNG with a real decoder, as a phone would, instead of from `qr_content`
-    /// (costs the bench a few ms per login, none of the servers').
+    /// (costs the bench about 10 ms of CPU per login, the servers nothing).
     #[arg(long)]
     pub(crate) decode_qr: bool,
     /// Pin the services and Redis to --server-cpus and the bench to --driver-cpus (taskset), and report
