@@ -2,14 +2,19 @@
 //! pool, a dead Redis or a stuck one is a fast error (answered 503), never a hang. The pool reaches a single
 //! node or a Redis Cluster (`QRL_REDIS_CLUSTER_NODES`); callers see no difference.
 
+mod checkout;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use deadpool_redis::{Config, PoolConfig, PoolError, Runtime, Status, Timeouts, cluster};
+use deadpool::managed;
+use deadpool_redis::{ConfigError, PoolConfig, PoolError, Runtime, Status, Timeouts, cluster};
 use redis::aio::ConnectionLike;
 use secrecy::ExposeSecret;
 
 pub use deadpool_redis::CreatePoolError;
+
+use checkout::{Losses, Unchecked};
 
 use crate::config::RedisSettings;
 
@@ -34,6 +39,8 @@ pub struct Redis {
     connect_timeout: Duration,
     /// One per node pub/sub may use, in order of preference (see [`RedisSettings::node_urls`]).
     subscribers: Arc<[redis::Client]>,
+    /// Shared with the pool: a new subscription retires the pooled connections opened before it.
+    losses: Losses,
 }
 
 impl Redis {
@@ -45,27 +52,28 @@ impl Redis {
             create: Some(settings.connect_timeout),
             recycle: Some(settings.command_timeout),
         };
+        let losses = Losses::default();
+        let bad_url = |e| CreatePoolError::Config(ConfigError::Redis(e));
         let pool = if settings.is_cluster() {
             let urls = settings.cluster_nodes.iter().map(|u| u.expose_secret().to_owned()).collect::<Vec<_>>();
-            let mut cfg = cluster::Config::from_urls(urls);
-            cfg.pool = Some(pool);
-            RedisPool::Cluster(cfg.create_pool(Some(Runtime::Tokio1))?)
+            let manager = cluster::Manager::new(urls, false).map_err(bad_url)?;
+            RedisPool::Cluster(build(manager, pool, &losses)?)
         } else {
-            let mut cfg = Config::from_url(settings.url.expose_secret());
-            cfg.pool = Some(pool);
-            RedisPool::Single(cfg.create_pool(Some(Runtime::Tokio1))?)
+            let manager = deadpool_redis::Manager::new(settings.url.expose_secret()).map_err(bad_url)?;
+            RedisPool::Single(build(manager, pool, &losses)?)
         };
         let subscribers = settings
             .node_urls()
             .iter()
             .map(|url| redis::Client::open(url.expose_secret()))
             .collect::<Result<_, _>>()
-            .map_err(|e| CreatePoolError::Config(deadpool_redis::ConfigError::Redis(e)))?;
+            .map_err(bad_url)?;
         Ok(Self {
             pool,
             command_timeout: settings.command_timeout,
             connect_timeout: settings.connect_timeout,
             subscribers,
+            losses,
         })
     }
 
@@ -75,12 +83,18 @@ impl Redis {
     }
 
     /// A dedicated pub/sub connection to node `node` (modulo the node count), within the connect deadline; the
-    /// caller subscribes as it needs, each (un)subscription bounded by [`Redis::pubsub_deadline`].
+    /// caller subscribes as it needs, each (un)subscription bounded by [`Redis::pubsub_deadline`]. One is made
+    /// again when the last was lost, Redis likely with it: the pooled connections opened before it are then not
+    /// reused, so the re-reads that follow find fresh ones rather than a dead one each.
     pub async fn pubsub(&self, node: usize) -> Result<redis::aio::PubSub, StoreError> {
         let Some(client) = self.subscribers.get(node % self.subscribers.len().max(1)) else {
             return Err(StoreError::Protocol("no Redis node to subscribe on".to_owned()));
         };
-        let connect = async { Ok(client.get_async_pubsub().await?) };
+        let connect = async {
+            let pubsub = client.get_async_pubsub().await?;
+            self.losses.record();
+            Ok(pubsub)
+        };
         tokio::time::timeout(self.connect_timeout, connect)
             .await
             .unwrap_or(Err(StoreError::Timeout(self.connect_timeout)))
@@ -122,12 +136,25 @@ impl Redis {
     }
 }
 
+/// A deadpool pool whose checkout costs no round trip (see `checkout`).
+fn build<M>(manager: M, config: PoolConfig, losses: &Losses) -> Result<managed::Pool<Unchecked<M>>, CreatePoolError>
+where
+    M: managed::Manager<Error = redis::RedisError>,
+    M::Type: ConnectionLike + Send,
+{
+    managed::Pool::builder(Unchecked::new(manager, losses.clone()))
+        .config(config)
+        .runtime(Runtime::Tokio1)
+        .build()
+        .map_err(CreatePoolError::Build)
+}
+
 /// A pool of connections to one Redis, or of cluster connections (each reaching every node and routing each
 /// command by its key's slot).
 #[derive(Clone)]
 pub enum RedisPool {
-    Single(deadpool_redis::Pool),
-    Cluster(cluster::Pool),
+    Single(managed::Pool<Unchecked<deadpool_redis::Manager>>),
+    Cluster(managed::Pool<Unchecked<cluster::Manager>>),
 }
 
 impl RedisPool {
@@ -150,8 +177,8 @@ impl RedisPool {
 /// A connection from a [`RedisPool`], back in the pool when dropped. Any command runs on it: on a cluster,
 /// keyed commands go to their slot's master, PING to every master and SCRIPT LOAD to every node.
 pub enum RedisConnection {
-    Single(deadpool_redis::Connection),
-    Cluster(cluster::Connection),
+    Single(managed::Object<Unchecked<deadpool_redis::Manager>>),
+    Cluster(managed::Object<Unchecked<cluster::Manager>>),
 }
 
 impl ConnectionLike for RedisConnection {

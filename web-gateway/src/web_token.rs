@@ -4,6 +4,10 @@
 
 use std::time::Duration;
 
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse, ThumbprintHash};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use qrlogin_shared::UserId;
@@ -21,8 +25,10 @@ pub enum SigningError {
     BadKey(#[source] jsonwebtoken::errors::Error),
     #[error("QRL_WEB_JWT_PUBLISHED_KEYS_PEM holds a key that is not a P-256 public key (PEM)")]
     BadPublishedKey(#[source] jsonwebtoken::errors::Error),
+    #[error("the web token key is not a P-256 key usable for ES256")]
+    BadSigningKey,
     #[error("signing the web token failed")]
-    Sign(#[source] jsonwebtoken::errors::Error),
+    Sign,
 }
 
 #[derive(Serialize)]
@@ -48,8 +54,11 @@ pub struct Minted {
 }
 
 pub struct WebTokenSigner {
-    key: EncodingKey,
+    /// Parsed and checked once: jsonwebtoken would do both again for every token.
+    key: EcdsaKeyPair,
+    /// The JWS header, the same for every token: its base64url form, computed once.
     header: Header,
+    encoded_header: String,
     jwks: JwkSet,
     issuer: String,
     audience: String,
@@ -68,6 +77,10 @@ impl WebTokenSigner {
         // RFC 9068: an access token says so in its header, so it cannot be confused with an ID token or any
         // other JWT signed by a key the verifier trusts.
         header.typ = Some("at+jwt".into());
+        let encoded_header = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).map_err(|_| SigningError::Sign)?);
+        // `EncodingKey::from_ec_pem` keeps the PKCS#8 document.
+        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, key.as_bytes())
+            .map_err(|_| SigningError::BadSigningKey)?;
         let mut keys = vec![signing_jwk];
         for pem in pem_blocks(&settings.published_keys_pem) {
             let jwk = DecodingKey::from_ec_pem(pem.as_bytes())
@@ -80,6 +93,7 @@ impl WebTokenSigner {
         Ok(Self {
             key,
             header,
+            encoded_header,
             jwks: JwkSet { keys },
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
@@ -100,8 +114,21 @@ impl WebTokenSigner {
             aud: &self.audience,
             amr: ["qr"],
         };
-        let token = jsonwebtoken::encode(&self.header, &claims, &self.key).map_err(SigningError::Sign)?;
-        Ok(Minted { token, jti })
+        Ok(Minted { token: self.sign(&claims)?, jti })
+    }
+
+    /// The JWS compact serialization (RFC 7515 §7.1), as `jsonwebtoken::encode` makes it: base64url of the header
+    /// and of the claims' JSON, then of the ES256 signature over both (R || S, 64 bytes).
+    fn sign(&self, claims: &Claims<'_>) -> Result<String, SigningError> {
+        let claims = serde_json::to_vec(claims).map_err(|_| SigningError::Sign)?;
+        let mut token = String::with_capacity(self.encoded_header.len() + claims.len() * 4 / 3 + 92);
+        token.push_str(&self.encoded_header);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(claims, &mut token);
+        let signature = self.key.sign(&SystemRandom::new(), token.as_bytes()).map_err(|_| SigningError::Sign)?;
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature.as_ref(), &mut token);
+        Ok(token)
     }
 
     pub fn issuer(&self) -> &str {
@@ -146,7 +173,38 @@ fn pem_blocks(text: &str) -> impl Iterator<Item = &str> {
 
 #[cfg(test)]
 mod tests {
-    use super::pem_blocks;
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+    use jsonwebtoken::{Validation, decode, decode_header};
+    use secrecy::SecretString;
+
+    use super::*;
+
+    #[test]
+    fn a_minted_token_is_an_es256_jws_that_verifies_with_the_published_key() {
+        let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/dev/web-jwt-es256.pem"));
+        let settings = WebTokenSettings {
+            private_key_pem: SecretString::from(pem.unwrap()),
+            published_keys_pem: String::new(),
+            issuer: "https://issuer.invalid".into(),
+            audience: "web".into(),
+            ttl: Duration::from_secs(60),
+        };
+        let signer = WebTokenSigner::new(&settings).unwrap();
+        let now = jsonwebtoken::get_current_timestamp();
+
+        let minted = signer.mint(&UserId::parse("alice").unwrap(), now).unwrap();
+
+        let header = decode_header(&minted.token).unwrap();
+        assert_eq!((header.alg, header.typ.as_deref(), header.kid.as_deref()), (ALG, Some("at+jwt"), signer.kid()));
+        let key = DecodingKey::from_jwk(&signer.jwks().keys[0]).unwrap();
+        let mut validation = Validation::new(ALG);
+        validation.set_audience(&["web"]);
+        validation.set_issuer(&["https://issuer.invalid"]);
+        let claims = decode::<serde_json::Value>(&minted.token, &key, &validation).unwrap().claims;
+        assert_eq!((claims["sub"].as_str(), claims["jti"].as_str()), (Some("alice"), Some(minted.jti.as_str())));
+        assert_eq!(claims["exp"], now + 60);
+    }
 
     #[test]
     fn pem_blocks_split_concatenated_documents() {
