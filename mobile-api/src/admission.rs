@@ -1,11 +1,15 @@
-//! Whether a phone request may proceed, before it changes anything: the per-user rate of its action first, then
-//! the verification string it presents (a wrong one counts against the session, which is destroyed after
-//! [`ALLOWED_MISSES`]). [`admit`] owns that order: a forged string never reaches Redis before its sender's limit
-//! has counted it, so a user over the limit cannot keep guessing, nor destroy sessions with guesses.
+//! Whether a phone request may proceed, before it changes anything: the limits of its sender (refused tokens from
+//! its address, peeked; the user's rate for the action, counted), then the verification string it presents (a
+//! wrong one counts against the session, which is destroyed after [`ALLOWED_MISSES`]). The limits travel with
+//! the request's first Redis step ([`Presented::limits`]): the miss a wrong string records, or the step itself.
+//! So a forged string never reaches a session before its sender's limit has counted it, and a user over the
+//! limit can neither keep guessing nor destroy sessions with guesses.
+
+use std::str::FromStr;
 
 use qrlogin_shared::audit::{self, AuditEvent, Event, Limit, Outcome};
-use qrlogin_shared::rate_limit::{Check, Rate, RateLimiter, Verdict};
-use qrlogin_shared::store::MissOutcome;
+use qrlogin_shared::rate_limit::{self, Limited};
+use qrlogin_shared::store::{MissOutcome, StepError};
 use qrlogin_shared::verification::{VerificationCode, VerificationError};
 use qrlogin_shared::{SessionId, UserId, unix_now};
 
@@ -15,32 +19,16 @@ use crate::error::MobileError;
 /// Wrong verification strings one session tolerates before it is destroyed.
 pub const ALLOWED_MISSES: u32 = 5;
 
-/// Admits the presented step: the user's rate for it (429 past it), then the code (404 when it does not hold).
-pub async fn admit(ctx: &PhoneContext, p: Presented<'_>) -> Result<(), MobileError> {
-    let (limit, rate) = match p.step {
-        Step::Scan => (Limit::Scan, ctx.limits.scan_per_user),
-        Step::Decide => (Limit::Decide, ctx.limits.decide_per_user),
-    };
-    admit_user(&ctx.limiter, limit, rate, p.user, p.ip).await?;
-    verify(ctx, p).await
-}
-
-/// Admits one more action (`Limit::Scan` or `Limit::Decide`) by `user` from `ip`, or answers 429.
-async fn admit_user(
-    limiter: &RateLimiter,
-    action: Limit,
-    rate: Rate,
-    user: &UserId,
-    ip: &str,
-) -> Result<(), MobileError> {
-    let name: &'static str = action.into();
-    // The user is the hash tag: in a Redis Cluster, users' limits spread over all slots.
-    match limiter.check(user.as_str(), &[Check { name, subject: "user", rate }]).await? {
-        Verdict::Allowed => Ok(()),
-        Verdict::Limited { retry_after } => {
-            audit::record(&AuditEvent::rate_limited(action, ip).user(user));
-            Err(MobileError::RateLimited(retry_after))
+/// A step's refusal by one of the sender's limits, audited and answered 429; or the Redis fault behind it.
+pub fn refused(error: StepError, p: &Presented<'_>) -> MobileError {
+    match error {
+        StepError::Limited(Limited { name, retry_after }) => {
+            if let Ok(limit) = Limit::from_str(name) {
+                audit::record(&AuditEvent::rate_limited(limit, p.ip).user(p.user));
+            }
+            MobileError::RateLimited(retry_after)
         }
+        StepError::Store(e) => e.into(),
     }
 }
 
@@ -58,12 +46,36 @@ pub struct Presented<'a> {
     pub id: &'a SessionId,
     pub code: &'a VerificationCode,
     pub user: &'a UserId,
+    /// The caller's address, as audits name it.
     pub ip: &'a str,
+    /// The caller's address as its limits count it (an IPv6 client by its /64).
+    pub client: &'a str,
 }
 
-/// Checks the code without Redis, so a stale code costs nothing; only a wrong one (a guess) is counted against
-/// its session. Every failure answers the same 404 as an unknown session: no oracle for guessers.
-async fn verify(ctx: &PhoneContext, p: Presented<'_>) -> Result<(), MobileError> {
+impl Presented<'_> {
+    /// The sender's limits, for the request's first Redis step: its address must not be over the refused-token
+    /// limit (asked, not counted: only refused tokens count, in `middleware::bad_tokens`), and the user's
+    /// rate for the action counts this request. Each under its own hash tag (a slot per client, per user).
+    pub fn limits<'l>(&'l self, ctx: &PhoneContext) -> [rate_limit::Limit<'l>; 2] {
+        let (action, rate) = match self.step {
+            Step::Scan => (Limit::Scan, ctx.limits.scan_per_user),
+            Step::Decide => (Limit::Decide, ctx.limits.decide_per_user),
+        };
+        let bad_tokens = Limit::BadToken.into();
+        [
+            rate_limit::Limit {
+                peek: true,
+                ..rate_limit::Limit::counted(self.client, bad_tokens, "ip", ctx.limits.bad_token_per_ip)
+            },
+            rate_limit::Limit::counted(self.user.as_str(), action.into(), "user", rate),
+        ]
+    }
+}
+
+/// Admits the presented code, checked without Redis, so a stale code costs nothing; only a wrong one (a guess)
+/// is counted against its session, within the sender's limits (429 past them). Every other failure answers the
+/// same 404 as an unknown session: no oracle for guessers.
+pub async fn admit(ctx: &PhoneContext, p: &Presented<'_>) -> Result<(), MobileError> {
     let checked = match p.step {
         Step::Scan => ctx.verifier.verify(p.id, p.code, unix_now()),
         Step::Decide => ctx.verifier.verify_tag(p.id, p.code),
@@ -72,14 +84,15 @@ async fn verify(ctx: &PhoneContext, p: Presented<'_>) -> Result<(), MobileError>
     match checked {
         Ok(()) => Ok(()),
         Err(VerificationError::Invalid) => {
-            match ctx.store.record_miss(p.id, ALLOWED_MISSES).await {
+            match ctx.store.record_miss(p.id, ALLOWED_MISSES, &p.limits(ctx)).await {
                 Ok(MissOutcome::Destroyed) => audit::record(&event(Event::Lockout, Outcome::Destroyed)),
                 Ok(MissOutcome::Counted(left)) => {
                     audit::record(&event(Event::WrongVerification, Outcome::Counted).left(left));
                 }
                 Ok(MissOutcome::Unknown) => {}
+                Err(limited @ StepError::Limited(_)) => return Err(refused(limited, p)),
                 // The answer is a refusal either way; a Redis fault must not turn it into a 503 oracle.
-                Err(e) => {
+                Err(StepError::Store(e)) => {
                     tracing::warn!(session = %p.id, error = %e, "could not count a wrong verification string");
                     qrlogin_shared::metrics::redis_error_in(&e);
                 }

@@ -7,14 +7,17 @@ use qrlogin_shared::session::CheckCodeMode;
 use qrlogin_shared::{SessionStore, Verifier};
 
 use crate::config::MobileLimits;
+use crate::middleware::BlockedClients;
 use crate::risk::RiskJudge;
 
 pub struct PhoneContext {
     pub store: SessionStore,
     pub verifier: Verifier,
     pub base: QrBaseUrl,
+    /// Counts refused tokens (the steps' own limits travel with their scripts).
     pub limiter: RateLimiter,
     pub limits: MobileLimits,
+    pub blocked: BlockedClients,
     pub trusted_proxies: TrustedProxies,
     pub check_code: CheckCodeMode,
     pub risk: RiskJudge,

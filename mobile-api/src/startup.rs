@@ -40,6 +40,7 @@ impl Application {
             verifier: settings.service.verifier()?,
             base: settings.service.qr_base_url.clone(),
             limiter: RateLimiter::new(redis.clone(), keys),
+            blocked: Default::default(),
             limits: settings.limits,
             trusted_proxies: settings.service.trusted_proxies.clone(),
             check_code: settings.check_code,

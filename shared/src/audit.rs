@@ -62,8 +62,8 @@ pub enum Outcome {
     RiskBlocked,
 }
 
-/// The abuse limit behind a [`Event::RateLimited`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+/// The abuse limit behind a [`Event::RateLimited`], named as its rate limit is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
 #[strum(serialize_all = "snake_case")]
 pub enum Limit {
     Issue,

@@ -77,6 +77,11 @@ impl Redis {
         })
     }
 
+    /// Whether this is a Redis Cluster: a script may then touch one slot only.
+    pub fn is_cluster(&self) -> bool {
+        matches!(self.pool, RedisPool::Cluster(_))
+    }
+
     /// How many nodes [`Redis::subscribe`] can try (at least one).
     pub fn pubsub_nodes(&self) -> usize {
         self.subscribers.len()

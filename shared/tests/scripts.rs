@@ -6,11 +6,11 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use qrlogin_shared::rate_limit::{Check, Rate, RateLimiter, Verdict};
+use qrlogin_shared::rate_limit::{Limit, Rate, RateLimiter};
 use qrlogin_shared::session::{CheckCode, RiskLevel, SessionState};
 use qrlogin_shared::store::{
-    CHECK_CODE_ATTEMPTS, CancelOutcome, ClaimOutcome, DecideOutcome, Decided, Decision, MissOutcome, NewSession,
-    PollOutcome, Requester, RotateOutcome, ScanOutcome,
+    CHECK_CODE_ATTEMPTS, CancelOutcome, ClaimOutcome, DecideOutcome, Decided, Decision, DecisionCodes, MissOutcome,
+    NewSession, PollOutcome, Requester, RotateOutcome, ScanOutcome, StepError,
 };
 use qrlogin_shared::telemetry::Traceparent;
 use qrlogin_shared::{BindingHash, DeviceHash, KeySchema, SessionId, SessionStore, UserId, test_support};
@@ -41,8 +41,8 @@ async fn traced(store: &SessionStore, binding: &BindingHash, trace: Option<&Trac
         code_expires_at: CODE,
         trace,
     };
-    assert!(store.create(&id, &new).await.unwrap());
-    assert!(!store.create(&id, &new).await.unwrap(), "a second create of one id is refused");
+    assert!(store.create(&id, &new, &[]).await.unwrap());
+    assert!(!store.create(&id, &new, &[]).await.unwrap(), "a second create of one id is refused");
     id
 }
 
@@ -76,7 +76,7 @@ async fn browser_scripts_give_every_reply_they_document() {
     );
 
     assert_eq!(
-        store.decide(&id, &alice, Decision::Confirm, CODE + 1, None).await.unwrap().outcome,
+        store.decide(&id, &alice, Decision::Confirm, DecisionCodes::new(CODE + 1, None), &[]).await.unwrap().outcome,
         DecideOutcome::Done
     );
     assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Confirmed(alice.clone()));
@@ -123,13 +123,22 @@ async fn phone_scripts_give_every_reply_they_document() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(store.decide(&id, &bob, Decision::Deny, CODE, None).await.unwrap().outcome, DecideOutcome::WrongUser);
     assert_eq!(
-        store.decide(&id, &alice, Decision::Deny, CODE + 9, None).await.unwrap().outcome,
+        store.decide(&id, &bob, Decision::Deny, DecisionCodes::new(CODE, None), &[]).await.unwrap().outcome,
+        DecideOutcome::WrongUser
+    );
+    assert_eq!(
+        store.decide(&id, &alice, Decision::Deny, DecisionCodes::new(CODE + 9, None), &[]).await.unwrap().outcome,
         DecideOutcome::NotFound
     );
-    assert_eq!(store.decide(&id, &alice, Decision::Deny, CODE, None).await.unwrap().outcome, DecideOutcome::Done);
-    assert_eq!(store.decide(&id, &alice, Decision::Deny, CODE, None).await.unwrap().outcome, DecideOutcome::WrongState);
+    assert_eq!(
+        store.decide(&id, &alice, Decision::Deny, DecisionCodes::new(CODE, None), &[]).await.unwrap().outcome,
+        DecideOutcome::Done
+    );
+    assert_eq!(
+        store.decide(&id, &alice, Decision::Deny, DecisionCodes::new(CODE, None), &[]).await.unwrap().outcome,
+        DecideOutcome::WrongState
+    );
     assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Denied);
     assert_eq!(store.scan(&id, &alice, CODE, None, None).await.unwrap(), ScanOutcome::Conflict);
 
@@ -141,14 +150,14 @@ async fn phone_scripts_give_every_reply_they_document() {
         ScanOutcome::Ended { first_scanner: alice.clone(), trace: None }
     );
     assert_eq!(
-        store.decide(&shared, &alice, Decision::Confirm, CODE, None).await.unwrap().outcome,
+        store.decide(&shared, &alice, Decision::Confirm, DecisionCodes::new(CODE, None), &[]).await.unwrap().outcome,
         DecideOutcome::NotFound
     );
     assert_eq!(store.poll(&shared, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Cancelled);
 
-    assert_eq!(store.record_miss(&SessionId::random(), 2).await.unwrap(), MissOutcome::Unknown);
-    assert_eq!(store.record_miss(&id, 2).await.unwrap(), MissOutcome::Counted(1));
-    assert_eq!(store.record_miss(&id, 2).await.unwrap(), MissOutcome::Destroyed);
+    assert_eq!(store.record_miss(&SessionId::random(), 2, &[]).await.unwrap(), MissOutcome::Unknown);
+    assert_eq!(store.record_miss(&id, 2, &[]).await.unwrap(), MissOutcome::Counted(1));
+    assert_eq!(store.record_miss(&id, 2, &[]).await.unwrap(), MissOutcome::Destroyed);
     assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Expired);
 }
 
@@ -169,11 +178,13 @@ async fn a_check_code_is_shown_to_the_browser_and_needed_to_confirm() {
 
     let wrong = if code.as_str() == "00" { "01" } else { "00" };
     for presented in [None, Some(wrong)] {
-        let outcome = store.decide(&id, &alice, Decision::Confirm, CODE, presented).await.unwrap();
+        let outcome =
+            store.decide(&id, &alice, Decision::Confirm, DecisionCodes::new(CODE, presented), &[]).await.unwrap();
         assert_eq!(outcome.outcome, DecideOutcome::WrongCheckCode);
     }
     assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, shown, "nothing changed");
-    let right = store.decide(&id, &alice, Decision::Confirm, CODE, Some(code.as_str())).await.unwrap();
+    let right =
+        store.decide(&id, &alice, Decision::Confirm, DecisionCodes::new(CODE, Some(code.as_str())), &[]).await.unwrap();
     assert_eq!(right.outcome, DecideOutcome::Done);
     assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Confirmed(alice.clone()));
 
@@ -188,13 +199,22 @@ async fn a_check_code_is_shown_to_the_browser_and_needed_to_confirm() {
     assert_eq!(store.poll(&guessed, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Denied);
     let denied = pending(&store, &bind).await;
     store.scan(&denied, &alice, CODE, Some(&code), None).await.unwrap();
-    assert_eq!(store.decide(&denied, &alice, Decision::Deny, CODE, None).await.unwrap().outcome, DecideOutcome::Done);
+    assert_eq!(
+        store.decide(&denied, &alice, Decision::Deny, DecisionCodes::new(CODE, None), &[]).await.unwrap().outcome,
+        DecideOutcome::Done
+    );
 }
 
 async fn wrong_codes(store: &SessionStore, id: &SessionId, user: &UserId, wrong: &str) -> Vec<DecideOutcome> {
     let mut outcomes = Vec::new();
     for _ in 0..CHECK_CODE_ATTEMPTS {
-        outcomes.push(store.decide(id, user, Decision::Confirm, CODE, Some(wrong)).await.unwrap().outcome);
+        outcomes.push(
+            store
+                .decide(id, user, Decision::Confirm, DecisionCodes::new(CODE, Some(wrong)), &[])
+                .await
+                .unwrap()
+                .outcome,
+        );
     }
     outcomes
 }
@@ -212,26 +232,29 @@ async fn the_stored_trace_context_comes_back_with_every_step() {
     let scanned = store.scan(&id, &alice, CODE, Some(&CheckCode::random()), None).await.unwrap();
     assert!(matches!(scanned, ScanOutcome::Scanned { trace: Some(ref t), .. } if *t == tp), "{scanned:?}");
     assert_eq!(
-        store.decide(&id, &bob, Decision::Confirm, CODE, None).await.unwrap(),
+        store.decide(&id, &bob, Decision::Confirm, DecisionCodes::new(CODE, None), &[]).await.unwrap(),
         traced_with(DecideOutcome::WrongUser)
     );
     let mut attempts = Vec::new();
     for _ in 0..CHECK_CODE_ATTEMPTS {
-        attempts.push(store.decide(&id, &alice, Decision::Confirm, CODE, Some("no")).await.unwrap());
+        attempts.push(
+            store.decide(&id, &alice, Decision::Confirm, DecisionCodes::new(CODE, Some("no")), &[]).await.unwrap(),
+        );
     }
     assert_eq!(attempts[0], traced_with(DecideOutcome::WrongCheckCode));
     assert_eq!(attempts.last(), Some(&traced_with(DecideOutcome::CheckCodeDenied)));
     assert_eq!(
-        store.decide(&id, &alice, Decision::Deny, CODE, None).await.unwrap(),
+        store.decide(&id, &alice, Decision::Deny, DecisionCodes::new(CODE, None), &[]).await.unwrap(),
         traced_with(DecideOutcome::WrongState)
     );
-    let unknown = store.decide(&SessionId::random(), &alice, Decision::Deny, CODE, None).await.unwrap();
+    let unknown =
+        store.decide(&SessionId::random(), &alice, Decision::Deny, DecisionCodes::new(CODE, None), &[]).await.unwrap();
     assert_eq!(unknown, Decided { outcome: DecideOutcome::NotFound, trace: None });
 
     let confirmed = traced(&store, &bind, Some(&tp)).await;
     store.scan(&confirmed, &alice, CODE, None, None).await.unwrap();
     assert_eq!(
-        store.decide(&confirmed, &alice, Decision::Confirm, CODE, None).await.unwrap(),
+        store.decide(&confirmed, &alice, Decision::Confirm, DecisionCodes::new(CODE, None), &[]).await.unwrap(),
         traced_with(DecideOutcome::Done)
     );
     let won = store.claim(&confirmed, &bind, "{}", Duration::from_secs(5)).await.unwrap();
@@ -245,7 +268,7 @@ async fn the_stored_trace_context_comes_back_with_every_step() {
     // Without one stored, the claim says so too.
     let plain = pending(&store, &bind).await;
     store.scan(&plain, &alice, CODE, None, None).await.unwrap();
-    store.decide(&plain, &alice, Decision::Confirm, CODE, None).await.unwrap();
+    store.decide(&plain, &alice, Decision::Confirm, DecisionCodes::new(CODE, None), &[]).await.unwrap();
     let won = store.claim(&plain, &bind, "{}", Duration::from_secs(5)).await.unwrap();
     assert!(matches!(won, ClaimOutcome::Won { trace: None, .. }), "{won:?}");
 }
@@ -265,20 +288,20 @@ async fn the_risk_and_device_scripts_give_every_reply_they_document() {
         code_expires_at: CODE,
         trace: None,
     };
-    assert!(store.create(&id, &new).await.unwrap());
+    assert!(store.create(&id, &new, &[]).await.unwrap());
 
-    assert!(store.login_context(&SessionId::random()).await.unwrap().is_none());
-    let context = store.login_context(&id).await.unwrap().unwrap();
+    assert!(store.login_context(&SessionId::random(), &[]).await.unwrap().is_none());
+    let context = store.login_context(&id, &[]).await.unwrap().unwrap();
     assert_eq!((context.state, context.scanner, context.risk), (SessionState::Pending, None, None));
     assert_eq!((context.requester, context.device), (requester.clone(), Some(device.clone())));
 
     // The scan keeps its verdict for the confirm.
     store.scan(&id, &alice, CODE, None, Some(RiskLevel::Medium)).await.unwrap();
-    let context = store.login_context(&id).await.unwrap().unwrap();
+    let context = store.login_context(&id, &[]).await.unwrap().unwrap();
     assert_eq!((context.scanner, context.risk), (Some(alice.clone()), Some(RiskLevel::Medium)));
 
     // The won claim names the device, for the user's history.
-    store.decide(&id, &alice, Decision::Confirm, CODE, None).await.unwrap();
+    store.decide(&id, &alice, Decision::Confirm, DecisionCodes::new(CODE, None), &[]).await.unwrap();
     let won = store.claim(&id, &bind, "{}", Duration::from_secs(5)).await.unwrap();
     assert!(matches!(won, ClaimOutcome::Won { device: Some(ref d), .. } if *d == device), "{won:?}");
 
@@ -290,27 +313,83 @@ async fn the_risk_and_device_scripts_give_every_reply_they_document() {
 }
 
 #[tokio::test]
+async fn a_confirm_at_a_blocked_risk_level_or_without_a_verdict_is_refused_and_changes_nothing() {
+    let (store, bind, alice) = (store(), BindingHash::of_secret("b"), UserId::parse("alice").unwrap());
+    let block = |level| DecisionCodes { risk_block: Some(level), ..DecisionCodes::new(CODE, None) };
+    let (judged, unjudged) = (pending(&store, &bind).await, pending(&store, &bind).await);
+    store.scan(&judged, &alice, CODE, None, Some(RiskLevel::Medium)).await.unwrap();
+    store.scan(&unjudged, &alice, CODE, None, None).await.unwrap();
+
+    let at_medium = store.decide(&judged, &alice, Decision::Confirm, block(RiskLevel::Medium), &[]).await.unwrap();
+    let no_verdict = store.decide(&unjudged, &alice, Decision::Confirm, block(RiskLevel::High), &[]).await.unwrap();
+    let state = store.login_context(&judged, &[]).await.unwrap().unwrap().state;
+    let below = store.decide(&judged, &alice, Decision::Confirm, block(RiskLevel::High), &[]).await.unwrap();
+
+    assert_eq!(at_medium.outcome, DecideOutcome::RiskBlocked);
+    assert_eq!(no_verdict.outcome, DecideOutcome::RiskBlocked);
+    assert_eq!(state, SessionState::Scanned, "the refused confirm changed nothing");
+    assert_eq!(below.outcome, DecideOutcome::Done, "medium is below a high block");
+}
+
+/// A subject no other test (or earlier run) has counted against.
+fn fresh_subject() -> String {
+    SessionId::random().to_string()
+}
+
+#[tokio::test]
 async fn the_rate_limit_script_admits_then_refuses() {
     let settings = test_support::redis_settings(&test_support::redis_url());
     let limiter = RateLimiter::new(store().redis().clone(), KeySchema::new(settings.key_prefix));
-    let check = [Check { name: "scan", subject: "user", rate: Rate::new(1, 60) }];
+    let user = fresh_subject();
+    let limit = [Limit::counted(&user, "scan", "user", Rate::new(1, 60))];
 
-    assert_eq!(limiter.check("alice", &check).await.unwrap(), Verdict::Allowed);
-    assert!(matches!(limiter.check("alice", &check).await.unwrap(), Verdict::Limited { .. }));
+    assert_eq!(limiter.check(&limit).await.unwrap(), None);
+    let limited = limiter.check(&limit).await.unwrap().expect("the second is refused");
+    assert_eq!(limited.name, "scan");
+    assert!(limited.retry_after > Duration::from_secs(50), "{limited:?}");
 }
 
 #[tokio::test]
 async fn a_rate_limit_peek_answers_like_a_check_and_counts_nothing() {
     let settings = test_support::redis_settings(&test_support::redis_url());
     let limiter = RateLimiter::new(store().redis().clone(), KeySchema::new(settings.key_prefix));
-    let check = [Check { name: "bad_token", subject: "ip", rate: Rate::new(2, 60) }];
+    let client = fresh_subject();
+    let counted = Limit::counted(&client, "bad_token", "ip", Rate::new(2, 60));
+    let peeked = [Limit { peek: true, ..counted }];
 
     for _ in 0..5 {
-        assert_eq!(limiter.peek("192.0.2.1", &check).await.unwrap(), Verdict::Allowed);
+        assert_eq!(limiter.check(&peeked).await.unwrap(), None);
     }
-    assert_eq!(limiter.check("192.0.2.1", &check).await.unwrap(), Verdict::Allowed);
-    assert_eq!(limiter.check("192.0.2.1", &check).await.unwrap(), Verdict::Allowed);
-    assert!(matches!(limiter.peek("192.0.2.1", &check).await.unwrap(), Verdict::Limited { .. }));
+    assert_eq!(limiter.check(&[counted]).await.unwrap(), None);
+    assert_eq!(limiter.check(&[counted]).await.unwrap(), None);
+    assert!(limiter.check(&peeked).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn a_step_its_limits_refuse_changes_nothing_and_names_the_limit() {
+    let store = store();
+    let (client, user) = (fresh_subject(), fresh_subject());
+    let open = Limit::counted(&client, "ip", "ip", Rate::new(5, 60));
+    let once = Limit::counted(&user, "global", "all", Rate::new(1, 60));
+    let (first, second) = (SessionId::random(), SessionId::random());
+    let (binding, requester) = (BindingHash::of_secret("b"), requester());
+    let ttl = Duration::from_secs(60);
+    let new =
+        NewSession { binding: &binding, requester: &requester, device: None, ttl, code_expires_at: CODE, trace: None };
+
+    assert!(store.create(&first, &new, &[open, once]).await.unwrap());
+    let refused = store.create(&second, &new, &[open, once]).await;
+
+    match refused {
+        Err(StepError::Limited(limited)) => assert_eq!(limited.name, "global"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(store.login_context(&second, &[]).await.unwrap().is_none(), "no session was stored");
+    // Nothing was counted against the limit that admitted it: its four other requests are still there.
+    for _ in 0..4 {
+        assert!(store.login_context(&first, &[open]).await.is_ok());
+    }
+    assert!(matches!(store.login_context(&first, &[open]).await, Err(StepError::Limited(_))));
 }
 
 /// Every quoted word in the scripts is a session state, a reply tag, a hash field or a Redis command: a state
@@ -329,14 +408,29 @@ fn the_scripts_spell_states_only_as_the_enum_does() {
         include_str!("../src/store/context.lua"),
         include_str!("../src/store/remember_device.lua"),
         include_str!("../src/store/known_device.lua"),
+        include_str!("../src/rate_limit/admit.lua"),
     ];
     let mut known: BTreeSet<&str> = SessionState::ALL.iter().map(|s| s.as_str()).collect();
     known.extend(["expired", "forbidden", "slow_down", "won", "rotated", "stale", "not_pending", "ok", "gone"]);
     known.extend(["not_found", "conflict", "ended", "wrong_state", "wrong_user", "0", "1", ""]);
-    known.extend(["wrong_check_code", "check_code_denied", "cc", "ccbad", "dev", "risk", "tp"]);
+    known.extend([
+        "risk_blocked",
+        ",",
+        "none",
+        "limited",
+        "count",
+        "peek",
+        "wrong_check_code",
+        "check_code_denied",
+        "cc",
+        "ccbad",
+        "dev",
+        "risk",
+        "tp",
+    ]);
     known.extend(["ZADD", "ZREMRANGEBYSCORE", "ZREMRANGEBYRANK", "ZCARD", "ZSCORE", "-inf", "("]);
     known.extend(["st", "bind", "uid", "resp", "ptat", "v", "cexp", "ip", "ua", "ct", "bad"]);
-    known.extend(["HMGET", "HSET", "HINCRBY", "EXPIRE", "PUBLISH", "DEL", "EXISTS", "TIME", "PTTL", "TTL"]);
+    known.extend(["HMGET", "HSET", "HINCRBY", "EXPIRE", "PUBLISH", "DEL", "EXISTS", "TIME", "PTTL", "TTL", "GET", "SET", "PX"]);
     for script in scripts {
         let code: String = script.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n");
         for word in code.split('\'').skip(1).step_by(2) {

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use qrlogin_shared::qr_link::QrBaseUrl;
-use qrlogin_shared::rate_limit::RateLimiter;
 use qrlogin_shared::server::Shutdown;
 use qrlogin_shared::{SessionId, SessionStore, Verifier};
 
@@ -23,7 +22,6 @@ pub struct GatewayContext {
     pub policy: SessionPolicy,
     /// Who may start and cancel logins (login CSRF).
     pub origins: AllowedOrigins,
-    pub limiter: RateLimiter,
     pub notifier: Arc<Notifier>,
     /// Started when the instance is shutting down: waiting browsers are answered now, streams end.
     pub shutdown: Shutdown,

@@ -10,7 +10,6 @@ use actix_web::web;
 use qrlogin_shared::config::{ConfigError, ConfigErrors};
 use qrlogin_shared::http::request_deadline;
 use qrlogin_shared::metrics;
-use qrlogin_shared::rate_limit::RateLimiter;
 use qrlogin_shared::server::{Bootstrap, Server, Shutdown, resource};
 use qrlogin_shared::{KeySchema, Redis, SessionStore};
 
@@ -43,14 +42,13 @@ impl Application {
         listener::spawn(notifier.clone(), redis.clone(), keys.clone());
         let shutdown = Shutdown::default();
         let ctx = web::Data::new(GatewayContext {
-            store: SessionStore::new(redis.clone(), keys.clone()),
+            store: SessionStore::new(redis.clone(), keys),
             verifier: settings.service.verifier()?,
             base: settings.service.qr_base_url.clone(),
             signer,
             directory,
             policy: SessionPolicy::from(&settings),
             origins: AllowedOrigins::new(settings.service.qr_base_url.as_str(), &settings.cors_origins),
-            limiter: RateLimiter::new(redis.clone(), keys),
             notifier: notifier.clone(),
             shutdown: shutdown.clone(),
         });

@@ -1,8 +1,8 @@
 //! Guessing tokens from one address is throttled across all instances: every 401 counts against the client's
-//! IP, and a client already past the limit is answered 429 before its token is looked at, so a flood of forged
-//! tokens costs neither signature checks nor fetches of the provider's keys. Valid tokens are never counted (but
-//! while an address is past the limit, every request from it waits). CORS preflights carry no credentials by
-//! design: they are neither counted nor validated (see [`super::authenticate`]).
+//! IP, and a client this instance saw go past the limit is answered 429 before its token is looked at
+//! ([`super::blocked`]). Valid tokens are never counted, but while an address is past the limit every request
+//! from it waits: its step's first Redis call asks the limit (`admission::Presented::limits`). CORS preflights
+//! carry no credentials by design: they are neither counted nor validated (see [`super::authenticate`]).
 
 use std::time::Duration;
 
@@ -11,9 +11,9 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, ResponseError, web};
-use qrlogin_shared::audit::{self, AuditEvent, Limit};
+use qrlogin_shared::audit::{self, AuditEvent, Limit as AuditLimit};
 use qrlogin_shared::http::ClientIp;
-use qrlogin_shared::rate_limit::{Check, Verdict};
+use qrlogin_shared::rate_limit::Limit;
 
 use crate::context::PhoneContext;
 use crate::error::MobileError;
@@ -30,27 +30,28 @@ pub async fn throttle_bad_tokens(
     let ip = ClientIp::text_of(req.request(), &ctx.trusted_proxies);
     // The client is the hash tag (one slot per client in a Redis Cluster); an IPv6 client counts by its /64.
     let client = ClientIp::subject_of(req.request(), &ctx.trusted_proxies);
-    let check = [Check { name: "bad_token", subject: "ip", rate: ctx.limits.bad_token_per_ip }];
-    match ctx.limiter.peek(&client, &check).await {
-        Ok(Verdict::Allowed) => {}
-        Ok(Verdict::Limited { retry_after }) => {
-            let refused = refuse(&ip, retry_after);
-            return Ok(req.into_response(refused).map_into_right_body());
-        }
-        // The limit guards against abuse; a Redis fault must not turn every token into a refusal. The handler
-        // answers 503 itself if it needs Redis.
-        Err(e) => qrlogin_shared::metrics::redis_error_in(&e),
+    if let Some(retry_after) = ctx.blocked.remaining(&client) {
+        return Ok(req.into_response(refuse(&ip, retry_after)).map_into_right_body());
     }
     let res = next.call(req).await?;
     if res.status() != StatusCode::UNAUTHORIZED {
         return Ok(res.map_into_left_body());
     }
-    match ctx.limiter.check(&client, &check).await {
-        Ok(Verdict::Allowed) => Ok(res.map_into_left_body()),
-        // Requests racing past the peek: the one that finds the allowance spent is refused like the next ones.
-        Ok(Verdict::Limited { retry_after }) => {
+    let limit = [Limit::counted(&client, AuditLimit::BadToken.into(), "ip", ctx.limits.bad_token_per_ip)];
+    match ctx.limiter.check(&limit).await {
+        Ok(None) => {
+            // The allowance may be spent now: then the next refused token is refused before it is looked at.
+            let peek = [Limit { peek: true, ..limit[0] }];
+            if let Ok(Some(limited)) = ctx.limiter.check(&peek).await {
+                ctx.blocked.block(&client, limited.retry_after);
+            }
+            Ok(res.map_into_left_body())
+        }
+        // This refused token was one too many: it and the next ones are refused.
+        Ok(Some(limited)) => {
+            ctx.blocked.block(&client, limited.retry_after);
             let (req, _) = res.into_parts();
-            let refused = refuse(&ip, retry_after);
+            let refused = refuse(&ip, limited.retry_after);
             Ok(ServiceResponse::new(req, refused).map_into_right_body())
         }
         // The request already failed; a Redis fault while counting it must not hide that it was a 401.
@@ -62,6 +63,6 @@ pub async fn throttle_bad_tokens(
 }
 
 fn refuse(ip: &str, retry_after: Duration) -> HttpResponse {
-    audit::record(&AuditEvent::rate_limited(Limit::BadToken, ip));
+    audit::record(&AuditEvent::rate_limited(AuditLimit::BadToken, ip));
     MobileError::RateLimited(retry_after).error_response()
 }

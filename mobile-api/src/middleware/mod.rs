@@ -4,6 +4,8 @@
 
 mod authenticate;
 mod bad_tokens;
+mod blocked;
 
 pub use authenticate::{AuthenticatedUser, authenticate};
 pub use bad_tokens::throttle_bad_tokens;
+pub use blocked::BlockedClients;

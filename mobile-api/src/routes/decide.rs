@@ -1,13 +1,13 @@
 use actix_web::{HttpRequest, HttpResponse, web};
+use qrlogin_shared::SessionId;
 use qrlogin_shared::audit::{self, AuditEvent, Event, Outcome};
-use qrlogin_shared::session::{RiskLevel, SessionState};
-use qrlogin_shared::store::{DecideOutcome, Decided, Decision};
+use qrlogin_shared::session::SessionState;
+use qrlogin_shared::store::{DecideOutcome, Decided, Decision, DecisionCodes};
 use qrlogin_shared::verification::VerificationCode;
-use qrlogin_shared::{SessionId, UserId};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::admission::{Presented, Step, admit};
+use crate::admission::{Presented, Step, admit, refused};
 use crate::context::PhoneContext;
 use crate::error::MobileError;
 use crate::middleware::AuthenticatedUser;
@@ -32,23 +32,24 @@ pub async fn decide(
 ) -> Result<HttpResponse, MobileError> {
     let id = SessionId::parse(&body.uuid).map_err(|_| MobileError::BadSessionRef)?;
     let code = VerificationCode::parse(&body.verification).map_err(|_| MobileError::BadSessionRef)?;
-    let ip = super::who(&req, &ctx, &id, &user);
-    admit(&ctx, Presented { step: Step::Decide, id: &id, code: &code, user: &user, ip: &ip }).await?;
+    let (ip, client) = super::who(&req, &ctx, &id, &user);
+    let presented = Presented { step: Step::Decide, id: &id, code: &code, user: &user, ip: &ip, client: &client };
+    admit(&ctx, &presented).await?;
     let state = decision.state();
-    if let (Decision::Confirm, Some(block)) = (**decision, ctx.risk_block)
-        && risk_blocked(&ctx, &id, &user, block).await?
-    {
-        audit::record(&AuditEvent::new(Event::Confirmed, Outcome::RiskBlocked, &ip).session(&id).user(&user));
-        return Err(MobileError::RiskBlocked);
-    }
-    let check_code = body.check_code.as_deref().map(str::trim);
+    let codes = DecisionCodes {
+        expires_at: code.expires_at(),
+        check_code: body.check_code.as_deref().map(str::trim),
+        risk_block: ctx.risk_block.filter(|_| **decision == Decision::Confirm),
+    };
     let asked = if state == SessionState::Confirmed { Event::Confirmed } else { Event::Denied };
-    let Decided { outcome, trace } = ctx.store.decide(&id, &user, **decision, code.expires_at(), check_code).await?;
+    let decided = ctx.store.decide(&id, &user, **decision, codes, &presented.limits(&ctx)).await;
+    let Decided { outcome, trace } = decided.map_err(|e| refused(e, &presented))?;
     let (event, outcome, result) = match outcome {
         DecideOutcome::Done => (asked, Outcome::Ok, Ok(HttpResponse::Ok().json(json!({ "status": state })))),
         DecideOutcome::NotFound => (asked, Outcome::NotFound, Err(MobileError::NotFound)),
         DecideOutcome::WrongState => (asked, Outcome::WrongState, Err(MobileError::WrongState)),
         DecideOutcome::WrongUser => (asked, Outcome::WrongUser, Err(MobileError::WrongUser)),
+        DecideOutcome::RiskBlocked => (asked, Outcome::RiskBlocked, Err(MobileError::RiskBlocked)),
         DecideOutcome::WrongCheckCode => {
             (asked, Outcome::WrongCheckCode, Err(MobileError::WrongCheckCode { denied: false }))
         }
@@ -59,19 +60,4 @@ pub async fn decide(
     };
     audit::record(&AuditEvent::new(event, outcome, &ip).session(&id).user(&user).trace(trace.as_ref()));
     result
-}
-
-/// `user`'s scan of the session was judged `block` or worse (or no verdict was kept for it: refused, not
-/// guessed). Anything else (another state, another scanner) is left to the decide script to answer.
-async fn risk_blocked(
-    ctx: &PhoneContext,
-    id: &SessionId,
-    user: &UserId,
-    block: RiskLevel,
-) -> Result<bool, MobileError> {
-    let Some(context) = ctx.store.login_context(id).await? else {
-        return Ok(false);
-    };
-    let this_users_scan = context.state == SessionState::Scanned && context.scanner.as_ref() == Some(user);
-    Ok(this_users_scan && context.risk.is_none_or(|level| level >= block))
 }

@@ -5,7 +5,7 @@ use qrlogin_shared::session::{CheckCode, Risk};
 use qrlogin_shared::store::ScanOutcome;
 use serde::{Deserialize, Serialize};
 
-use crate::admission::{Presented, Step, admit};
+use crate::admission::{Presented, Step, admit, refused};
 use crate::context::PhoneContext;
 use crate::error::MobileError;
 use crate::middleware::AuthenticatedUser;
@@ -35,11 +35,14 @@ pub async fn scan(
     ctx: web::Data<PhoneContext>,
 ) -> Result<HttpResponse, MobileError> {
     let (id, code) = ctx.base.parse_link(body.qr_content.trim())?;
-    let ip = super::who(&req, &ctx, &id, &user);
-    admit(&ctx, Presented { step: Step::Scan, id: &id, code: &code, user: &user, ip: &ip }).await?;
+    let (ip, client) = super::who(&req, &ctx, &id, &user);
+    let presented = Presented { step: Step::Scan, id: &id, code: &code, user: &user, ip: &ip, client: &client };
+    admit(&ctx, &presented).await?;
     let audited = AuditEvent::new(Event::Scanned, Outcome::Ok, &ip).session(&id).user(&user);
-    // The verdict comes before the scan, from what the session holds (never changed after create).
-    let Some(context) = ctx.store.login_context(&id).await? else {
+    // The verdict comes before the scan, from what the session holds (never changed after create); the read
+    // is the request's first Redis step, so it carries the sender's limits.
+    let read = ctx.store.login_context(&id, &presented.limits(&ctx)).await;
+    let Some(context) = read.map_err(|e| refused(e, &presented))? else {
         audit::record(&AuditEvent { event: Event::Expired, outcome: Outcome::NotFound, ..audited });
         return Err(MobileError::NotFound);
     };

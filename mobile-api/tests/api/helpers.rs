@@ -185,7 +185,7 @@ impl TestApp {
             code_expires_at,
             trace: None,
         };
-        let created = self.store.create(&id, &new).await.unwrap_or_else(|e| {
+        let created = self.store.create(&id, &new, &[]).await.unwrap_or_else(|e| {
             panic!("cannot reach the test Redis ({e}); start it with `deploy/redis.sh 6390 target/test-redis`")
         });
         assert!(created, "session id collision");

@@ -3,13 +3,17 @@
 use std::time::Duration;
 
 use super::reply::Created;
-use super::{CancelOutcome, ClaimOutcome, NewSession, Polled, RotateOutcome, SessionState, SessionStore, StoreError};
+use super::{
+    CancelOutcome, ClaimOutcome, NewSession, Polled, RotateOutcome, SessionState, SessionStore, StepError, StoreError,
+};
+use crate::rate_limit::Limit;
 use crate::{BindingHash, SessionId};
 
 impl SessionStore {
-    /// Stores a new pending session with its TTL in one step. Returns false on an id collision.
+    /// Stores a new pending session with its TTL in one step, if `limits` (the issuance limits) admit it.
+    /// Returns false on an id collision.
     #[tracing::instrument(skip_all, fields(session = %id))]
-    pub async fn create(&self, id: &SessionId, new: &NewSession<'_>) -> Result<bool, StoreError> {
+    pub async fn create(&self, id: &SessionId, new: &NewSession<'_>, limits: &[Limit<'_>]) -> Result<bool, StepError> {
         let r = new.requester;
         let mut inv = self.invocation(&self.scripts.create, id);
         inv.arg(new.ttl.as_secs().max(1))
@@ -22,7 +26,7 @@ impl SessionStore {
         if let Some(trace) = new.trace {
             inv.arg(("tp", trace.as_str()));
         }
-        let Created(created) = self.run(&inv).await?;
+        let Created(created) = self.run_limited(&mut inv, limits).await?;
         Ok(created)
     }
 
@@ -31,7 +35,7 @@ impl SessionStore {
     pub async fn poll(&self, id: &SessionId, binding: &BindingHash, interval: Duration) -> Result<Polled, StoreError> {
         let mut inv = self.invocation(&self.scripts.poll, id);
         inv.arg(binding.as_str()).arg(interval.as_millis().to_string());
-        self.run(&inv).await
+        self.run(&mut inv).await
     }
 
     /// Hands out `answer` (the token response) if the session is still confirmed; keeps it `grace` long for
@@ -47,7 +51,7 @@ impl SessionStore {
         let mut inv = self.invocation(&self.scripts.claim, id);
         inv.arg(binding.as_str()).arg(answer).arg(grace.as_secs().max(1));
         self.notify_args(&mut inv, id);
-        self.run(&inv).await
+        self.run(&mut inv).await
     }
 
     /// Replaces the QR code of a pending session whose current code expires at `current`.
@@ -56,7 +60,7 @@ impl SessionStore {
         let mut inv = self.invocation(&self.scripts.rotate, id);
         inv.arg(current).arg(next);
         self.notify_args(&mut inv, id);
-        self.run(&inv).await
+        self.run(&mut inv).await
     }
 
     #[tracing::instrument(skip_all, fields(session = %id))]
@@ -64,6 +68,6 @@ impl SessionStore {
         let mut inv = self.invocation(&self.scripts.cancel, id);
         inv.arg(binding.as_str());
         self.notify_args(&mut inv, id);
-        self.run(&inv).await
+        self.run(&mut inv).await
     }
 }

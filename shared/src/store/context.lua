@@ -1,7 +1,7 @@
--- Reads what the risk verdict needs from a session, changing nothing. KEYS[1] = session key.
+-- Reads what the risk verdict needs from a session, changing nothing. K[1] = session key.
 -- Returns {} for no session, else {state, scanner, ip, user_agent, created_at, device hash, risk level}, with ''
 -- for a field not (yet) set.
-local s = redis.call('HMGET', KEYS[1], 'st', 'uid', 'ip', 'ua', 'ct', 'dev', 'risk')
+local s = redis.call('HMGET', K[1], 'st', 'uid', 'ip', 'ua', 'ct', 'dev', 'risk')
 if not s[1] then
   return {}
 end

@@ -5,18 +5,20 @@
 use std::time::Duration;
 
 use super::reply::{Context, Flag, LoginContext};
-use super::{SessionStore, StoreError};
+use super::{SessionStore, StepError, StoreError};
+use crate::rate_limit::Limit;
 use crate::{DeviceHash, SessionId, UserId, unix_now};
 
 /// Devices remembered per user; the oldest logins are forgotten first.
 pub const DEVICES_PER_USER: u32 = 50;
 
 impl SessionStore {
-    /// What a session tells about its requester, or `None` when there is no such session.
+    /// What a session tells about its requester, or `None` when there is no such session; read only if
+    /// `limits` admit the request (the scan's first step).
     #[tracing::instrument(skip_all, fields(session = %id))]
-    pub async fn login_context(&self, id: &SessionId) -> Result<Option<LoginContext>, StoreError> {
-        let inv = self.invocation(&self.scripts.context, id);
-        let Context(context) = self.run(&inv).await?;
+    pub async fn login_context(&self, id: &SessionId, limits: &[Limit<'_>]) -> Result<Option<LoginContext>, StepError> {
+        let mut inv = self.invocation(&self.scripts.context, id);
+        let Context(context) = self.run_limited(&mut inv, limits).await?;
         Ok(context)
     }
 
@@ -31,7 +33,7 @@ impl SessionStore {
     ) -> Result<(), StoreError> {
         let mut inv = self.scripts.remember_device.key(self.keys.user_devices(user));
         inv.arg(device.as_str()).arg(unix_now()).arg(memory.as_secs().max(1)).arg(DEVICES_PER_USER);
-        let _remembered: i64 = self.run(&inv).await?;
+        let _remembered: i64 = self.run(&mut inv).await?;
         Ok(())
     }
 
@@ -40,7 +42,7 @@ impl SessionStore {
     pub async fn knows_device(&self, user: &UserId, device: &DeviceHash, memory: Duration) -> Result<bool, StoreError> {
         let mut inv = self.scripts.known_device.key(self.keys.user_devices(user));
         inv.arg(device.as_str()).arg(unix_now().saturating_sub(memory.as_secs()));
-        let Flag(known) = self.run(&inv).await?;
+        let Flag(known) = self.run(&mut inv).await?;
         Ok(known)
     }
 }

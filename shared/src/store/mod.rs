@@ -15,12 +15,14 @@ mod devices;
 mod phone;
 mod reply;
 
-pub use phone::CHECK_CODE_ATTEMPTS;
+pub use phone::{CHECK_CODE_ATTEMPTS, DecisionCodes};
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use redis::Script;
+
+use crate::rate_limit::{self, ADMIT_LUA, Limit, Limited, RateLimiter};
 
 pub use crate::redis_conn::{CreatePoolError, Redis, StoreError};
 pub use crate::session::{Decision, Requester, SessionState};
@@ -127,6 +129,8 @@ pub enum DecideOutcome {
     NotFound,
     WrongState,
     WrongUser,
+    /// A confirm of a scan judged at a level that blocks it (or with no verdict kept): nothing changed.
+    RiskBlocked,
     /// A confirm without the check code the browser shows, or with another one: nothing changed but the count.
     WrongCheckCode,
     /// That was the last wrong check code allowed: the login is denied.
@@ -166,20 +170,32 @@ struct Scripts {
 
 impl Scripts {
     fn load() -> Self {
+        // Every step starts with the rate limits it is given (none, for most).
+        let step = |body: &str| Script::new(&format!("{ADMIT_LUA}\n{body}"));
         Self {
-            create: Script::new(include_str!("create.lua")),
-            poll: Script::new(include_str!("poll.lua")),
-            claim: Script::new(include_str!("claim.lua")),
-            cancel: Script::new(include_str!("cancel.lua")),
-            rotate: Script::new(include_str!("rotate.lua")),
-            scan: Script::new(include_str!("scan.lua")),
-            decide: Script::new(include_str!("decide.lua")),
-            bad_code: Script::new(include_str!("bad_code.lua")),
-            context: Script::new(include_str!("context.lua")),
-            remember_device: Script::new(include_str!("remember_device.lua")),
-            known_device: Script::new(include_str!("known_device.lua")),
+            create: step(include_str!("create.lua")),
+            poll: step(include_str!("poll.lua")),
+            claim: step(include_str!("claim.lua")),
+            cancel: step(include_str!("cancel.lua")),
+            rotate: step(include_str!("rotate.lua")),
+            scan: step(include_str!("scan.lua")),
+            decide: step(include_str!("decide.lua")),
+            bad_code: step(include_str!("bad_code.lua")),
+            context: step(include_str!("context.lua")),
+            remember_device: step(include_str!("remember_device.lua")),
+            known_device: step(include_str!("known_device.lua")),
         }
     }
+}
+
+/// Why a step guarded by rate limits did not run: a limit refused it (nothing changed), or Redis could not
+/// answer.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    #[error("rate limited by {}", .0.name)]
+    Limited(Limited),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Handle to the session state in Redis; cheap to clone, shared by all workers.
@@ -188,11 +204,13 @@ pub struct SessionStore {
     redis: Redis,
     keys: KeySchema,
     scripts: Arc<Scripts>,
+    limiter: RateLimiter,
 }
 
 impl SessionStore {
     pub fn new(redis: Redis, keys: KeySchema) -> Self {
-        Self { redis, keys, scripts: Arc::new(Scripts::load()) }
+        let limiter = RateLimiter::new(redis.clone(), keys.clone());
+        Self { redis, keys, scripts: Arc::new(Scripts::load()), limiter }
     }
 
     /// A store on its own pool, for the given settings.
@@ -214,10 +232,39 @@ impl SessionStore {
         inv.arg(self.keys.session_events(id)).arg(id.to_string());
     }
 
-    /// Runs a script and decodes its reply (`reply.rs`); a reply of the wrong shape is a protocol error (500),
-    /// not a Redis fault (503).
-    async fn run<T: redis::FromRedisValue>(&self, inv: &redis::ScriptInvocation<'_>) -> Result<T, StoreError> {
-        let reply: redis::Value = self.redis.run(inv).await?;
-        T::from_redis_value(reply).map_err(|e| StoreError::Protocol(e.to_string()))
+    /// Runs a step with no limits and decodes its reply (`reply.rs`); a reply of the wrong shape is a protocol
+    /// error (500), not a Redis fault (503).
+    async fn run<T: redis::FromRedisValue>(&self, inv: &mut redis::ScriptInvocation<'_>) -> Result<T, StoreError> {
+        rate_limit::append(inv, &self.keys, &[]);
+        decode(self.redis.run(inv).await?)
     }
+
+    /// Runs a step only if `limits` admit it, counting it against them: in the step's own script (one round
+    /// trip in all) on a single Redis; on a cluster, where their keys are in other slots, in calls of their own
+    /// first.
+    async fn run_limited<T: redis::FromRedisValue>(
+        &self,
+        inv: &mut redis::ScriptInvocation<'_>,
+        limits: &[Limit<'_>],
+    ) -> Result<T, StepError> {
+        let folded = if self.redis.is_cluster() {
+            // Boxed: the cluster path's nested futures would otherwise make every step's future type deeper.
+            if let Some(limited) = Box::pin(self.limiter.check(limits)).await? {
+                return Err(StepError::Limited(limited));
+            }
+            &[]
+        } else {
+            limits
+        };
+        rate_limit::append(inv, &self.keys, folded);
+        let reply: redis::Value = self.redis.run(inv).await?;
+        match rate_limit::limited_in(&reply, folded) {
+            Some(limited) => Err(StepError::Limited(limited)),
+            None => Ok(decode(reply)?),
+        }
+    }
+}
+
+fn decode<T: redis::FromRedisValue>(reply: redis::Value) -> Result<T, StoreError> {
+    T::from_redis_value(reply).map_err(|e| StoreError::Protocol(e.to_string()))
 }

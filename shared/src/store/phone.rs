@@ -1,6 +1,7 @@
 //! The transitions mobile-api makes for the phone.
 
-use super::{Decided, Decision, MissOutcome, ScanOutcome, SessionStore, StoreError};
+use super::{Decided, Decision, MissOutcome, ScanOutcome, SessionStore, StepError, StoreError};
+use crate::rate_limit::Limit;
 use crate::session::{CheckCode, RiskLevel};
 use crate::{SessionId, UserId};
 
@@ -24,33 +25,65 @@ impl SessionStore {
         inv.arg(user.as_str()).arg(code_expires_at);
         self.notify_args(&mut inv, id);
         inv.arg(check_code.map_or("", CheckCode::as_str)).arg(risk.map_or("", RiskLevel::as_str));
-        self.run(&inv).await
+        self.run(&mut inv).await
     }
 
     /// The scanner's decision, made with the code that was scanned (and, to confirm a session that shows one,
-    /// the check code the user typed).
+    /// the check code the user typed), if `limits` admit it. With `risk_block`, a confirm of a scan judged at
+    /// that level or above (or with no verdict kept) is refused.
     #[tracing::instrument(skip_all, fields(session = %id, user = %user, decision = ?decision))]
     pub async fn decide(
         &self,
         id: &SessionId,
         user: &UserId,
         decision: Decision,
-        code_expires_at: u32,
-        check_code: Option<&str>,
-    ) -> Result<Decided, StoreError> {
+        code: DecisionCodes<'_>,
+        limits: &[Limit<'_>],
+    ) -> Result<Decided, StepError> {
         let mut inv = self.invocation(&self.scripts.decide, id);
-        inv.arg(user.as_str()).arg(decision.state().as_str()).arg(code_expires_at);
+        inv.arg(user.as_str()).arg(decision.state().as_str()).arg(code.expires_at);
         self.notify_args(&mut inv, id);
-        inv.arg(check_code.unwrap_or("")).arg(CHECK_CODE_ATTEMPTS);
-        self.run(&inv).await
+        inv.arg(code.check_code.unwrap_or("")).arg(CHECK_CODE_ATTEMPTS).arg(allowed_levels(code.risk_block));
+        self.run_limited(&mut inv, limits).await
     }
 
-    /// Counts a wrong verification string against the session; `allowed` misses destroy it.
+    /// Counts a wrong verification string against the session, if `limits` admit the request (a sender over
+    /// them cannot keep guessing, nor destroy sessions); `allowed` misses destroy it.
     #[tracing::instrument(skip_all, fields(session = %id))]
-    pub async fn record_miss(&self, id: &SessionId, allowed: u32) -> Result<MissOutcome, StoreError> {
+    pub async fn record_miss(
+        &self,
+        id: &SessionId,
+        allowed: u32,
+        limits: &[Limit<'_>],
+    ) -> Result<MissOutcome, StepError> {
         let mut inv = self.invocation(&self.scripts.bad_code, id);
         inv.arg(allowed);
         self.notify_args(&mut inv, id);
-        self.run(&inv).await
+        self.run_limited(&mut inv, limits).await
     }
+}
+
+/// What a decision is checked against besides the session's state and scanner.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DecisionCodes<'a> {
+    /// Expiry of the code that was scanned: the decision must name that one.
+    pub expires_at: u32,
+    /// The check code the user typed, for a session that shows one.
+    pub check_code: Option<&'a str>,
+    /// The risk level from which a confirm is refused.
+    pub risk_block: Option<RiskLevel>,
+}
+
+impl<'a> DecisionCodes<'a> {
+    /// A decision no risk level blocks.
+    pub const fn new(expires_at: u32, check_code: Option<&'a str>) -> Self {
+        Self { expires_at, check_code, risk_block: None }
+    }
+}
+
+/// The levels below `block`, as decide.lua reads them (',low,medium,'), or '' when nothing blocks.
+fn allowed_levels(block: Option<RiskLevel>) -> String {
+    let Some(block) = block else { return String::new() };
+    let below = RiskLevel::ALL.iter().filter(|l| **l < block);
+    below.fold(",".to_owned(), |list, level| format!("{list}{},", level.as_str()))
 }

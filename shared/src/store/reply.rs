@@ -169,7 +169,7 @@ impl FromRedisValue for ScanOutcome {
 }
 
 /// decide.lua: `{outcome, traceparent}`, outcome `'ok'`, `'not_found'`, `'wrong_state'`, `'wrong_user'`,
-/// `'wrong_check_code'` or `'check_code_denied'`.
+/// `'risk_blocked'`, `'wrong_check_code'` or `'check_code_denied'`.
 impl FromRedisValue for Decided {
     fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
         let f = Fields::of(v, "decide")?;
@@ -181,6 +181,7 @@ impl FromRedisValue for Decided {
             "not_found" => DecideOutcome::NotFound,
             "wrong_state" => DecideOutcome::WrongState,
             "wrong_user" => DecideOutcome::WrongUser,
+            "risk_blocked" => DecideOutcome::RiskBlocked,
             "wrong_check_code" => DecideOutcome::WrongCheckCode,
             "check_code_denied" => DecideOutcome::CheckCodeDenied,
             other => return Err(ParsingError::from(format!("decide: unknown outcome {other:?}"))),

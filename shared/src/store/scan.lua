@@ -1,6 +1,6 @@
--- The phone scanned the QR. KEYS[1] = session key; ARGV[1] = user id; ARGV[2] = the scanned code's expiry;
--- ARGV[3] = the session's events channel; ARGV[4] = session id; ARGV[5] = the check code the browser will show ('' for none);
--- ARGV[6] = the scan's risk level, kept for the confirm ('' for none).
+-- The phone scanned the QR. K[1] = session key; A[1] = user id; A[2] = the scanned code's expiry;
+-- A[3] = the session's events channel; A[4] = session id; A[5] = the check code the browser will show ('' for none);
+-- A[6] = the scan's risk level, kept for the confirm ('' for none).
 -- pending -> scanned (recording the scanner; the QR stops rotating); the same user scanning again is answered
 -- the same way, so an app may retry. A code superseded by a rotation is as unknown as a missing session.
 -- A second user scanning a QR someone else already scanned (a photographed or shared QR) ends the login:
@@ -9,33 +9,33 @@
 -- Returns {'ok', ip, user_agent, created_at, ttl, check code required ('1' or '0'), traceparent},
 -- {'not_found'}, {'ended', first scanner, traceparent} or {'conflict', state}. The traceparent is the one the
 -- create stored ('' when traces were off), so the scan joins the login's trace without another read.
-local s = redis.call('HMGET', KEYS[1], 'st', 'uid', 'ip', 'ua', 'ct', 'cexp', 'cc', 'tp')
-if not s[1] or s[1] == 'claimed' or s[6] ~= ARGV[2] then
+local s = redis.call('HMGET', K[1], 'st', 'uid', 'ip', 'ua', 'ct', 'cexp', 'cc', 'tp')
+if not s[1] or s[1] == 'claimed' or s[6] ~= A[2] then
   return {'not_found'}
 end
 if s[1] == 'pending' then
-  redis.call('HSET', KEYS[1], 'st', 'scanned', 'uid', ARGV[1])
-  if ARGV[5] ~= '' then
-    redis.call('HSET', KEYS[1], 'cc', ARGV[5])
-    s[7] = ARGV[5]
+  redis.call('HSET', K[1], 'st', 'scanned', 'uid', A[1])
+  if A[5] ~= '' then
+    redis.call('HSET', K[1], 'cc', A[5])
+    s[7] = A[5]
   end
-  redis.call('HINCRBY', KEYS[1], 'v', 1)
-  redis.call('PUBLISH', ARGV[3], ARGV[4])
-elseif s[1] == 'scanned' and s[2] ~= ARGV[1] then
-  redis.call('HSET', KEYS[1], 'st', 'cancelled', 'cexp', '0')
-  redis.call('HINCRBY', KEYS[1], 'v', 1)
-  redis.call('PUBLISH', ARGV[3], ARGV[4])
+  redis.call('HINCRBY', K[1], 'v', 1)
+  redis.call('PUBLISH', A[3], A[4])
+elseif s[1] == 'scanned' and s[2] ~= A[1] then
+  redis.call('HSET', K[1], 'st', 'cancelled', 'cexp', '0')
+  redis.call('HINCRBY', K[1], 'v', 1)
+  redis.call('PUBLISH', A[3], A[4])
   return {'ended', s[2], s[8] or ''}
 elseif s[1] ~= 'scanned' then
   return {'conflict', s[1]}
 end
 -- The verdict of this user's scan (a retry may judge anew), for the confirm to check: in the same step, so no
 -- other scan can slip in between.
-if ARGV[6] ~= '' then
-  redis.call('HSET', KEYS[1], 'risk', ARGV[6])
+if A[6] ~= '' then
+  redis.call('HSET', K[1], 'risk', A[6])
 end
 local required = '0'
 if s[7] then
   required = '1'
 end
-return {'ok', s[3], s[4], s[5], redis.call('TTL', KEYS[1]), required, s[8] or ''}
+return {'ok', s[3], s[4], s[5], redis.call('TTL', K[1]), required, s[8] or ''}

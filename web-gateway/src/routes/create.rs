@@ -2,16 +2,16 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use qrlogin_shared::audit::{self, AuditEvent, Event, Limit, Outcome};
 use qrlogin_shared::http::ClientIp;
-use qrlogin_shared::rate_limit::{Check, RateLimiter, Verdict};
+use qrlogin_shared::rate_limit;
 use qrlogin_shared::requester::sanitize_user_agent;
-use qrlogin_shared::store::{NewSession, Requester};
+use qrlogin_shared::store::{NewSession, Requester, StepError};
 use qrlogin_shared::telemetry::Traceparent;
 use qrlogin_shared::{SessionId, unix_now};
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::config::{IssueLimits, SessionPolicy};
+use crate::config::SessionPolicy;
 use crate::context::{GatewayContext, QrCode};
 use crate::error::GatewayError;
 use crate::session_view::ROTATION_OVERLAP_SECS;
@@ -33,12 +33,10 @@ pub async fn create(req: HttpRequest, ctx: web::Data<GatewayContext>) -> Result<
     let policy = &ctx.policy;
     let requester = requester(&req, policy);
     let subject = super::client_subject(&req, policy);
-    admit(&ctx.limiter, &policy.limits, &subject, &requester.ip).await?;
     let id = SessionId::random();
     tracing::Span::current().record("session", tracing::field::display(&id));
     // Computed once: the QR and Redis must name the same code, even if a second ticks over in between.
     let code_expires_at = first_code_expiry(policy);
-    let QrCode { qr_content, qr_image } = ctx.qr(&id, code_expires_at)?;
     let (cookie, binding) = binding::issue(policy.cookie_secure, &id);
     let (device, device_cookie) = device::of_request_or_issue(&req, policy.cookie_secure, policy.device_memory);
     // This request's trace becomes the login's: the phone's and the browser's later steps join it.
@@ -51,9 +49,9 @@ pub async fn create(req: HttpRequest, ctx: web::Data<GatewayContext>) -> Result<
         code_expires_at,
         trace: trace.as_ref(),
     };
-    if !ctx.store.create(&id, &new).await? {
-        return Err(GatewayError::Collision);
-    }
+    // Stored (if the issuance limits admit it) before the QR is drawn: a refused request costs no rendering.
+    store(&ctx, &id, &new, &subject).await?;
+    let QrCode { qr_content, qr_image } = ctx.qr(&id, code_expires_at)?;
     audit::record(&AuditEvent::new(Event::Issued, Outcome::Ok, &requester.ip).session(&id));
     let mut answer = super::no_store(HttpResponse::Created());
     answer.cookie(cookie);
@@ -79,19 +77,22 @@ fn first_code_expiry(policy: &SessionPolicy) -> u32 {
     u32::try_from(unix_now() + life).unwrap_or(u32::MAX)
 }
 
-/// Per-client (`subject`: the IP, or an IPv6 client's /64) and global issuance limits, checked together in one
-/// call; `ip` is the address the audit names.
-async fn admit(limiter: &RateLimiter, limits: &IssueLimits, subject: &str, ip: &str) -> Result<(), GatewayError> {
-    let checks = [
-        Check { name: "ip", subject, rate: limits.per_ip },
-        Check { name: "global", subject: "all", rate: limits.global },
+/// Stores the session if the per-client (`subject`: the IP, or an IPv6 client's /64) and global issuance limits
+/// admit it, all in one step.
+async fn store(ctx: &GatewayContext, id: &SessionId, new: &NewSession<'_>, subject: &str) -> Result<(), GatewayError> {
+    let limits = &ctx.policy.limits;
+    let limits = [
+        rate_limit::Limit::counted("issue", "ip", subject, limits.per_ip),
+        rate_limit::Limit::counted("issue", "global", "all", limits.global),
     ];
-    match limiter.check("issue", &checks).await? {
-        Verdict::Allowed => Ok(()),
-        Verdict::Limited { retry_after } => {
-            audit::record(&AuditEvent::rate_limited(Limit::Issue, ip));
-            Err(GatewayError::RateLimited(retry_after))
+    match ctx.store.create(id, new, &limits).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(GatewayError::Collision),
+        Err(StepError::Limited(limited)) => {
+            audit::record(&AuditEvent::rate_limited(Limit::Issue, &new.requester.ip));
+            Err(GatewayError::RateLimited(limited.retry_after))
         }
+        Err(StepError::Store(e)) => Err(e.into()),
     }
 }
 

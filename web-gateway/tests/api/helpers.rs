@@ -8,7 +8,7 @@ use actix_web::dev::ServerHandle;
 use jsonwebtoken::TokenData;
 use jsonwebtoken::jwk::JwkSet;
 use qrlogin_shared::config::RedisSettings;
-use qrlogin_shared::store::{DecideOutcome, Decision, ScanOutcome};
+use qrlogin_shared::store::{DecideOutcome, Decision, DecisionCodes, ScanOutcome};
 use qrlogin_shared::test_support::web_token::verify_web_token;
 use qrlogin_shared::{SessionId, SessionStore, UserId};
 use reqwest::header::COOKIE;
@@ -169,7 +169,11 @@ impl TestApp {
 
     pub async fn phone_decide(&self, uuid: &str, user: &str, decision: Decision) {
         let code = self.code_expiry(uuid).await;
-        let outcome = self.store.decide(&session_id(uuid), &user_id(user), decision, code, None).await.expect("decide");
+        let outcome = self
+            .store
+            .decide(&session_id(uuid), &user_id(user), decision, DecisionCodes::new(code, None), &[])
+            .await
+            .expect("decide");
         assert_eq!(outcome.outcome, DecideOutcome::Done);
     }
 

@@ -80,7 +80,7 @@ async fn fresh_session(app: &TestApp) -> TestSession {
         code_expires_at,
         trace: None,
     };
-    assert!(app.store.create(&id, &new).await.unwrap(), "session id collision");
+    assert!(app.store.create(&id, &new, &[]).await.unwrap(), "session id collision");
     let code = app.verifier.issue(&id, code_expires_at);
     TestSession { id, binding, verification: code.encode(), qr_content: app.base.link(&id, &code), requester }
 }
