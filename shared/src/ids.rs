@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -72,7 +74,7 @@ impl fmt::Display for UserId {
     }
 }
 
-/// SHA-256 of the browser's binding secret, hex. Only this ever reaches Redis.
+/// SHA-256 of the browser's binding secret, base64url. Only this ever reaches Redis.
 ///
 /// Redis compares it with `==` inside a script; that comparison is not constant-time, but it compares hashes of a
 /// 256-bit random secret, so timing reveals at most a prefix of a hash, which does not help forge the secret.
@@ -81,7 +83,7 @@ pub struct BindingHash(String);
 
 impl BindingHash {
     pub fn of_secret(secret: &str) -> Self {
-        Self(hex(&Sha256::digest(secret.as_bytes())))
+        Self(digest(secret))
     }
 
     pub fn as_str(&self) -> &str {
@@ -95,20 +97,20 @@ impl fmt::Debug for BindingHash {
     }
 }
 
-/// SHA-256 of a browser's long-lived device secret (the `qrl_device` cookie), hex: what the session hash and the
+/// SHA-256 of a browser's long-lived device secret (the `qrl_device` cookie), base64url: what the session hash and the
 /// user's device history hold. The secret itself never reaches Redis or a log.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DeviceHash(String);
 
 impl DeviceHash {
     pub fn of_secret(secret: &str) -> Self {
-        Self(hex(&Sha256::digest(secret.as_bytes())))
+        Self(digest(secret))
     }
 
-    /// A hash read back from Redis: 64 lower-case hex digits, or nothing.
+    /// A hash read back from Redis: a SHA-256 digest as [`digest`] writes it, or nothing.
     pub fn from_stored(stored: &str) -> Option<Self> {
-        let hex_digit = |c: char| c.is_ascii_digit() || ('a'..='f').contains(&c);
-        (stored.len() == 64 && stored.chars().all(hex_digit)).then(|| Self(stored.to_owned()))
+        let decoded = URL_SAFE_NO_PAD.decode(stored).ok()?;
+        (decoded.len() == 32).then(|| Self(stored.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -122,12 +124,10 @@ impl fmt::Debug for DeviceHash {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    use fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+/// SHA-256 of a secret, base64url without padding: 43 characters, so a session's fields stay short enough for
+/// Redis's compact hash encoding (values of at most 64 bytes, `hash-max-listpack-value`).
+fn digest(secret: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(secret.as_bytes()))
 }
 
 #[cfg(test)]
@@ -155,9 +155,10 @@ mod tests {
     }
 
     #[test]
-    fn binding_hash_is_hex_sha256_and_hides_itself_in_debug() {
+    fn binding_hash_is_base64url_sha256_and_hides_itself_in_debug() {
         let h = BindingHash::of_secret("abc");
-        assert_eq!(h.as_str(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        // SHA-256("abc") = ba7816bf...
+        assert_eq!(h.as_str(), "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0");
         assert_eq!(format!("{h:?}"), "BindingHash(..)");
         let d = DeviceHash::of_secret("abc");
         assert_eq!(DeviceHash::from_stored(d.as_str()), Some(d.clone()));

@@ -331,6 +331,38 @@ async fn a_confirm_at_a_blocked_risk_level_or_without_a_verdict_is_refused_and_c
     assert_eq!(below.outcome, DecideOutcome::Done, "medium is below a high block");
 }
 
+#[tokio::test]
+async fn a_long_user_agent_comes_back_whole_and_the_session_stays_compact() {
+    let settings = test_support::redis_settings(&test_support::redis_url());
+    let (store, bind) = (SessionStore::connect(&settings).unwrap(), BindingHash::of_secret("b"));
+    let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+    let user_agent = format!("{chrome} Ünïcödé/{}", "é".repeat(60));
+    let requester = Requester { user_agent: user_agent.clone(), ..requester() };
+    let device = DeviceHash::of_secret("d");
+    let id = SessionId::random();
+    let ttl = Duration::from_secs(60);
+    let new = NewSession {
+        binding: &bind,
+        requester: &requester,
+        device: Some(&device),
+        ttl,
+        code_expires_at: CODE,
+        trace: None,
+    };
+    assert!(store.create(&id, &new, &[]).await.unwrap());
+
+    let context = store.login_context(&id, &[]).await.unwrap().unwrap();
+    let mut conn = store.redis().pool().get().await.unwrap();
+    let key = KeySchema::new(settings.key_prefix).session(&id);
+    let encoding: String = redis::cmd("OBJECT").arg("ENCODING").arg(&key).query_async(&mut conn).await.unwrap();
+    let alice = UserId::parse("alice").unwrap();
+    let scanned = store.scan(&id, &alice, CODE, None, None).await.unwrap();
+
+    assert_eq!(context.requester.user_agent, user_agent);
+    assert!(matches!(scanned, ScanOutcome::Scanned { ref requester, .. } if requester.user_agent == user_agent));
+    assert_eq!(encoding, "listpack", "every field within Redis's compact hash limit");
+}
+
 /// A subject no other test (or earlier run) has counted against.
 fn fresh_subject() -> String {
     SessionId::random().to_string()
@@ -429,8 +461,12 @@ fn the_scripts_spell_states_only_as_the_enum_does() {
         "tp",
     ]);
     known.extend(["ZADD", "ZREMRANGEBYSCORE", "ZREMRANGEBYRANK", "ZCARD", "ZSCORE", "-inf", "("]);
-    known.extend(["st", "bind", "uid", "resp", "ptat", "v", "cexp", "ip", "ua", "ct", "bad"]);
-    known.extend(["HMGET", "HSET", "HINCRBY", "EXPIRE", "PUBLISH", "DEL", "EXISTS", "TIME", "PTTL", "TTL", "GET", "SET", "PX"]);
+    known.extend([
+        "st", "bind", "uid", "resp", "ptat", "v", "cexp", "ip", "ua", "ua2", "ua3", "ua4", "ua5", "ct", "bad",
+    ]);
+    known.extend([
+        "HMGET", "HSET", "HINCRBY", "EXPIRE", "PUBLISH", "DEL", "EXISTS", "TIME", "PTTL", "TTL", "GET", "SET", "PX",
+    ]);
     for script in scripts {
         let code: String = script.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n");
         for word in code.split('\'').skip(1).step_by(2) {

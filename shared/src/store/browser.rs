@@ -7,7 +7,34 @@ use super::{
     CancelOutcome, ClaimOutcome, NewSession, Polled, RotateOutcome, SessionState, SessionStore, StepError, StoreError,
 };
 use crate::rate_limit::Limit;
+use crate::requester::MAX_USER_AGENT;
 use crate::{BindingHash, SessionId};
+
+/// The longest value Redis keeps a hash compact for (listpack encoding; `hash-max-listpack-value`, 64 by
+/// default). One longer value turns the whole session into a hash table, about 70% more memory per session.
+const LISTPACK_VALUE_MAX: usize = 64;
+
+/// The fields a User-Agent is stored in, piece by piece: enough for `MAX_USER_AGENT` bytes cut at character
+/// boundaries (every piece but the last is at least 61 bytes). context.lua and scan.lua join them.
+const USER_AGENT_FIELDS: [&str; 5] = ["ua", "ua2", "ua3", "ua4", "ua5"];
+const _: () = assert!(USER_AGENT_FIELDS.len() * (LISTPACK_VALUE_MAX - 3) >= MAX_USER_AGENT);
+
+/// `text` in consecutive pieces of at most `max` bytes, each cut at a character boundary (none for "").
+fn pieces(text: &str, max: usize) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut end = rest.len().min(max);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        let (piece, tail) = rest.split_at(end);
+        rest = tail;
+        Some(piece)
+    })
+}
 
 impl SessionStore {
     /// Stores a new pending session with its TTL in one step, if `limits` (the issuance limits) admit it.
@@ -18,8 +45,11 @@ impl SessionStore {
         let mut inv = self.invocation(&self.scripts.create, id);
         inv.arg(new.ttl.as_secs().max(1))
             .arg(&[("st", SessionState::Pending.as_str()), ("bind", new.binding.as_str()), ("ip", &r.ip)])
-            .arg(&[("ua", r.user_agent.as_str()), ("ct", r.created_at.as_str())])
+            .arg(("ct", r.created_at.as_str()))
             .arg(("cexp", new.code_expires_at));
+        for piece in USER_AGENT_FIELDS.iter().zip(pieces(&r.user_agent, LISTPACK_VALUE_MAX)) {
+            inv.arg(piece);
+        }
         if let Some(device) = new.device {
             inv.arg(("dev", device.as_str()));
         }
@@ -69,5 +99,26 @@ impl SessionStore {
         inv.arg(binding.as_str());
         self.notify_args(&mut inv, id);
         self.run(&mut inv).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_keep_every_byte_in_order_and_never_split_a_character() {
+        let ua = format!("{}é{}", "a".repeat(63), "b".repeat(100));
+        let cut: Vec<&str> = pieces(&ua, 64).collect();
+        assert_eq!(cut.concat(), ua);
+        assert!(cut.iter().all(|p| p.len() <= 64), "{cut:?}");
+        assert_eq!(cut[0].len(), 63, "'é' (2 bytes) does not fit in the first piece");
+        assert_eq!(pieces("", 64).count(), 0);
+    }
+
+    #[test]
+    fn the_longest_user_agent_fits_its_fields() {
+        let worst = "€".repeat(MAX_USER_AGENT / 3);
+        assert!(pieces(&worst, LISTPACK_VALUE_MAX).count() <= USER_AGENT_FIELDS.len());
     }
 }

@@ -1,11 +1,13 @@
 -- Reads what the risk verdict needs from a session, changing nothing. K[1] = session key.
 -- Returns {} for no session, else {state, scanner, ip, user_agent, created_at, device hash, risk level}, with ''
 -- for a field not (yet) set.
-local s = redis.call('HMGET', K[1], 'st', 'uid', 'ip', 'ua', 'ct', 'dev', 'risk')
+-- The User-Agent is kept in pieces of at most 64 bytes ('ua', 'ua2'... see store/browser.rs), joined here.
+local s = redis.call('HMGET', K[1], 'st', 'uid', 'ip', 'ua', 'ct', 'dev', 'risk', 'ua2', 'ua3', 'ua4', 'ua5')
 if not s[1] then
   return {}
 end
-for i = 2, 7 do
+for i = 2, 11 do
   s[i] = s[i] or ''
 end
-return s
+s[4] = table.concat({s[4], s[8], s[9], s[10], s[11]})
+return {s[1], s[2], s[3], s[4], s[5], s[6], s[7]}

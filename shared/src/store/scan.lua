@@ -38,4 +38,9 @@ local required = '0'
 if s[7] then
   required = '1'
 end
-return {'ok', s[3], s[4], s[5], redis.call('TTL', K[1]), required, s[8] or ''}
+-- The User-Agent is kept in pieces of at most 64 bytes ('ua', 'ua2'... see store/browser.rs), joined here.
+local ua = redis.call('HMGET', K[1], 'ua', 'ua2', 'ua3', 'ua4', 'ua5')
+for i = 1, 5 do
+  ua[i] = ua[i] or ''
+end
+return {'ok', s[3], table.concat(ua), s[5], redis.call('TTL', K[1]), required, s[8] or ''}
