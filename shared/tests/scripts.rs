@@ -9,8 +9,8 @@ use std::time::Duration;
 use qrlogin_shared::rate_limit::{Limit, Rate, RateLimiter};
 use qrlogin_shared::session::{CheckCode, RiskLevel, SessionState};
 use qrlogin_shared::store::{
-    CHECK_CODE_ATTEMPTS, CancelOutcome, ClaimOutcome, DecideOutcome, Decided, Decision, DecisionCodes, MissOutcome,
-    NewSession, PollOutcome, Requester, RotateOutcome, ScanOutcome, StepError,
+    CHECK_CODE_ATTEMPTS, CancelOutcome, ClaimOutcome, DecideOutcome, Decided, Decision, DecisionCodes, History,
+    MissOutcome, NewSession, PollOutcome, Requester, RotateOutcome, ScanOutcome, StepError,
 };
 use qrlogin_shared::telemetry::Traceparent;
 use qrlogin_shared::{BindingHash, DeviceHash, KeySchema, SessionId, SessionStore, UserId, test_support};
@@ -71,7 +71,7 @@ async fn browser_scripts_give_every_reply_they_document() {
     assert_eq!(store.rotate(&id, CODE + 1, CODE + 2).await.unwrap(), RotateOutcome::NotPending);
     assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Scanned);
     assert_eq!(
-        store.claim(&id, &bind, "{}", Duration::from_secs(5)).await.unwrap(),
+        store.claim(&id, &bind, "{}", Duration::from_secs(5), None).await.unwrap(),
         ClaimOutcome::Other(PollOutcome::Scanned)
     );
 
@@ -81,19 +81,19 @@ async fn browser_scripts_give_every_reply_they_document() {
     );
     assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Confirmed(alice.clone()));
     assert_eq!(
-        store.claim(&id, &other, "{}", Duration::from_secs(5)).await.unwrap(),
+        store.claim(&id, &other, "{}", Duration::from_secs(5), None).await.unwrap(),
         ClaimOutcome::Other(PollOutcome::Forbidden)
     );
     assert!(matches!(
-        store.claim(&id, &bind, "{\"a\":1}", Duration::from_secs(5)).await.unwrap(),
+        store.claim(&id, &bind, "{\"a\":1}", Duration::from_secs(5), None).await.unwrap(),
         ClaimOutcome::Won { .. }
     ));
-    let again = store.claim(&id, &bind, "{}", Duration::from_secs(5)).await.unwrap();
+    let again = store.claim(&id, &bind, "{}", Duration::from_secs(5), None).await.unwrap();
     assert!(matches!(again, ClaimOutcome::AlreadyClaimed { ref answer, .. } if answer == "{\"a\":1}"), "{again:?}");
     let claimed = store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome;
     assert_eq!(claimed, PollOutcome::Claimed("{\"a\":1}".into()));
     assert_eq!(
-        store.claim(&gone, &bind, "{}", Duration::from_secs(5)).await.unwrap(),
+        store.claim(&gone, &bind, "{}", Duration::from_secs(5), None).await.unwrap(),
         ClaimOutcome::Other(PollOutcome::Expired)
     );
 
@@ -257,7 +257,7 @@ async fn the_stored_trace_context_comes_back_with_every_step() {
         store.decide(&confirmed, &alice, Decision::Confirm, DecisionCodes::new(CODE, None), &[]).await.unwrap(),
         traced_with(DecideOutcome::Done)
     );
-    let won = store.claim(&confirmed, &bind, "{}", Duration::from_secs(5)).await.unwrap();
+    let won = store.claim(&confirmed, &bind, "{}", Duration::from_secs(5), None).await.unwrap();
     assert!(matches!(won, ClaimOutcome::Won { trace: Some(ref t), .. } if *t == tp), "{won:?}");
 
     let shared = traced(&store, &bind, Some(&tp)).await;
@@ -269,7 +269,7 @@ async fn the_stored_trace_context_comes_back_with_every_step() {
     let plain = pending(&store, &bind).await;
     store.scan(&plain, &alice, CODE, None, None).await.unwrap();
     store.decide(&plain, &alice, Decision::Confirm, DecisionCodes::new(CODE, None), &[]).await.unwrap();
-    let won = store.claim(&plain, &bind, "{}", Duration::from_secs(5)).await.unwrap();
+    let won = store.claim(&plain, &bind, "{}", Duration::from_secs(5), None).await.unwrap();
     assert!(matches!(won, ClaimOutcome::Won { trace: None, .. }), "{won:?}");
 }
 
@@ -290,19 +290,19 @@ async fn the_risk_and_device_scripts_give_every_reply_they_document() {
     };
     assert!(store.create(&id, &new, &[]).await.unwrap());
 
-    assert!(store.login_context(&SessionId::random(), &[]).await.unwrap().is_none());
-    let context = store.login_context(&id, &[]).await.unwrap().unwrap();
+    assert!(store.login_context(&SessionId::random(), &[], None).await.unwrap().is_none());
+    let context = store.login_context(&id, &[], None).await.unwrap().unwrap();
     assert_eq!((context.state, context.scanner, context.risk), (SessionState::Pending, None, None));
     assert_eq!((context.requester, context.device), (requester.clone(), Some(device.clone())));
 
     // The scan keeps its verdict for the confirm.
     store.scan(&id, &alice, CODE, None, Some(RiskLevel::Medium)).await.unwrap();
-    let context = store.login_context(&id, &[]).await.unwrap().unwrap();
+    let context = store.login_context(&id, &[], None).await.unwrap().unwrap();
     assert_eq!((context.scanner, context.risk), (Some(alice.clone()), Some(RiskLevel::Medium)));
 
     // The won claim names the device, for the user's history.
     store.decide(&id, &alice, Decision::Confirm, DecisionCodes::new(CODE, None), &[]).await.unwrap();
-    let won = store.claim(&id, &bind, "{}", Duration::from_secs(5)).await.unwrap();
+    let won = store.claim(&id, &bind, "{}", Duration::from_secs(5), None).await.unwrap();
     assert!(matches!(won, ClaimOutcome::Won { device: Some(ref d), .. } if *d == device), "{won:?}");
 
     let memory = Duration::from_secs(3600);
@@ -310,6 +310,41 @@ async fn the_risk_and_device_scripts_give_every_reply_they_document() {
     store.remember_device(&alice, &device, memory).await.unwrap();
     assert!(store.knows_device(&alice, &device, memory).await.unwrap());
     assert!(!store.knows_device(&UserId::parse("bob").unwrap(), &device, memory).await.unwrap());
+}
+
+#[tokio::test]
+async fn on_a_single_redis_the_session_steps_read_and_write_the_users_device_history_themselves() {
+    let (store, bind, alice) = (store(), BindingHash::of_secret("b"), UserId::parse("alice").unwrap());
+    let device = DeviceHash::of_secret("a-browser");
+    let history = Some(History { user: &alice, memory: Duration::from_secs(3600) });
+    let requester = requester();
+    let (first, second, anonymous) = (SessionId::random(), SessionId::random(), SessionId::random());
+    let ttl = Duration::from_secs(60);
+    let new = NewSession {
+        binding: &bind,
+        requester: &requester,
+        device: Some(&device),
+        ttl,
+        code_expires_at: CODE,
+        trace: None,
+    };
+    for id in [&first, &second] {
+        assert!(store.create(id, &new, &[]).await.unwrap());
+    }
+    assert!(store.create(&anonymous, &NewSession { device: None, ..new }, &[]).await.unwrap());
+
+    let unknown = store.login_context(&first, &[], history).await.unwrap().unwrap();
+    store.scan(&first, &alice, CODE, None, None).await.unwrap();
+    store.decide(&first, &alice, Decision::Confirm, DecisionCodes::new(CODE, None), &[]).await.unwrap();
+    let won = store.claim(&first, &bind, "{}", Duration::from_secs(5), history).await.unwrap();
+    let known = store.login_context(&second, &[], history).await.unwrap().unwrap();
+    let no_device = store.login_context(&anonymous, &[], history).await.unwrap().unwrap();
+
+    assert_eq!(unknown.known_device, Some(false));
+    assert!(matches!(won, ClaimOutcome::Won { device: None, .. }), "remembered in the claim: {won:?}");
+    assert!(store.knows_device(&alice, &device, Duration::from_secs(3600)).await.unwrap());
+    assert_eq!(known.known_device, Some(true), "the next login of that browser is known");
+    assert_eq!(no_device.known_device, None, "a session without a device has nothing to look up");
 }
 
 #[tokio::test]
@@ -322,7 +357,7 @@ async fn a_confirm_at_a_blocked_risk_level_or_without_a_verdict_is_refused_and_c
 
     let at_medium = store.decide(&judged, &alice, Decision::Confirm, block(RiskLevel::Medium), &[]).await.unwrap();
     let no_verdict = store.decide(&unjudged, &alice, Decision::Confirm, block(RiskLevel::High), &[]).await.unwrap();
-    let state = store.login_context(&judged, &[]).await.unwrap().unwrap().state;
+    let state = store.login_context(&judged, &[], None).await.unwrap().unwrap().state;
     let below = store.decide(&judged, &alice, Decision::Confirm, block(RiskLevel::High), &[]).await.unwrap();
 
     assert_eq!(at_medium.outcome, DecideOutcome::RiskBlocked);
@@ -351,7 +386,7 @@ async fn a_long_user_agent_comes_back_whole_and_the_session_stays_compact() {
     };
     assert!(store.create(&id, &new, &[]).await.unwrap());
 
-    let context = store.login_context(&id, &[]).await.unwrap().unwrap();
+    let context = store.login_context(&id, &[], None).await.unwrap().unwrap();
     let mut conn = store.redis().pool().get().await.unwrap();
     let key = KeySchema::new(settings.key_prefix).session(&id);
     let encoding: String = redis::cmd("OBJECT").arg("ENCODING").arg(&key).query_async(&mut conn).await.unwrap();
@@ -416,12 +451,12 @@ async fn a_step_its_limits_refuse_changes_nothing_and_names_the_limit() {
         Err(StepError::Limited(limited)) => assert_eq!(limited.name, "global"),
         other => panic!("expected a refusal, got {other:?}"),
     }
-    assert!(store.login_context(&second, &[]).await.unwrap().is_none(), "no session was stored");
+    assert!(store.login_context(&second, &[], None).await.unwrap().is_none(), "no session was stored");
     // Nothing was counted against the limit that admitted it: its four other requests are still there.
     for _ in 0..4 {
-        assert!(store.login_context(&first, &[open]).await.is_ok());
+        assert!(store.login_context(&first, &[open], None).await.is_ok());
     }
-    assert!(matches!(store.login_context(&first, &[open]).await, Err(StepError::Limited(_))));
+    assert!(matches!(store.login_context(&first, &[open], None).await, Err(StepError::Limited(_))));
 }
 
 /// Every quoted word in the scripts is a session state, a reply tag, a hash field or a Redis command: a state

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use qrlogin_shared::audit::{self, AuditEvent, Event, Limit, Outcome};
 use qrlogin_shared::session::Status;
-use qrlogin_shared::store::{ClaimOutcome, PollOutcome, RotateOutcome};
+use qrlogin_shared::store::{ClaimOutcome, History, PollOutcome, RotateOutcome};
 use qrlogin_shared::{SessionId, UserId, unix_now};
 
 use crate::binding::Binding;
@@ -156,12 +156,14 @@ async fn claim(ctx: &GatewayContext, read: &Read<'_>, user: &UserId) -> Result<S
     let (token, jti) = token(ctx, user).await?;
     let answer = json(&Answer { status: Status::Confirmed, check_code: None, qr: None, token: Some(token) })?;
     let sealed = read.binding.seal(&answer)?;
-    match ctx.store.claim(read.id, read.binding.hash(), &sealed, ctx.policy.claim_grace).await? {
+    let history = History { user, memory: ctx.policy.device_memory };
+    match ctx.store.claim(read.id, read.binding.hash(), &sealed, ctx.policy.claim_grace, Some(history)).await? {
         ClaimOutcome::Won { version, device, trace } => {
             let claimed = AuditEvent::new(Event::Claimed, Outcome::Ok, read.ip).session(read.id).user(user).jti(&jti);
             let claimed = claimed.trace(trace.as_ref());
             audit::record(&claimed);
             // The token is out: a failure to remember the browser costs only a `new_device` at its next login.
+            // (On a single Redis the claim remembered it already and names no device.)
             if let Some(device) = device
                 && let Err(e) = ctx.store.remember_device(user, &device, ctx.policy.device_memory).await
             {

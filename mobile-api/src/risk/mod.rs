@@ -98,8 +98,14 @@ pub struct RiskJudge {
 }
 
 impl RiskJudge {
-    /// The verdict on session `context` scanned by `user` from `phone_ip`. One Redis step (the user's device
-    /// history, in the user's slot) besides the session read the caller made.
+    /// How long a login keeps a device known.
+    pub fn device_memory(&self) -> Duration {
+        self.device_memory
+    }
+
+    /// The verdict on session `context` scanned by `user` from `phone_ip`. The session read may have looked the
+    /// device up in the user's history already (a single Redis); else that is one Redis step of its own (the
+    /// user's slot).
     pub async fn judge(
         &self,
         store: &SessionStore,
@@ -107,9 +113,10 @@ impl RiskJudge {
         phone_ip: &str,
         context: &LoginContext,
     ) -> Result<Judged, StoreError> {
-        let known_device = match &context.device {
-            Some(device) => store.knows_device(user, device, self.device_memory).await?,
-            None => false,
+        let known_device = match (context.known_device, &context.device) {
+            (Some(known), _) => known,
+            (None, Some(device)) => store.knows_device(user, device, self.device_memory).await?,
+            (None, None) => false,
         };
         Ok(self.judge_known(&context.requester, phone_ip, known_device))
     }

@@ -2,7 +2,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use qrlogin_shared::audit::{self, AuditEvent, Event, Outcome};
 use qrlogin_shared::requester::RequesterDetails;
 use qrlogin_shared::session::{CheckCode, Risk};
-use qrlogin_shared::store::ScanOutcome;
+use qrlogin_shared::store::{History, ScanOutcome};
 use serde::{Deserialize, Serialize};
 
 use crate::admission::{Presented, Step, admit, refused};
@@ -41,7 +41,8 @@ pub async fn scan(
     let audited = AuditEvent::new(Event::Scanned, Outcome::Ok, &ip).session(&id).user(&user);
     // The verdict comes before the scan, from what the session holds (never changed after create); the read
     // is the request's first Redis step, so it carries the sender's limits.
-    let read = ctx.store.login_context(&id, &presented.limits(&ctx)).await;
+    let history = History { user: &user, memory: ctx.risk.device_memory() };
+    let read = ctx.store.login_context(&id, &presented.limits(&ctx), Some(history)).await;
     let Some(context) = read.map_err(|e| refused(e, &presented))? else {
         audit::record(&AuditEvent { event: Event::Expired, outcome: Outcome::NotFound, ..audited });
         return Err(MobileError::NotFound);

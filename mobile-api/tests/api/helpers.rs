@@ -201,7 +201,7 @@ impl TestApp {
     /// What the gateway does once the poll says confirmed: hand the token out (here a stand-in answer).
     pub async fn claim(&self, session: &TestSession) -> ClaimOutcome {
         let grace = std::time::Duration::from_secs(10);
-        self.store.claim(&session.id, &session.binding, r#"{"status":"confirmed"}"#, grace).await.unwrap()
+        self.store.claim(&session.id, &session.binding, r#"{"status":"confirmed"}"#, grace, None).await.unwrap()
     }
 
     pub async fn scan(&self, token: &str, qr_content: &str) -> reqwest::Response {

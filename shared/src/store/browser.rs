@@ -4,11 +4,12 @@ use std::time::Duration;
 
 use super::reply::Created;
 use super::{
-    CancelOutcome, ClaimOutcome, NewSession, Polled, RotateOutcome, SessionState, SessionStore, StepError, StoreError,
+    CancelOutcome, ClaimOutcome, DEVICES_PER_USER, History, NewSession, Polled, RotateOutcome, SessionState,
+    SessionStore, StepError, StoreError,
 };
 use crate::rate_limit::Limit;
 use crate::requester::MAX_USER_AGENT;
-use crate::{BindingHash, SessionId};
+use crate::{BindingHash, SessionId, unix_now};
 
 /// The longest value Redis keeps a hash compact for (listpack encoding; `hash-max-listpack-value`, 64 by
 /// default). One longer value turns the whole session into a hash table, about 70% more memory per session.
@@ -69,7 +70,8 @@ impl SessionStore {
     }
 
     /// Hands out `answer` (the token response) if the session is still confirmed; keeps it `grace` long for
-    /// repeated polls of the same browser.
+    /// repeated polls of the same browser. With `history` (the confirmed user's), on a single Redis, the won
+    /// claim also remembers the session's device in it.
     #[tracing::instrument(skip_all, fields(session = %id))]
     pub async fn claim(
         &self,
@@ -77,10 +79,15 @@ impl SessionStore {
         binding: &BindingHash,
         answer: &str,
         grace: Duration,
+        history: Option<History<'_>>,
     ) -> Result<ClaimOutcome, StoreError> {
         let mut inv = self.invocation(&self.scripts.claim, id);
         inv.arg(binding.as_str()).arg(answer).arg(grace.as_secs().max(1));
         self.notify_args(&mut inv, id);
+        if let Some(history) = history.filter(|_| !self.redis.is_cluster()) {
+            inv.key(self.keys.user_devices(history.user));
+            inv.arg(unix_now()).arg(history.memory.as_secs().max(1)).arg(DEVICES_PER_USER);
+        }
         self.run(&mut inv).await
     }
 

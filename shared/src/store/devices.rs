@@ -1,11 +1,12 @@
 //! What the risk verdict reads: a session's context (read-only), and each user's device history (the scan keeps
-//! its verdict, the won claim names the device to remember). The history lives under the user's hash tag, another Redis Cluster slot than any
-//! session, so every method here touches one key: a session's, or a user's, never both in one script.
+//! its verdict, the won claim names the device to remember). The history lives under the user's hash tag, another
+//! Redis Cluster slot than any session: on a cluster a step touches one of them, on a single Redis the session's
+//! step reads or writes the history too (devices.lua), saving a round trip.
 
 use std::time::Duration;
 
 use super::reply::{Context, Flag, LoginContext};
-use super::{SessionStore, StepError, StoreError};
+use super::{History, SessionStore, StepError, StoreError};
 use crate::rate_limit::Limit;
 use crate::{DeviceHash, SessionId, UserId, unix_now};
 
@@ -14,10 +15,19 @@ pub const DEVICES_PER_USER: u32 = 50;
 
 impl SessionStore {
     /// What a session tells about its requester, or `None` when there is no such session; read only if
-    /// `limits` admit the request (the scan's first step).
+    /// `limits` admit the request (the scan's first step). With `history`, on a single Redis, also whether the
+    /// session's device is in it (on a cluster, another slot: [`SessionStore::knows_device`]).
     #[tracing::instrument(skip_all, fields(session = %id))]
-    pub async fn login_context(&self, id: &SessionId, limits: &[Limit<'_>]) -> Result<Option<LoginContext>, StepError> {
+    pub async fn login_context(
+        &self,
+        id: &SessionId,
+        limits: &[Limit<'_>],
+        history: Option<History<'_>>,
+    ) -> Result<Option<LoginContext>, StepError> {
         let mut inv = self.invocation(&self.scripts.context, id);
+        if let Some(history) = history.filter(|_| !self.redis.is_cluster()) {
+            inv.key(self.keys.user_devices(history.user)).arg(unix_now().saturating_sub(history.memory.as_secs()));
+        }
         let Context(context) = self.run_limited(&mut inv, limits).await?;
         Ok(context)
     }

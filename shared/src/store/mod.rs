@@ -33,6 +33,13 @@ use crate::config::RedisSettings;
 use crate::telemetry::Traceparent;
 use crate::{BindingHash, DeviceHash, KeySchema, SessionId, UserId};
 
+/// A user's device history, and how long a login in it counts.
+#[derive(Clone, Copy, Debug)]
+pub struct History<'a> {
+    pub user: &'a UserId,
+    pub memory: Duration,
+}
+
 /// What the gateway records when it issues a session.
 pub struct NewSession<'a> {
     pub binding: &'a BindingHash,
@@ -79,7 +86,7 @@ pub struct Polled {
 #[derive(Debug, PartialEq, Eq)]
 pub enum ClaimOutcome {
     /// This caller's answer is the one handed out; the session is now at this version. `device`: the browser's
-    /// device hash, for the user's history.
+    /// device hash, when it is still to be remembered in the user's history (a step of its own on a cluster).
     Won { version: u64, device: Option<DeviceHash>, trace: Option<Traceparent> },
     /// Another poll of the same browser won a moment earlier: hand out its answer instead.
     AlreadyClaimed { version: u64, answer: String },
@@ -170,20 +177,22 @@ struct Scripts {
 
 impl Scripts {
     fn load() -> Self {
-        // Every step starts with the rate limits it is given (none, for most).
+        // Every step starts with the rate limits it is given (none, for most); those that may read or write a
+        // user's device history have its functions too.
         let step = |body: &str| Script::new(&format!("{ADMIT_LUA}\n{body}"));
+        let with_devices = |body: &str| step(&format!("{}\n{body}", include_str!("devices.lua")));
         Self {
             create: step(include_str!("create.lua")),
             poll: step(include_str!("poll.lua")),
-            claim: step(include_str!("claim.lua")),
+            claim: with_devices(include_str!("claim.lua")),
             cancel: step(include_str!("cancel.lua")),
             rotate: step(include_str!("rotate.lua")),
             scan: step(include_str!("scan.lua")),
             decide: step(include_str!("decide.lua")),
             bad_code: step(include_str!("bad_code.lua")),
-            context: step(include_str!("context.lua")),
-            remember_device: step(include_str!("remember_device.lua")),
-            known_device: step(include_str!("known_device.lua")),
+            context: with_devices(include_str!("context.lua")),
+            remember_device: with_devices(include_str!("remember_device.lua")),
+            known_device: with_devices(include_str!("known_device.lua")),
         }
     }
 }

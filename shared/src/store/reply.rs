@@ -96,13 +96,15 @@ fn polled(f: Fields, script: &str) -> Result<Polled, ParsingError> {
     Ok(Polled { outcome, version, code_expires_at, expires_in })
 }
 
-/// claim.lua: `{'won', version, device, traceparent}`, `{'claimed', version, answer}`, else the poll shape.
+/// claim.lua: `{'won', version, device, traceparent, remembered}`, `{'claimed', version, answer}`, else the poll
+/// shape. A device the step already remembered is not handed back.
 impl FromRedisValue for ClaimOutcome {
     fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
         let f = Fields::of(v, "claim")?;
         match (f.text(0, "claim")?.as_str(), f.len()) {
-            ("won", 4) => {
-                let device = DeviceHash::from_stored(&f.text(2, "claim")?);
+            ("won", 5) => {
+                let remembered = f.text(4, "claim")? == "1";
+                let device = DeviceHash::from_stored(&f.text(2, "claim")?).filter(|_| !remembered);
                 Ok(Self::Won { version: f.get(1, "claim")?, device, trace: f.trace(3, "claim")? })
             }
             ("claimed", 3) => Ok(Self::AlreadyClaimed { version: f.get(1, "claim")?, answer: f.text(2, "claim")? }),
@@ -223,10 +225,12 @@ pub struct LoginContext {
     pub requester: Requester,
     pub device: Option<DeviceHash>,
     pub risk: Option<RiskLevel>,
+    /// Whether the device logged in as the scanning user before, when the read could look (a single Redis).
+    pub known_device: Option<bool>,
 }
 
-/// context.lua: `{}` for no session, else `{state, scanner, ip, user_agent, created_at, device, risk}` with `''`
-/// for fields not set.
+/// context.lua: `{}` for no session, else `{state, scanner, ip, user_agent, created_at, device, risk, known}` with
+/// `''` for fields not set.
 pub(super) struct Context(pub Option<LoginContext>);
 
 impl FromRedisValue for Context {
@@ -234,7 +238,7 @@ impl FromRedisValue for Context {
         let f = Fields::of(v, "context")?;
         match f.len() {
             0 => return Ok(Self(None)),
-            7 => {}
+            8 => {}
             n => return Err(ParsingError::from(format!("context: {n} fields"))),
         }
         let set = |i| f.text(i, "context").map(|t| Some(t).filter(|t| !t.is_empty()));
@@ -250,6 +254,7 @@ impl FromRedisValue for Context {
             },
             device: set(5)?.and_then(|d| DeviceHash::from_stored(&d)),
             risk: risk.map_err(|_| ParsingError::from("context: unknown risk level"))?,
+            known_device: set(7)?.map(|known| known == "1"),
         })))
     }
 }

@@ -63,7 +63,7 @@ async fn a_login_through_one_instance_makes_the_device_known_through_another() {
         .await
         .unwrap();
     let next_uuid = next.json::<serde_json::Value>().await.unwrap()["uuid"].as_str().unwrap().to_owned();
-    let context = b.store.login_context(&crate::helpers::session_id(&next_uuid), &[]).await.unwrap().unwrap();
+    let context = b.store.login_context(&crate::helpers::session_id(&next_uuid), &[], None).await.unwrap().unwrap();
     let hash = context.device.expect("the session records the device");
     let memory = std::time::Duration::from_secs(3600);
 
