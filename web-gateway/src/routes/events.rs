@@ -119,7 +119,6 @@ mod tests {
         // Every waiting browser keeps one for the whole wait: a read inlined into it made it about 16 KB, half
         // of what a waiter cost.
         let size = future_size(Stream::next_event);
-        println!("next_event future: {size} bytes");
         assert!(size < 2048, "{size} bytes");
     }
 }
