@@ -114,7 +114,9 @@ impl Redis {
     /// it goes to the node owning its first key's slot: every script keeps all its keys in that one slot.
     pub async fn run<T: redis::FromRedisValue>(&self, inv: &redis::ScriptInvocation<'_>) -> Result<T, StoreError> {
         self.bounded(async {
-            let mut conn = self.pool.get().await?;
+            // Boxed: the checkout future holds deadpool's connect path (many KB); inline, it would sit in every
+            // caller's future for the whole call, and in every browser stream's while it reads.
+            let mut conn = Box::pin(self.pool.get()).await?;
             Ok(inv.invoke_async(&mut conn).await?)
         })
         .await

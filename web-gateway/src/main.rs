@@ -8,6 +8,13 @@ use qrlogin_shared::config::Env;
 use web_gateway::cli::{Cli, summary};
 use web_gateway::{Application, Settings};
 
+/// jemalloc keeps each size class in slabs of its own and hands out memory it has never touched, so the two 8 KiB
+/// buffers actix-http gives every connection stay resident only as far as they are written (a page each for a
+/// waiting browser). glibc reuses freed, already resident memory for them, and mimalloc writes into every block
+/// it prepares: both cost a waiting browser several KiB more (README, "Memory per waiting browser").
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 const REPORT: Report = Report::new("web-gateway");
 
 fn main() -> ExitCode {

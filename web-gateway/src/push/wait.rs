@@ -53,7 +53,9 @@ pub async fn next_change<'a>(
             }
             continue;
         }
-        let snapshot = advance(ctx, read()).await?;
+        // Boxed: a read (claim, signing, Redis calls) is a future of many KB, and inline it would sit in every
+        // waiter's stream for the whole wait; on the heap it exists only while the read runs.
+        let snapshot = Box::pin(advance(ctx, read())).await?;
         if changed(&snapshot) {
             return Ok(Woken::Changed(snapshot));
         }
