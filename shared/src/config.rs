@@ -24,6 +24,11 @@ pub struct RedisSettings {
     /// Seed nodes of a Redis Cluster (`QRL_REDIS_CLUSTER_NODES`); not empty selects cluster mode. Any reachable
     /// one is enough to learn the cluster's layout; listing every master keeps pub/sub up while some are down.
     pub cluster_nodes: Vec<SecretString>,
+    /// Sentinels watching the primary (`QRL_REDIS_SENTINELS`); not empty selects Sentinel mode: every connection
+    /// goes to the primary they name for `sentinel_master`, whichever that is after a failover.
+    pub sentinels: Vec<SecretString>,
+    /// The name the sentinels monitor the primary under (`QRL_REDIS_SENTINEL_MASTER`).
+    pub sentinel_master: String,
     pub key_prefix: String,
     pub pool_size: usize,
     /// Longest wait for a free pooled connection.
@@ -37,10 +42,17 @@ pub struct RedisSettings {
 impl RedisSettings {
     /// Problems are noted in `env` (see [`Env::finish`]).
     pub fn read(env: &Env) -> Self {
-        let cluster_nodes = cluster_nodes(env);
-        // Both set is a half-done switch between the two: refuse it rather than guess which one was meant.
-        if !cluster_nodes.is_empty() && env.optional("REDIS_URL").is_some() {
-            env.invalid("QRL_REDIS_CLUSTER_NODES", "set together with REDIS_URL: unset one of them");
+        let cluster_nodes = url_list(env, "QRL_REDIS_CLUSTER_NODES");
+        let sentinels = url_list(env, "QRL_REDIS_SENTINELS");
+        // Two set is a half-done switch between them: refuse it rather than guess which one was meant.
+        let chosen = [env.optional("REDIS_URL").is_some(), !cluster_nodes.is_empty(), !sentinels.is_empty()];
+        if chosen.iter().filter(|set| **set).count() > 1 {
+            let why = "set one of REDIS_URL, QRL_REDIS_CLUSTER_NODES, QRL_REDIS_SENTINELS, not several";
+            env.invalid(if sentinels.is_empty() { "QRL_REDIS_CLUSTER_NODES" } else { "QRL_REDIS_SENTINELS" }, why);
+        }
+        let sentinel_master = env.or("QRL_REDIS_SENTINEL_MASTER", "");
+        if sentinels.is_empty() != sentinel_master.is_empty() {
+            env.invalid("QRL_REDIS_SENTINEL_MASTER", "QRL_REDIS_SENTINELS and QRL_REDIS_SENTINEL_MASTER go together");
         }
         let url = env.or("REDIS_URL", "redis://127.0.0.1:6379");
         // The reason never quotes the URL: it may carry a password.
@@ -55,6 +67,8 @@ impl RedisSettings {
         Self {
             url: SecretString::from(url),
             cluster_nodes,
+            sentinels,
+            sentinel_master,
             key_prefix,
             pool_size: at_least_one(env, "QRL_REDIS_POOL_SIZE", 32),
             wait_timeout: env.millis_or("QRL_REDIS_WAIT_TIMEOUT_MS", 500),
@@ -67,20 +81,25 @@ impl RedisSettings {
         !self.cluster_nodes.is_empty()
     }
 
+    pub fn is_sentinel(&self) -> bool {
+        !self.sentinels.is_empty()
+    }
+
     /// Where a plain connection (pub/sub) may go, in order of preference: the cluster's seed nodes, or the URL.
     pub fn node_urls(&self) -> Vec<SecretString> {
         if self.is_cluster() { self.cluster_nodes.clone() } else { vec![self.url.clone()] }
     }
 }
 
-/// `QRL_REDIS_CLUSTER_NODES`: comma-separated `redis://` (or `rediss://`) URLs; empty or unset: single node.
-fn cluster_nodes(env: &Env) -> Vec<SecretString> {
-    let list = env.or("QRL_REDIS_CLUSTER_NODES", "");
+/// `QRL_REDIS_CLUSTER_NODES` or `QRL_REDIS_SENTINELS`: comma-separated `redis://` (or `rediss://`) URLs; empty
+/// or unset: not that mode.
+fn url_list(env: &Env, name: &'static str) -> Vec<SecretString> {
+    let list = env.or(name, "");
     let nodes: Vec<&str> = list.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
     for (i, node) in nodes.iter().enumerate() {
         // The reason names the entry, never its text: a URL may carry a password.
         if redis::IntoConnectionInfo::into_connection_info(*node).is_err() {
-            env.invalid("QRL_REDIS_CLUSTER_NODES", format!("entry {} is not a redis:// URL", i + 1));
+            env.invalid(name, format!("entry {} is not a redis:// URL", i + 1));
         }
     }
     nodes.into_iter().map(|n| SecretString::from(n.to_owned())).collect()
@@ -282,6 +301,21 @@ mod tests {
 
         let err = redis(&[("QRL_REDIS_CLUSTER_NODES", "redis://h:1,http://:pw@h")]).unwrap_err().to_string();
         assert!(err.contains("entry 2") && !err.contains("pw"), "{err}");
+    }
+
+    #[test]
+    fn sentinels_with_their_master_select_sentinel_mode_and_exclude_the_other_two() {
+        let sentinels = ("QRL_REDIS_SENTINELS", "redis://10.0.0.1:26379,redis://10.0.0.2:26379");
+        let s = redis(&[sentinels, ("QRL_REDIS_SENTINEL_MASTER", "qrlogin")]).unwrap();
+        assert!(s.is_sentinel() && !s.is_cluster());
+        assert_eq!((s.sentinels.len(), s.sentinel_master.as_str()), (2, "qrlogin"));
+
+        assert!(redis(&[sentinels]).unwrap_err().to_string().contains("QRL_REDIS_SENTINEL_MASTER"));
+        assert!(redis(&[("QRL_REDIS_SENTINEL_MASTER", "qrlogin")]).is_err(), "a master without sentinels");
+        for other in [("REDIS_URL", "redis://10.0.0.9"), ("QRL_REDIS_CLUSTER_NODES", "redis://10.0.0.1:7000")] {
+            let err = redis(&[sentinels, ("QRL_REDIS_SENTINEL_MASTER", "m"), other]).unwrap_err().to_string();
+            assert!(err.contains("not several"), "{err}");
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The one way both services talk to Redis: a bounded pool, and every command under a deadline, so a full
 //! pool, a dead Redis or a stuck one is a fast error (answered 503), never a hang. The pool reaches a single
-//! node or a Redis Cluster (`QRL_REDIS_CLUSTER_NODES`); callers see no difference.
+//! node, a Redis Cluster (`QRL_REDIS_CLUSTER_NODES`) or the primary a set of sentinels names
+//! (`QRL_REDIS_SENTINELS`); callers see no difference.
 
 mod checkout;
 
@@ -8,8 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool::managed;
-use deadpool_redis::{ConfigError, PoolConfig, PoolError, Runtime, Status, Timeouts, cluster};
+use deadpool_redis::{ConfigError, PoolConfig, PoolError, Runtime, Status, Timeouts, cluster, sentinel};
 use redis::aio::ConnectionLike;
+use redis::sentinel::{SentinelClient, SentinelServerType};
 use secrecy::ExposeSecret;
 
 pub use deadpool_redis::CreatePoolError;
@@ -37,8 +39,7 @@ pub struct Redis {
     pool: RedisPool,
     command_timeout: Duration,
     connect_timeout: Duration,
-    /// One per node pub/sub may use, in order of preference (see [`RedisSettings::node_urls`]).
-    subscribers: Arc<[redis::Client]>,
+    subscribers: Subscribers,
     /// Shared with the pool: a new subscription retires the pooled connections opened before it.
     losses: Losses,
 }
@@ -55,19 +56,25 @@ impl Redis {
         let losses = Losses::default();
         let bad_url = |e| CreatePoolError::Config(ConfigError::Redis(e));
         let pool = if settings.is_cluster() {
-            let urls = settings.cluster_nodes.iter().map(|u| u.expose_secret().to_owned()).collect::<Vec<_>>();
-            let manager = cluster::Manager::new(urls, false).map_err(bad_url)?;
+            let manager = cluster::Manager::new(exposed(&settings.cluster_nodes), false).map_err(bad_url)?;
             RedisPool::Cluster(build(manager, pool, &losses)?)
+        } else if settings.is_sentinel() {
+            let (urls, master) = (exposed(&settings.sentinels), settings.sentinel_master.clone());
+            let primary = sentinel::SentinelServerType::Master;
+            let manager = sentinel::Manager::new(urls, master, None, primary).map_err(bad_url)?;
+            RedisPool::Sentinel(build(manager, pool, &losses)?)
         } else {
             let manager = deadpool_redis::Manager::new(settings.url.expose_secret()).map_err(bad_url)?;
             RedisPool::Single(build(manager, pool, &losses)?)
         };
-        let subscribers = settings
-            .node_urls()
-            .iter()
-            .map(|url| redis::Client::open(url.expose_secret()))
-            .collect::<Result<_, _>>()
-            .map_err(bad_url)?;
+        let subscribers = if settings.is_sentinel() {
+            let (urls, master) = (exposed(&settings.sentinels), settings.sentinel_master.clone());
+            let client = SentinelClient::build(urls, master, None, SentinelServerType::Master).map_err(bad_url)?;
+            Subscribers::Sentinel(Arc::new(tokio::sync::Mutex::new(client)))
+        } else {
+            let clients = exposed(&settings.node_urls()).into_iter().map(redis::Client::open);
+            Subscribers::Nodes(clients.collect::<Result<_, _>>().map_err(bad_url)?)
+        };
         Ok(Self {
             pool,
             command_timeout: settings.command_timeout,
@@ -82,21 +89,34 @@ impl Redis {
         matches!(self.pool, RedisPool::Cluster(_))
     }
 
-    /// How many nodes [`Redis::subscribe`] can try (at least one).
+    /// How many nodes [`Redis::pubsub`] can try (at least one).
     pub fn pubsub_nodes(&self) -> usize {
-        self.subscribers.len()
+        match &self.subscribers {
+            Subscribers::Nodes(clients) => clients.len().max(1),
+            Subscribers::Sentinel(_) => 1,
+        }
     }
 
     /// A dedicated pub/sub connection to node `node` (modulo the node count), within the connect deadline; the
     /// caller subscribes as it needs, each (un)subscription bounded by [`Redis::pubsub_deadline`]. One is made
     /// again when the last was lost, Redis likely with it: the pooled connections opened before it are then not
     /// reused, so the re-reads that follow find fresh ones rather than a dead one each.
+    /// Under Sentinel it is made to the primary the sentinels name now, so after a failover the listener's
+    /// reconnection follows it.
     pub async fn pubsub(&self, node: usize) -> Result<redis::aio::PubSub, StoreError> {
-        let Some(client) = self.subscribers.get(node % self.subscribers.len().max(1)) else {
-            return Err(StoreError::Protocol("no Redis node to subscribe on".to_owned()));
-        };
         let connect = async {
-            let pubsub = client.get_async_pubsub().await?;
+            let pubsub = match &self.subscribers {
+                Subscribers::Nodes(clients) => {
+                    let Some(client) = clients.get(node % clients.len().max(1)) else {
+                        return Err(StoreError::Protocol("no Redis node to subscribe on".to_owned()));
+                    };
+                    client.get_async_pubsub().await?
+                }
+                Subscribers::Sentinel(sentinels) => {
+                    let primary = sentinels.lock().await.async_get_client().await?;
+                    primary.get_async_pubsub().await?
+                }
+            };
             self.losses.record();
             Ok(pubsub)
         };
@@ -143,6 +163,19 @@ impl Redis {
     }
 }
 
+/// Where the pub/sub connection goes.
+#[derive(Clone)]
+enum Subscribers {
+    /// One client per node, in order of preference (see [`RedisSettings::node_urls`]).
+    Nodes(Arc<[redis::Client]>),
+    /// Whichever primary the sentinels name when the connection is made.
+    Sentinel(Arc<tokio::sync::Mutex<SentinelClient>>),
+}
+
+fn exposed(urls: &[secrecy::SecretString]) -> Vec<String> {
+    urls.iter().map(|u| u.expose_secret().to_owned()).collect()
+}
+
 /// A deadpool pool whose checkout costs no round trip (see `checkout`).
 fn build<M>(manager: M, config: PoolConfig, losses: &Losses) -> Result<managed::Pool<Unchecked<M>>, CreatePoolError>
 where
@@ -156,12 +189,13 @@ where
         .map_err(CreatePoolError::Build)
 }
 
-/// A pool of connections to one Redis, or of cluster connections (each reaching every node and routing each
-/// command by its key's slot).
+/// A pool of connections to one Redis, of cluster connections (each reaching every node and routing each
+/// command by its key's slot), or of connections to the primary the sentinels name when each is made.
 #[derive(Clone)]
 pub enum RedisPool {
     Single(managed::Pool<Unchecked<deadpool_redis::Manager>>),
     Cluster(managed::Pool<Unchecked<cluster::Manager>>),
+    Sentinel(managed::Pool<Unchecked<sentinel::Manager>>),
 }
 
 impl RedisPool {
@@ -170,6 +204,7 @@ impl RedisPool {
         Ok(match self {
             Self::Single(pool) => RedisConnection::Single(pool.get().await?),
             Self::Cluster(pool) => RedisConnection::Cluster(pool.get().await?),
+            Self::Sentinel(pool) => RedisConnection::Sentinel(pool.get().await?),
         })
     }
 
@@ -177,6 +212,7 @@ impl RedisPool {
         match self {
             Self::Single(pool) => pool.status(),
             Self::Cluster(pool) => pool.status(),
+            Self::Sentinel(pool) => pool.status(),
         }
     }
 }
@@ -186,6 +222,7 @@ impl RedisPool {
 pub enum RedisConnection {
     Single(managed::Object<Unchecked<deadpool_redis::Manager>>),
     Cluster(managed::Object<Unchecked<cluster::Manager>>),
+    Sentinel(managed::Object<Unchecked<sentinel::Manager>>),
 }
 
 impl ConnectionLike for RedisConnection {
@@ -193,6 +230,7 @@ impl ConnectionLike for RedisConnection {
         match self {
             Self::Single(conn) => conn.req_packed_command(cmd),
             Self::Cluster(conn) => conn.req_packed_command(cmd),
+            Self::Sentinel(conn) => conn.req_packed_command(cmd),
         }
     }
 
@@ -205,6 +243,7 @@ impl ConnectionLike for RedisConnection {
         match self {
             Self::Single(conn) => conn.req_packed_commands(cmd, offset, count),
             Self::Cluster(conn) => conn.req_packed_commands(cmd, offset, count),
+            Self::Sentinel(conn) => conn.req_packed_commands(cmd, offset, count),
         }
     }
 
@@ -212,6 +251,7 @@ impl ConnectionLike for RedisConnection {
         match self {
             Self::Single(conn) => conn.get_db(),
             Self::Cluster(conn) => conn.get_db(),
+            Self::Sentinel(conn) => conn.get_db(),
         }
     }
 }

@@ -147,7 +147,7 @@ impl Drop for RedisCluster {
 }
 
 /// `redis-cli -p <port> <args>`: its standard output, or `None` if it failed.
-fn try_cli(port: u16, args: &[&str]) -> Option<String> {
+pub(crate) fn try_cli(port: u16, args: &[&str]) -> Option<String> {
     let out = Command::new("redis-cli")
         .args(["-h", "127.0.0.1", "-p", &port.to_string()])
         .args(args)

@@ -220,7 +220,21 @@ impl Stack {
     /// [`Stack::login`] with extra request headers on the create.
     pub async fn login_with(&self, headers: &[(&str, &str)]) -> Login {
         let reply = self.create_qr_with(headers).await;
-        let created = reply.expect_status(201).clone();
+        reply.expect_status(201);
+        Self::login_of(&self.qr_base_url, &reply)
+    }
+
+    /// [`Stack::login`], or the create's answer when it is not a 201 (a test that expects refusals or faults).
+    pub async fn try_login(&self) -> Result<Login, Reply> {
+        let reply = self.create_qr().await;
+        if reply.status.as_u16() != 201 {
+            return Err(reply);
+        }
+        Ok(Self::login_of(&self.qr_base_url, &reply))
+    }
+
+    fn login_of(qr_base_url: &str, reply: &Reply) -> Login {
+        let created = reply.body.clone();
         let set_cookie = reply.header("set-cookie").expect("create sets the binding cookie").to_owned();
         let binding = set_cookie
             .split(';')
@@ -230,7 +244,7 @@ impl Stack {
             .to_owned();
         let qr_text = decode_qr(created["qr_image"].as_str().expect("qr_image is a string"));
         assert_eq!(created["qr_content"], qr_text.as_str(), "the PNG must encode exactly qr_content");
-        let (uuid, verification) = split_qr_link_under(&self.qr_base_url, &qr_text);
+        let (uuid, verification) = split_qr_link_under(qr_base_url, &qr_text);
         assert_eq!(created["uuid"], uuid.as_str(), "the QR names the session it was issued for");
         Login { uuid, qr_text, verification, binding, set_cookie, created }
     }

@@ -54,6 +54,8 @@ pub const SERVICE_VARS: &[EnvGroup] = &[
         vars: &[
             var("REDIS_URL", Value("redis://127.0.0.1:6379"), "a single Redis (may carry a password)"),
             var("QRL_REDIS_CLUSTER_NODES", Off, "comma-separated redis:// seed nodes of a Redis Cluster, instead"),
+            var("QRL_REDIS_SENTINELS", Off, "comma-separated redis:// sentinels of a primary, instead"),
+            var("QRL_REDIS_SENTINEL_MASTER", Off, "the name the sentinels monitor the primary under"),
             var("QRL_REDIS_KEY_PREFIX", Value("qrl"), "prefix of every key; no { or }"),
             var("QRL_REDIS_POOL_SIZE", Value("32"), "pooled connections per instance"),
             var("QRL_REDIS_WAIT_TIMEOUT_MS", Value("500"), "longest wait for a pooled connection"),

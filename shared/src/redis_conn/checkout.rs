@@ -2,7 +2,8 @@
 //! out with a pipelined `UNWATCH` + `PING`: one extra round trip per Redis call, as many as the calls
 //! themselves. Here a pooled connection is handed out as it is, and is dropped instead of reused once it is
 //! known to be broken:
-//! - a command on it failed in a way that needs a new connection (an I/O error, a closed socket), timed out, or
+//! - a command on it failed in a way that needs a new connection (an I/O error, a closed socket, a `READONLY`
+//!   from a primary demoted by a failover), timed out, or
 //!   was abandoned before its answer came (the caller's deadline): a connection that stalled once may be stuck, or
 //! - Redis was seen to go away since it was opened: a command on another connection failed that way, or the
 //!   pub/sub connection had to be made again ([`Losses::record`]). So one failed command (or the gateway's
@@ -23,7 +24,7 @@ use std::time::Duration;
 
 use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
 use redis::aio::ConnectionLike;
-use redis::{Cmd, Pipeline, RedisError, RedisFuture, Value};
+use redis::{Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, ServerErrorKind, Value};
 
 /// A connection unused for longer than this is checked with a `PING` before it is reused.
 pub(crate) const IDLE_CHECK: Duration = Duration::from_secs(5);
@@ -108,7 +109,9 @@ impl<C> Tracked<C> {
         let result = request(&mut self.conn).await;
         self.broken = was_broken;
         if let Err(e) = &result {
-            if e.is_unrecoverable_error() {
+            // READONLY: this node was a primary and is a replica now (a Sentinel failover); the others opened
+            // as long ago point at it too.
+            if e.is_unrecoverable_error() || e.kind() == ErrorKind::Server(ServerErrorKind::ReadOnly) {
                 self.broken = true;
                 self.losses.record_since(self.era);
             } else if e.is_timeout() {
@@ -145,7 +148,6 @@ mod tests {
     use std::time::Duration;
 
     use deadpool::managed::{Manager, Pool};
-    use redis::ErrorKind;
 
     use super::*;
 
@@ -286,6 +288,24 @@ mod tests {
         let ids = [managed::Object::id(&c), managed::Object::id(&d)];
         assert!(!ids.contains(&dead_id), "the dead one was handed out: {ids:?}");
         assert!(!ids.contains(&healthy_id), "a failed ping is Redis going away: the older idle one goes too");
+        assert_eq!(losses.now(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_readonly_reply_from_a_demoted_primary_sweeps_the_pool_like_a_lost_redis() {
+        let losses = Losses::default();
+        let pool = pool(&losses);
+        let (mut demoted, other) = (pool.get().await.unwrap(), pool.get().await.unwrap());
+        let ids = [managed::Object::id(&demoted), managed::Object::id(&other)];
+        drop(other);
+
+        demoted.conn.answer = Some(Err(ErrorKind::Server(ServerErrorKind::ReadOnly)));
+        assert!(ping(&mut demoted).await.is_err());
+        drop(demoted);
+        let (c, d) = (pool.get().await.unwrap(), pool.get().await.unwrap());
+
+        let fresh = [managed::Object::id(&c), managed::Object::id(&d)];
+        assert!(!fresh.contains(&ids[0]) && !fresh.contains(&ids[1]), "both replaced: {fresh:?}");
         assert_eq!(losses.now(), 1);
     }
 }

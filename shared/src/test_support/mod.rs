@@ -47,6 +47,8 @@ pub fn redis_settings(url: &str) -> RedisSettings {
     RedisSettings {
         url: SecretString::from(url.to_owned()),
         cluster_nodes: Vec::new(),
+        sentinels: Vec::new(),
+        sentinel_master: String::new(),
         key_prefix: format!("qrltest-{}", uuid::Uuid::new_v4().simple()),
         pool_size: 16,
         wait_timeout: Duration::from_millis(500),

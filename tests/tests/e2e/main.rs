@@ -17,6 +17,7 @@ mod push;
 mod qr_integrity;
 mod redis_down;
 mod rotation;
+mod sentinel;
 mod user_tokens;
 
 use std::time::Duration;
