@@ -5,7 +5,8 @@
 //! Every [`Stack`] gets a Redis key prefix of its own (shared by its two services), so tests run in parallel on
 //! one Redis. Start it with `deploy/redis.sh 6390 target/test-redis`; `QRL_TEST_REDIS_URL` points elsewhere.
 //! What only a whole process shows runs the real binaries instead ([`Services`]), e.g. against a stand-in
-//! OpenTelemetry [`Collector`].
+//! OpenTelemetry [`Collector`]. The benchmark tools (`src/bin/`) share their process and Redis probe support
+//! in [`bench`].
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -13,6 +14,7 @@
     reason = "test harness: a broken setup or a failed expectation should fail the test loudly"
 )]
 
+pub mod bench;
 mod collector;
 mod nginx;
 mod qr;

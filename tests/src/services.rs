@@ -8,13 +8,13 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use qrlogin_shared::test_support;
 
+use crate::bench::procs::{WORKSPACE, sources_newer_than};
 use crate::{Stack, USER_AUDIENCE, USER_ISSUER, USER_JWT_SECRET};
 
-const WORKSPACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 const STOP_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -147,23 +147,10 @@ fn binary(name: &str) -> PathBuf {
     let built = std::fs::metadata(&bin).and_then(|m| m.modified()).unwrap_or_else(|_| {
         panic!("{} not found: build it first (`cargo build -p {name}`, or run `cargo test --workspace`)", bin.display())
     });
-    let root = Path::new(WORKSPACE);
-    let newest = [root.join(name).join("src"), root.join("shared/src")].iter().filter_map(|d| newest_in(d)).max();
     assert!(
-        newest.is_none_or(|t| t <= built),
+        !sources_newer_than(name, built),
         "{} is older than its sources: rebuild it (`cargo build -p {name}`)",
         bin.display()
     );
     bin
-}
-
-fn newest_in(dir: &Path) -> Option<SystemTime> {
-    std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let meta = e.metadata().ok()?;
-            if meta.is_dir() { newest_in(&e.path()) } else { meta.modified().ok() }
-        })
-        .max()
 }

@@ -7,8 +7,8 @@
 //! lines. Not a test: it runs only when asked, bounded in logins and in time (at most a minute).
 
 mod flow;
-mod probe;
 mod procs;
+mod redis_counters;
 mod report;
 mod run;
 
@@ -18,8 +18,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::builder::RangedU64ValueParser;
 
-pub(crate) type Error = Box<dyn std::error::Error + Send + Sync>;
-pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) use qrlogin_e2e::bench::{Error, Result};
 
 /// What does one complete login cost the servers? C browsers at once each do whole logins (create, pending
 /// poll, scan, confirm, claiming poll) through the real web-gateway and mobile-api release binaries and a

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::flow::STEPS;
-use crate::probe::Delta;
+use crate::redis_counters::Delta;
 use crate::run::Outcome;
 use crate::{Options, Result};
 

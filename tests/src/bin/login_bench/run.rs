@@ -10,8 +10,8 @@ use qrlogin_phone::dev_token::DevTokenSettings;
 use tokio::time::Instant;
 
 use crate::flow::{self, Driver, PHONE_USER_AGENT, STEPS};
-use crate::probe::{self, RedisCounters};
 use crate::procs::{self, Stack};
+use crate::redis_counters::RedisCounters;
 use crate::report::{self, Logins, Pending};
 use crate::{Options, Result};
 
@@ -92,7 +92,7 @@ fn print_setup(options: &Options, stack: &Stack) {
         options.concurrency,
         options.pending,
         stack.users,
-        stack.redis_port,
+        stack.redis.port,
         load.split_whitespace().next().unwrap_or("?")
     );
 }
@@ -150,11 +150,11 @@ async fn run_logins(driver: &Arc<Driver>, first: usize, n: usize, concurrency: u
 }
 
 async fn measure_logins(options: &Options, stack: &Stack, driver: &Arc<Driver>) -> Result<Logins> {
-    let redis0 = RedisCounters::read(stack.redis_port).await?;
+    let redis0 = RedisCounters::read(stack.redis).await?;
     let (cpu0, own0) = (stack.cpu()?, procs::own_cpu_time()?);
     let outcome = run_logins(driver, options.warm_up, options.logins, options.concurrency).await;
     let (cpu1, own1) = (stack.cpu()?, procs::own_cpu_time()?);
-    let redis1 = RedisCounters::read(stack.redis_port).await?;
+    let redis1 = RedisCounters::read(stack.redis).await?;
     let cpu = [cpu1[0] - cpu0[0], cpu1[1] - cpu0[1], cpu1[2] - cpu0[2], own1.saturating_sub(own0)];
     Ok(Logins::new(outcome, cpu, redis1.since(&redis0)))
 }
@@ -162,10 +162,10 @@ async fn measure_logins(options: &Options, stack: &Stack, driver: &Arc<Driver>) 
 /// K sessions created and left pending on an emptied Redis (rate-limit state included: one issue-limit key per
 /// 25 sessions), weighed by `used_memory` and by MEMORY USAGE of some of their keys.
 async fn measure_pending(options: &Options, stack: &Stack, driver: &Arc<Driver>) -> Result<Pending> {
-    let port = stack.redis_port;
-    probe::command(port, &["FLUSHALL"]).await?;
-    let keys0: u64 = probe::command(port, &["DBSIZE"]).await?.parse()?;
-    let memory0 = RedisCounters::read(port).await?.used_memory;
+    let redis = stack.redis;
+    redis.command(&["FLUSHALL"]).await?;
+    let keys0: u64 = redis.command(&["DBSIZE"]).await?.parse()?;
+    let memory0 = RedisCounters::read(redis).await?.used_memory;
     let next = Arc::new(AtomicUsize::new(0));
     let workers = (0..options.concurrency.min(options.pending)).map(|_| {
         let (driver, next) = (Arc::clone(driver), Arc::clone(&next));
@@ -186,23 +186,23 @@ async fn measure_pending(options: &Options, stack: &Stack, driver: &Arc<Driver>)
     for worker in join_all(workers).await {
         uuids.extend(worker??);
     }
-    let memory1 = RedisCounters::read(port).await?.used_memory;
-    let keys1: u64 = probe::command(port, &["DBSIZE"]).await?.parse()?;
+    let memory1 = RedisCounters::read(redis).await?.used_memory;
+    let keys1: u64 = redis.command(&["DBSIZE"]).await?.parse()?;
     let mut samples = Vec::new();
     for uuid in uuids.iter().take(MEMORY_SAMPLES) {
-        let keys = probe::command(port, &["KEYS", &format!("*{uuid}*")]).await?;
+        let keys = redis.command(&["KEYS", &format!("*{uuid}*")]).await?;
         let mut bytes = 0;
         for key in keys.lines() {
-            bytes += probe::command(port, &["MEMORY", "USAGE", key, "SAMPLES", "0"]).await?.parse::<u64>()?;
+            bytes += redis.command(&["MEMORY", "USAGE", key, "SAMPLES", "0"]).await?.parse::<u64>()?;
         }
         samples.push((keys.lines().count(), bytes));
     }
     let fields = match uuids.first() {
-        Some(uuid) => probe::command(port, &["KEYS", &format!("*{uuid}*")]).await?,
+        Some(uuid) => redis.command(&["KEYS", &format!("*{uuid}*")]).await?,
         None => String::new(),
     };
     let field_names = match fields.lines().next() {
-        Some(key) => probe::command(port, &["HKEYS", key]).await?,
+        Some(key) => redis.command(&["HKEYS", key]).await?,
         None => String::new(),
     };
     Ok(Pending {

@@ -10,7 +10,6 @@
 mod login;
 mod phases;
 mod procs;
-mod redis_probe;
 mod report;
 mod waiters;
 
@@ -23,8 +22,7 @@ use tokio::time::Instant;
 
 use crate::report::ModeReport;
 
-pub(crate) type Error = Box<dyn std::error::Error + Send + Sync>;
-pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) use qrlogin_e2e::bench::Result;
 
 /// How a browser waits for its answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,7 +170,7 @@ async fn run(options: &Options, deadline: Instant, reports: &mut Vec<ModeReport>
     let report = phases::run_mode(first, &warm_up, &stack, &gateways, &token, deadline).await?;
     eprintln!("[warm-up] {} tokens, {} errors (not reported)", report.delivered(), report.errors());
     drop(gateways);
-    redis_probe::command(stack.redis_port, &["FLUSHALL"]).await?;
+    stack.redis.command(&["FLUSHALL"]).await?;
 
     for &mode in &options.modes {
         let gateways = stack.start_gateways(mode.name(), options.gateways).await?;
@@ -182,7 +180,7 @@ async fn run(options: &Options, deadline: Instant, reports: &mut Vec<ModeReport>
         let report = phases::run_mode(mode, options, &stack, &gateways, &token, deadline).await?;
         reports.push(report);
         drop(gateways);
-        redis_probe::command(stack.redis_port, &["FLUSHALL"]).await?;
+        stack.redis.command(&["FLUSHALL"]).await?;
     }
     Ok(())
 }

@@ -6,11 +6,11 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures_util::{StreamExt, stream};
+use qrlogin_e2e::bench::redis_probe::RedisProbe;
 use tokio::time::Instant;
 
 use crate::login::{self, Phone, Session};
 use crate::procs::{self, Gateway, Stack};
-use crate::redis_probe;
 use crate::report::ModeReport;
 use crate::waiters::{Progress, Waited, Waiter, browser_client};
 use crate::{Mode, Options, Result};
@@ -63,7 +63,7 @@ pub(crate) async fn run_mode(
 
     // 2. Every browser starts waiting.
     let progress = Arc::new(Progress::default());
-    let scripts_before = redis_probe::script_calls(stack.redis_port).await?;
+    let scripts_before = script_calls(stack.redis).await?;
     let mut browsers = Vec::with_capacity(sessions.len());
     for (index, session) in sessions.iter().enumerate() {
         let waiter = Waiter {
@@ -78,7 +78,7 @@ pub(crate) async fn run_mode(
         };
         browsers.push(tokio::spawn(waiter.run()));
     }
-    let waiting = wait_connected(mode, stack.redis_port, &progress, sessions.len(), scripts_before, end).await?;
+    let waiting = wait_connected(mode, stack.redis, &progress, sessions.len(), scripts_before, end).await?;
     eprintln!("[{label}] {waiting} of {} browsers waiting after {:.1?}", sessions.len(), started.elapsed());
     tokio::time::sleep(SETTLE).await;
 
@@ -177,7 +177,7 @@ fn confirm_order(n: usize) -> Vec<usize> {
 /// each one's first read of the session is one script call, made after its waiter registered.
 async fn wait_connected(
     mode: Mode,
-    redis_port: u16,
+    redis: RedisProbe,
     progress: &Progress,
     browsers: usize,
     scripts_before: u64,
@@ -188,7 +188,7 @@ async fn wait_connected(
         let failed = progress.failed.load(Ordering::Relaxed);
         let waiting = match mode {
             Mode::LongPoll => {
-                let calls = redis_probe::script_calls(redis_port).await?.saturating_sub(scripts_before);
+                let calls = script_calls(redis).await?.saturating_sub(scripts_before);
                 usize::try_from(calls)?.min(browsers - failed)
             }
             Mode::Sse | Mode::Poll1s => progress.connected.load(Ordering::Relaxed),
@@ -215,4 +215,10 @@ async fn worst_timer_lag(until: Instant) -> Duration {
         worst = worst.max(before.elapsed().saturating_sub(Duration::from_millis(1)));
     }
     worst
+}
+
+/// Script calls (EVAL and EVALSHA) Redis has run so far.
+async fn script_calls(redis: RedisProbe) -> Result<u64> {
+    let calls = redis.command_calls().await?;
+    Ok(["evalsha", "eval"].iter().filter_map(|c| calls.get(*c)).sum())
 }

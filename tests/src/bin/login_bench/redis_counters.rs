@@ -1,58 +1,13 @@
-//! Plain Redis commands (PING, INFO, MEMORY USAGE, KEYS, FLUSHALL) over one short-lived connection each, and
-//! what the bench reads from INFO. Each probe costs Redis one command and two socket reads (the command and the
-//! close); the bench takes its snapshots outside the measured window's traffic, so they are noise at most.
+//! What the bench reads from Redis's INFO: its counters, per command and in total, and their change over a
+//! measured window less the bench's own probes. Each probe costs Redis one command and two socket reads (the
+//! command and the close); the bench takes its snapshots outside the measured window's traffic, so they are
+//! noise at most.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
-use std::time::Duration;
+
+use qrlogin_e2e::bench::redis_probe::{RedisProbe, command_calls};
 
 use crate::Result;
-
-const TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Sends one command; a simple string, integer or bulk string reply as text, an array as its lines.
-pub(crate) async fn command(port: u16, args: &[&str]) -> Result<String> {
-    let args: Vec<String> = args.iter().map(|&a| a.to_owned()).collect();
-    tokio::task::spawn_blocking(move || blocking(port, &args)).await?
-}
-
-fn blocking(port: u16, args: &[String]) -> Result<String> {
-    let stream = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), TIMEOUT)?;
-    stream.set_read_timeout(Some(TIMEOUT))?;
-    stream.set_write_timeout(Some(TIMEOUT))?;
-    let mut request = format!("*{}\r\n", args.len());
-    for a in args {
-        request.push_str(&format!("${}\r\n{a}\r\n", a.len()));
-    }
-    (&stream).write_all(request.as_bytes())?;
-    read_reply(&mut BufReader::new(stream))
-}
-
-fn read_reply(reader: &mut impl BufRead) -> Result<String> {
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    let (kind, rest) = line.trim_end().split_at_checked(1).ok_or("empty Redis reply")?;
-    match kind {
-        "+" | ":" => Ok(rest.to_owned()),
-        "-" => Err(format!("Redis: {rest}").into()),
-        "$" if rest == "-1" => Ok(String::new()),
-        "$" => {
-            let len: usize = rest.parse()?;
-            let mut body = vec![0; len + 2];
-            reader.read_exact(&mut body)?;
-            body.truncate(len);
-            Ok(String::from_utf8(body)?)
-        }
-        "*" if rest == "-1" => Ok(String::new()),
-        "*" => {
-            let n: usize = rest.parse()?;
-            let items = (0..n).map(|_| read_reply(reader)).collect::<Result<Vec<_>>>()?;
-            Ok(items.join("\n"))
-        }
-        _ => Err(format!("unexpected Redis reply {line:?}").into()),
-    }
-}
 
 /// What Redis has done so far: its counters, per command and in total.
 #[derive(Debug, Clone, Default)]
@@ -70,9 +25,9 @@ pub(crate) struct RedisCounters {
 
 impl RedisCounters {
     /// One `INFO stats commandstats memory`: a single probe, so the snapshot is consistent.
-    pub(crate) async fn read(port: u16) -> Result<Self> {
-        let info = command(port, &["INFO", "stats", "commandstats", "memory"]).await?;
-        let mut out = Self::default();
+    pub(crate) async fn read(redis: RedisProbe) -> Result<Self> {
+        let info = redis.command(&["INFO", "stats", "commandstats", "memory"]).await?;
+        let mut out = Self { calls: command_calls(&info)?, ..Self::default() };
         for line in info.lines() {
             let Some((key, value)) = line.trim().split_once(':') else { continue };
             let number = || value.parse::<u64>().map_err(|e| format!("INFO {key}: {e}"));
@@ -80,12 +35,7 @@ impl RedisCounters {
                 "total_commands_processed" => out.commands = number()?,
                 "total_reads_processed" => out.reads = number()?,
                 "used_memory" => out.used_memory = number()?,
-                _ => {
-                    if let Some(cmd) = key.strip_prefix("cmdstat_") {
-                        let calls = value.split(',').find_map(|f| f.strip_prefix("calls="));
-                        out.calls.insert(cmd.to_owned(), calls.ok_or("cmdstat without calls")?.parse()?);
-                    }
-                }
+                _ => {}
             }
         }
         Ok(out)
@@ -146,18 +96,6 @@ mod tests {
     #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
     use super::*;
-
-    #[test]
-    fn replies_of_every_kind_read_as_text() {
-        let read = |wire: &str| read_reply(&mut wire.as_bytes()).map_err(|e| e.to_string());
-
-        assert_eq!(read("+PONG\r\n").unwrap(), "PONG");
-        assert_eq!(read(":42\r\n").unwrap(), "42");
-        assert_eq!(read("$5\r\nhello\r\n").unwrap(), "hello");
-        assert_eq!(read("$-1\r\n").unwrap(), "");
-        assert_eq!(read("*2\r\n$1\r\na\r\n:7\r\n").unwrap(), "a\n7");
-        assert!(read("-ERR nope\r\n").unwrap_err().contains("ERR nope"));
-    }
 
     #[test]
     fn a_delta_leaves_out_the_probes_and_counts_a_checked_pipeline_once() {
