@@ -46,6 +46,49 @@ compose_up() {
 
 containers() { podman ps -a --filter label=io.podman.compose.project=qrlogin --format '{{.Names}}'; }
 
+# Waits until `check <container>` passes for each container named, within the deadline; else prints the log of
+# the first that does not and fails.
+wait_each() {
+  local what=$1 check=$2 deadline=$((SECONDS + ${QRL_CONTAINERS_READY_SECS:-90})) name
+  shift 2
+  for name in "$@"; do
+    until "$check" "$name"; do
+      if [ $SECONDS -ge $deadline ]; then
+        echo "containers: $name is not $what; its log:" >&2
+        podman logs --tail 30 "$name" >&2 || true
+        return 1
+      fi
+      sleep 1
+    done
+  done
+}
+
+# Healthy by the image's or compose file's own HEALTHCHECK; `podman healthcheck run` runs it now (no systemd
+# timer runs it here). A container without one (Prometheus) only has to be running.
+healthy() {
+  podman healthcheck run "$1" >/dev/null 2>&1 \
+    || { ! podman inspect --format '{{.Config.Healthcheck}}' "$1" | grep -q CMD \
+         && [ "$(podman inspect --format '{{.State.Running}}' "$1")" = true ]; }
+}
+
+# Ready to serve: the service reaches Redis (its /readyz), which the liveness HEALTHCHECK does not say.
+reaches_redis() { podman exec "$1" curl -fsS -o /dev/null http://127.0.0.1:8080/readyz 2>/dev/null; }
+
+wait_healthy() {
+  # shellcheck disable=SC2046 # one word per container name
+  wait_each healthy healthy $(containers)
+}
+
+wait_ready() {
+  wait_each "ready (it does not reach Redis)" reaches_redis qrlogin_gateway-a_1 qrlogin_gateway-b_1 qrlogin_mobile-api_1
+}
+
+up() {
+  "${compose[@]}" up -d >"$work/compose-up.log" 2>&1 || { cat "$work/compose-up.log" >&2; return 1; }
+}
+
+containers() { podman ps -a --filter label=io.podman.compose.project=qrlogin --format '{{.Names}}'; }
+
 # Healthy by the image's or compose file's own HEALTHCHECK; `podman healthcheck run` runs it now (no systemd
 # timer runs it here). A container without one (Prometheus) only has to be running.
 wait_healthy() {

@@ -319,15 +319,7 @@ async fn on_a_single_redis_the_session_steps_read_and_write_the_users_device_his
     let history = Some(History { user: &alice, memory: Duration::from_secs(3600) });
     let requester = requester();
     let (first, second, anonymous) = (SessionId::random(), SessionId::random(), SessionId::random());
-    let ttl = Duration::from_secs(60);
-    let new = NewSession {
-        binding: &bind,
-        requester: &requester,
-        device: Some(&device),
-        ttl,
-        code_expires_at: CODE,
-        trace: None,
-    };
+    let new = session_of(&bind, &requester, Some(&device));
     for id in [&first, &second] {
         assert!(store.create(id, &new, &[]).await.unwrap());
     }
@@ -375,15 +367,7 @@ async fn a_long_user_agent_comes_back_whole_and_the_session_stays_compact() {
     let requester = Requester { user_agent: user_agent.clone(), ..requester() };
     let device = DeviceHash::of_secret("d");
     let id = SessionId::random();
-    let ttl = Duration::from_secs(60);
-    let new = NewSession {
-        binding: &bind,
-        requester: &requester,
-        device: Some(&device),
-        ttl,
-        code_expires_at: CODE,
-        trace: None,
-    };
+    let new = session_of(&bind, &requester, Some(&device));
     assert!(store.create(&id, &new, &[]).await.unwrap());
 
     let context = store.login_context(&id, &[], None).await.unwrap().unwrap();
@@ -396,6 +380,15 @@ async fn a_long_user_agent_comes_back_whole_and_the_session_stays_compact() {
     assert_eq!(context.requester.user_agent, user_agent);
     assert!(matches!(scanned, ScanOutcome::Scanned { ref requester, .. } if requester.user_agent == user_agent));
     assert_eq!(encoding, "listpack", "every field within Redis's compact hash limit");
+}
+
+/// What a create stores for `requester`'s browser (60 s, the test code, no trace).
+fn session_of<'a>(
+    binding: &'a BindingHash,
+    requester: &'a Requester,
+    device: Option<&'a DeviceHash>,
+) -> NewSession<'a> {
+    NewSession { binding, requester, device, ttl: Duration::from_secs(60), code_expires_at: CODE, trace: None }
 }
 
 /// A subject no other test (or earlier run) has counted against.
@@ -440,9 +433,7 @@ async fn a_step_its_limits_refuse_changes_nothing_and_names_the_limit() {
     let once = Limit::counted(&user, "global", "all", Rate::new(1, 60));
     let (first, second) = (SessionId::random(), SessionId::random());
     let (binding, requester) = (BindingHash::of_secret("b"), requester());
-    let ttl = Duration::from_secs(60);
-    let new =
-        NewSession { binding: &binding, requester: &requester, device: None, ttl, code_expires_at: CODE, trace: None };
+    let new = session_of(&binding, &requester, None);
 
     assert!(store.create(&first, &new, &[open, once]).await.unwrap());
     let refused = store.create(&second, &new, &[open, once]).await;

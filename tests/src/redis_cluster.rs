@@ -18,9 +18,10 @@ pub struct RedisCluster {
     nodes: Vec<Node>,
 }
 
-struct Node {
-    port: u16,
-    child: Child,
+/// One `redis-server` child (a node, a replica, a sentinel) and its port.
+pub(crate) struct Node {
+    pub(crate) port: u16,
+    pub(crate) child: Child,
 }
 
 impl RedisCluster {
@@ -130,7 +131,7 @@ impl RedisCluster {
 }
 
 impl Node {
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         // Already exited is fine: the point is that it is not running.
         let _ = self.child.kill();
         let _ = self.child.wait();

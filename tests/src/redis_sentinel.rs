@@ -3,10 +3,10 @@
 //! without an answer, so a failover takes a few seconds. No persistence: the test needs none.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::redis_cluster::try_cli;
+use crate::redis_cluster::{Node as Process, try_cli};
 
 /// Below [`crate::RedisCluster`]'s and [`crate::RedisProcess`]'s ranges and the test Redis's 6390.
 const PORTS: std::ops::Range<u16> = 5_000..6_300;
@@ -20,11 +20,6 @@ pub struct RedisSentinel {
     primary: Option<Process>,
     replica: Process,
     sentinels: Vec<Process>,
-}
-
-struct Process {
-    port: u16,
-    child: Child,
 }
 
 impl RedisSentinel {
@@ -82,14 +77,6 @@ impl Drop for RedisSentinel {
             process.stop();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-impl Process {
-    fn stop(&mut self) {
-        // Already exited is fine: the point is that it is not running.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
