@@ -20,7 +20,8 @@ use tokio::sync::watch;
 
 use crate::config::{ConfigErrors, ServiceSettings};
 use crate::http::{
-    access_log, close_error, healthz, hold_body, json_config, method_not_allowed, not_found, path_error, problem_fallback, query_error, readyz,
+    access_log, close_error, healthz, hold_body, json_config, method_not_allowed, not_found, path_error,
+    problem_fallback, query_error, readyz,
 };
 use crate::metrics::Exporter;
 use crate::redis_conn::{CreatePoolError, Redis};

@@ -162,7 +162,7 @@ pub async fn assert_bad_chunk_sizes_refused(addr: &str, path: &str, headers: &st
     for size in ["zz", "1ffffffffffffffffffff"] {
         let answer = exchange(addr, &bad_chunk_post(path, headers, size), CLOSE_BOUND).await;
         assert!(answer.closed, "chunk size {size}: still open: {answer:?}");
-        assert_eq!(answer.statuses().first(), Some(&400), "chunk size {size}: {answer:?}");
+        assert_eq!(answer.statuses(), [400], "chunk size {size}: {answer:?}");
         assert_eq!(answer.header("content-type"), Some("application/problem+json"), "chunk size {size}: {answer:?}");
         assert!(answer.body().contains("urn:qrlogin:problem:"), "chunk size {size}: {answer:?}");
     }
