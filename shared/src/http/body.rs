@@ -49,7 +49,7 @@ pub async fn hold_body(
     }
 }
 
-/// The handler's view of the body: the body itself until [`BODY_TIMEOUT`], then an error (and the end).
+/// The handler's view of the body: the body itself until [`BODY_TIMEOUT`], then a timeout error.
 struct Reading {
     payload: Shared,
     deadline: Pin<Box<tokio::time::Sleep>>,
