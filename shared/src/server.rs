@@ -2,26 +2,41 @@
 //! binds the public and the metrics listener, sets the timeouts, the security headers, the access log, the
 //! problem+json error shape and the health and metrics endpoints; each service adds only its routes and data.
 //! Stopping goes through one [`Shutdown`]: waiters are answered first, then in-flight requests finish.
+//!
+//! Every connection is bounded: a request head within [`HEAD_TIMEOUT`], its body within
+//! [`crate::http::BODY_TIMEOUT`] (`http/body.rs`), an answer that leaves a body unread closes the connection
+//! after at most [`LINGER`], an idle keep-alive connection closes after [`KEEP_ALIVE`].
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::ServerHandle;
-use actix_web::http::header;
-use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServerHandle, ServiceRequest, ServiceResponse};
+use actix_web::http::{ConnectionType, header};
+use actix_web::middleware::{DefaultHeaders, Next, from_fn};
 use actix_web::{App, HttpServer, web};
 use tokio::sync::watch;
 
 use crate::config::{ConfigErrors, ServiceSettings};
 use crate::http::{
-    access_log, healthz, json_config, method_not_allowed, not_found, path_error, problem_fallback, query_error, readyz,
+    access_log, close_error, healthz, hold_body, json_config, method_not_allowed, not_found, path_error,
+    problem_fallback, query_error, readyz,
 };
 use crate::metrics::Exporter;
 use crate::redis_conn::{CreatePoolError, Redis};
 
 /// Longest wait for a client to send its request head.
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+/// After an answer that left the request body unread (or a malformed one), how long the connection may linger
+/// for the client to read the answer before it is closed.
+pub const LINGER: Duration = Duration::from_secs(1);
+/// How long an idle keep-alive connection stays open.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(5);
+/// After SIGTERM, how long an instance still reads requests on the connections it holds (answering each with
+/// `Connection: close`) before it closes the idle ones: a request sent just as the stop began is answered, not
+/// cut off.
+pub const STOP_GRACE: Duration = Duration::from_secs(1);
 /// Largest request body either service reads: a QR link or a uuid and verification string fit many times over.
 pub const BODY_LIMIT: usize = 4 * 1024;
 
@@ -87,6 +102,7 @@ pub struct Stopper {
 impl Stopper {
     pub async fn stop(&self) {
         self.shutdown.start();
+        tokio::time::sleep(STOP_GRACE).await;
         self.server.stop(true).await;
     }
 }
@@ -137,11 +153,15 @@ impl<'a> Bootstrap<'a> {
         let listener = bind(settings.listen_addr)?;
         let port = listener.local_addr()?.port();
         let headers = self.headers;
+        let stopping = web::Data::new(self.shutdown.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(problem_fallback())
                 .wrap(security_headers(&headers))
                 .wrap(from_fn(access_log))
+                .wrap(from_fn(close_when_stopping))
+                .wrap(from_fn(hold_body))
+                .app_data(stopping.clone())
                 .app_data(json_config(BODY_LIMIT))
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .app_data(web::QueryConfig::default().error_handler(query_error))
@@ -153,6 +173,8 @@ impl<'a> Bootstrap<'a> {
                 .default_service(web::to(not_found))
         })
         .client_request_timeout(HEAD_TIMEOUT)
+        .client_disconnect_timeout(LINGER)
+        .keep_alive(KEEP_ALIVE)
         // Waiters are answered at once on shutdown, so this only bounds ordinary requests.
         .shutdown_timeout(settings.shutdown_timeout.as_secs())
         // SIGTERM is handled by `run_until_stopped`, through the same Stopper the tests use.
@@ -166,6 +188,25 @@ impl<'a> Bootstrap<'a> {
         .run();
         let stopper = Stopper { shutdown: self.shutdown, server: server.handle() };
         Ok(Server { port, metrics_port: metrics_addr.map(|a| a.port()), server, stopper })
+    }
+}
+
+/// Once stopping has begun every answer closes its connection, so no client sends another request on it.
+async fn close_when_stopping(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let shutdown = req.app_data::<web::Data<Shutdown>>().cloned();
+    let stopping = move || shutdown.as_ref().is_some_and(|s| s.is_started());
+    match next.call(req).await {
+        Ok(mut res) => {
+            if stopping() {
+                res.response_mut().head_mut().set_connection_type(ConnectionType::Close);
+            }
+            Ok(res)
+        }
+        Err(e) if stopping() => Err(close_error(e)),
+        Err(e) => Err(e),
     }
 }
 

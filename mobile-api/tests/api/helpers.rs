@@ -72,6 +72,8 @@ pub struct TestApp {
     pub verifier: Verifier,
     pub base: QrBaseUrl,
     handle: ServerHandle,
+    /// Stops the app as SIGTERM would.
+    pub stopper: qrlogin_shared::server::Stopper,
     /// Keeps a silent Redis listening for as long as the app lives.
     _silent_redis: Option<TcpListener>,
 }
@@ -144,6 +146,7 @@ async fn spawn_with(settings: Settings, silent: Option<TcpListener>) -> TestApp 
     let app = Application::build(settings).await.unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
+    let stopper = app.stopper();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
@@ -152,6 +155,7 @@ async fn spawn_with(settings: Settings, silent: Option<TcpListener>) -> TestApp 
         verifier: gateway_verifier(),
         base,
         handle,
+        stopper,
         _silent_redis: silent,
     }
 }

@@ -6,6 +6,7 @@
 mod availability;
 mod cli;
 mod clients;
+mod connections;
 mod decide;
 mod errors;
 mod guessing;

@@ -2,6 +2,7 @@
 //! behind trusted proxies, health endpoints, and the access log with its request id.
 
 mod access_log;
+mod body;
 mod client_ip;
 mod fallback;
 mod problem;
@@ -9,6 +10,7 @@ mod server_span;
 
 pub use crate::ErrorChain;
 pub use access_log::{REQUEST_DEADLINE, access_log, request_deadline};
+pub use body::{BODY_TIMEOUT, HeldBody, IgnoredBody, close_error, hold_body};
 pub use client_ip::{ClientIp, TrustedProxies};
 pub use fallback::problem_fallback;
 pub use problem::{Problem, json_config, method_not_allowed, not_found, path_error, query_error};

@@ -108,13 +108,14 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default().limit(limit).error_handler(|err, _req| {
         let problem = match &err {
             JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
-                Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "body-too-large", "Request body too large")
+                super::body::too_large()
             }
             JsonPayloadError::ContentType => {
                 Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type")
                     .with_detail("send the body as application/json")
             }
             JsonPayloadError::Deserialize(e) => Problem::bad_request(format!("malformed JSON body: {e}")),
+            JsonPayloadError::Payload(e) => super::body::payload_problem(e),
             _ => Problem::bad_request("could not read the request body"),
         };
         problem.into()

@@ -6,7 +6,8 @@
 //! - [`prometheus`]: reads a `/metrics` answer back;
 //! - [`fake`]: fake HTTP dependencies (identity provider, user directory) on `wiremock`;
 //! - [`logs`]: what was logged, captured as JSON lines;
-//! - [`bin`]: runs a service binary in a clean environment (its command line, exit codes and messages).
+//! - [`bin`]: runs a service binary in a clean environment (its command line, exit codes and messages);
+//! - [`raw_http`]: HTTP/1.1 on a bare socket (stalled and malformed bodies) and the process's open descriptors.
 //!
 //! The services build their own `Settings::for_test()` on [`service_settings`].
 #![allow(
@@ -21,6 +22,7 @@ pub mod fake;
 pub mod logs;
 pub mod prometheus;
 pub mod qr;
+pub mod raw_http;
 pub mod web_token;
 
 use std::net::{SocketAddr, TcpListener};

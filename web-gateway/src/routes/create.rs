@@ -1,7 +1,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use qrlogin_shared::audit::{self, AuditEvent, Event, Limit, Outcome};
-use qrlogin_shared::http::ClientIp;
+use qrlogin_shared::http::{ClientIp, IgnoredBody};
 use qrlogin_shared::rate_limit;
 use qrlogin_shared::requester::sanitize_user_agent;
 use qrlogin_shared::store::{NewSession, Requester, StepError};
@@ -26,9 +26,14 @@ struct Created {
     poll_interval_ms: u128,
 }
 
-/// `POST /v1/qr`: a new pending login session, its QR, and the binding cookie for this browser.
+/// `POST /v1/qr`: a new pending login session, its QR, and the binding cookie for this browser. A body is not
+/// needed, but one that is sent must be readable.
 #[tracing::instrument(skip_all, fields(session))]
-pub async fn create(req: HttpRequest, ctx: web::Data<GatewayContext>) -> Result<HttpResponse, GatewayError> {
+pub async fn create(
+    req: HttpRequest,
+    ctx: web::Data<GatewayContext>,
+    _body: IgnoredBody,
+) -> Result<HttpResponse, GatewayError> {
     ctx.origins.admit(&req)?;
     let policy = &ctx.policy;
     let requester = requester(&req, policy);

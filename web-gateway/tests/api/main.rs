@@ -11,6 +11,7 @@
 mod cancel;
 mod claim_race;
 mod cli;
+mod connections;
 mod create;
 mod csrf;
 mod device;
