@@ -2,6 +2,8 @@
 //! come after the confirm won (the phone was told `200 confirmed`) but before the browser claimed, so the login
 //! ends cancelled. `GET /v1/logins/{uuid}` then says `cancelled`, and `claimed` when the browser got its token.
 
+use std::time::Duration;
+
 use qrlogin_e2e::{Login, Stack};
 use serde_json::json;
 
@@ -17,15 +19,22 @@ struct Trial {
     phone: String,
 }
 
-/// One login whose confirm, the browser's cancel and the browser's poll (which claims a confirmed login) all
-/// race; then the phone asks how it ended.
-async fn race(stack: &Stack, token: &str) -> Trial {
+/// One login whose confirm, the browser's poll (which claims a confirmed login, shortly after the confirm) and
+/// the browser's cancel (`cancel_after` the start, varied so either may end the login) race; then the phone asks
+/// how it ended.
+async fn race(stack: &Stack, token: &str, cancel_after: Duration) -> Trial {
     let login: Login = stack.login().await;
     stack.scan(token, &login.qr_text).await.expect_status(200);
     let (confirm, cancel, polled) = tokio::join!(
         stack.confirm(token, &login.uuid, &login.verification),
-        stack.cancel(&login.uuid, Some(&login.binding)),
-        stack.poll(&login.uuid, Some(&login.binding)),
+        async {
+            tokio::time::sleep(cancel_after).await;
+            stack.cancel(&login.uuid, Some(&login.binding)).await
+        },
+        async {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            stack.poll(&login.uuid, Some(&login.binding)).await
+        },
     );
     cancel.expect_status(204);
     let confirm_won = confirm.status == 200;
@@ -48,7 +57,7 @@ async fn after_a_cancel_races_a_confirm_the_phone_learns_what_the_browser_saw() 
     let token = stack.user_token("alice");
     let mut trials = Vec::new();
     for _ in 0..TRIALS / AT_ONCE {
-        let batch = (0..AT_ONCE).map(|_| race(&stack, &token));
+        let batch = (0..AT_ONCE).map(|i| race(&stack, &token, Duration::from_millis(2 * (i as u64 % 4))));
         trials.extend(futures_util::future::join_all(batch).await);
     }
 
@@ -59,7 +68,11 @@ async fn after_a_cancel_races_a_confirm_the_phone_learns_what_the_browser_saw() 
     }
     let won = trials.iter().filter(|t| t.confirm_won).count();
     let won_then_cancelled = trials.iter().filter(|t| t.confirm_won && !t.browser_got_token).count();
-    eprintln!("{TRIALS} races: {won} confirms won, {won_then_cancelled} of them then cancelled in the browser");
+    let claimed = trials.iter().filter(|t| t.browser_got_token).count();
+    eprintln!(
+        "{TRIALS} races: {won} confirms won, {won_then_cancelled} of them then cancelled in the browser, {claimed} \
+         claimed"
+    );
 }
 
 #[tokio::test]
