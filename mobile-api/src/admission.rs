@@ -8,7 +8,7 @@
 use std::str::FromStr;
 
 use qrlogin_shared::audit::{self, AuditEvent, Event, Limit, Outcome};
-use qrlogin_shared::rate_limit::{self, Limited};
+use qrlogin_shared::rate_limit::{self, Limited, Rate};
 use qrlogin_shared::store::{MissOutcome, StepError};
 use qrlogin_shared::verification::{VerificationCode, VerificationError};
 use qrlogin_shared::{SessionId, UserId, unix_now};
@@ -21,15 +21,40 @@ pub const ALLOWED_MISSES: u32 = 5;
 
 /// A step's refusal by one of the sender's limits, audited and answered 429; or the Redis fault behind it.
 pub fn refused(error: StepError, p: &Presented<'_>) -> MobileError {
+    refused_from(error, p.ip, p.user)
+}
+
+/// [`refused`], for a request that presents no code: `ip` as audits name it.
+pub fn refused_from(error: StepError, ip: &str, user: &UserId) -> MobileError {
     match error {
         StepError::Limited(Limited { name, retry_after }) => {
             if let Ok(limit) = Limit::from_str(name) {
-                audit::record(&AuditEvent::rate_limited(limit, p.ip).user(p.user));
+                audit::record(&AuditEvent::rate_limited(limit, ip).user(user));
             }
             MobileError::RateLimited(retry_after)
         }
         StepError::Store(e) => e.into(),
     }
+}
+
+/// The sender's limits for a request's first Redis step: its address must not be over the refused-token limit
+/// (asked, not counted: only refused tokens count, in `middleware::bad_tokens`), and the user's rate for
+/// `action` counts this request. Each under its own hash tag (a slot per client, per user).
+pub fn sender_limits<'l>(
+    ctx: &PhoneContext,
+    client: &'l str,
+    user: &'l UserId,
+    action: Limit,
+    rate: Rate,
+) -> [rate_limit::Limit<'l>; 2] {
+    let bad_tokens = Limit::BadToken.into();
+    [
+        rate_limit::Limit {
+            peek: true,
+            ..rate_limit::Limit::counted(client, bad_tokens, "ip", ctx.limits.bad_token_per_ip)
+        },
+        rate_limit::Limit::counted(user.as_str(), action.into(), "user", rate),
+    ]
 }
 
 /// What the phone presents a code for. A code must be unexpired to be scanned; the decision that follows may
@@ -53,22 +78,13 @@ pub struct Presented<'a> {
 }
 
 impl Presented<'_> {
-    /// The sender's limits, for the request's first Redis step: its address must not be over the refused-token
-    /// limit (asked, not counted: only refused tokens count, in `middleware::bad_tokens`), and the user's
-    /// rate for the action counts this request. Each under its own hash tag (a slot per client, per user).
+    /// The sender's limits ([`sender_limits`]) for the action, for the request's first Redis step.
     pub fn limits<'l>(&'l self, ctx: &PhoneContext) -> [rate_limit::Limit<'l>; 2] {
         let (action, rate) = match self.step {
             Step::Scan => (Limit::Scan, ctx.limits.scan_per_user),
             Step::Decide => (Limit::Decide, ctx.limits.decide_per_user),
         };
-        let bad_tokens = Limit::BadToken.into();
-        [
-            rate_limit::Limit {
-                peek: true,
-                ..rate_limit::Limit::counted(self.client, bad_tokens, "ip", ctx.limits.bad_token_per_ip)
-            },
-            rate_limit::Limit::counted(self.user.as_str(), action.into(), "user", rate),
-        ]
+        sender_limits(ctx, self.client, self.user, action, rate)
     }
 }
 
@@ -92,8 +108,11 @@ pub async fn admit(ctx: &PhoneContext, p: &Presented<'_>) -> Result<(), MobileEr
                 Ok(MissOutcome::Unknown) => {}
                 Err(limited @ StepError::Limited(_)) => return Err(refused(limited, p)),
                 // The answer is a refusal either way; a Redis fault must not turn it into a 503 oracle.
+                // An outage is logged once by the Redis handle, not here for every request.
                 Err(StepError::Store(e)) => {
-                    tracing::warn!(session = %p.id, error = %e, "could not count a wrong verification string");
+                    if !e.is_outage() {
+                        tracing::warn!(session = %p.id, error = %e, "could not count a wrong verification string");
+                    }
                     qrlogin_shared::metrics::redis_error_in(&e);
                 }
             }

@@ -73,5 +73,6 @@ fn configure_routes(cfg: &mut web::ServiceConfig) {
     };
     cfg.service(authed("/v1/scan").post(routes::scan))
         .service(authed("/v1/confirm").app_data(web::Data::new(Decision::Confirm)).post(routes::decide))
-        .service(authed("/v1/deny").app_data(web::Data::new(Decision::Deny)).post(routes::decide));
+        .service(authed("/v1/deny").app_data(web::Data::new(Decision::Deny)).post(routes::decide))
+        .service(authed("/v1/logins/{uuid}").get(routes::status));
 }

@@ -70,6 +70,8 @@ pub enum Limit {
     Poll,
     Scan,
     Decide,
+    /// `GET /v1/logins/{uuid}` (the phone asking how a login stands).
+    Status,
     BadToken,
 }
 

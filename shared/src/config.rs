@@ -37,6 +37,8 @@ pub struct RedisSettings {
     pub connect_timeout: Duration,
     /// Longest wait for one script or command to answer.
     pub command_timeout: Duration,
+    /// While Redis is failing, how often the outage is summarised in the log (one line at its start and end).
+    pub outage_summary: Duration,
 }
 
 impl RedisSettings {
@@ -74,6 +76,7 @@ impl RedisSettings {
             wait_timeout: env.millis_or("QRL_REDIS_WAIT_TIMEOUT_MS", 500),
             connect_timeout: env.millis_or("QRL_REDIS_CONNECT_TIMEOUT_MS", 1000),
             command_timeout: env.millis_or("QRL_REDIS_COMMAND_TIMEOUT_MS", 1000),
+            outage_summary: env.millis_or("QRL_REDIS_OUTAGE_SUMMARY_MS", 10_000),
         }
     }
 

@@ -28,6 +28,13 @@ impl KeySchema {
         format!("{}:{{{id}}}:events", self.prefix)
     }
 
+    /// How a confirmed login ended, kept for its scanner a while after the session is gone (a small hash: `uid`,
+    /// then `st` = `claimed` or `cancelled`): `qrl:{<uuid>}:outcome`. Under the session's hash tag, so the session's
+    /// steps change it in the same atomic step.
+    pub fn session_outcome(&self, id: &SessionId) -> String {
+        format!("{}:{{{id}}}:outcome", self.prefix)
+    }
+
     /// A rate limit's state: `qrl:rl:{<group>}:<name>:<subject>`. Limits checked together share a group, so
     /// one script can touch them all in one cluster slot.
     pub fn rate_limit(&self, group: &str, name: &str, subject: &str) -> String {
@@ -58,6 +65,7 @@ mod tests {
         let id = SessionId::parse("0b8e4a0c-6f0f-4e45-9d2a-6f7f0c1b2a3d").unwrap();
         assert_eq!(KeySchema::default().session(&id), "qrl:{0b8e4a0c-6f0f-4e45-9d2a-6f7f0c1b2a3d}");
         assert_eq!(KeySchema::default().session_events(&id), "qrl:{0b8e4a0c-6f0f-4e45-9d2a-6f7f0c1b2a3d}:events");
+        assert_eq!(KeySchema::default().session_outcome(&id), "qrl:{0b8e4a0c-6f0f-4e45-9d2a-6f7f0c1b2a3d}:outcome");
         let alice = UserId::parse("alice").unwrap();
         assert_eq!(KeySchema::default().user_devices(&alice), "qrl:{user:alice}:devices");
     }

@@ -4,6 +4,7 @@
 //! (`QRL_REDIS_SENTINELS`); callers see no difference.
 
 mod checkout;
+mod outage;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +18,7 @@ use secrecy::ExposeSecret;
 pub use deadpool_redis::CreatePoolError;
 
 use checkout::{Losses, Unchecked};
+use outage::OutageLog;
 
 use crate::config::RedisSettings;
 
@@ -33,6 +35,26 @@ pub enum StoreError {
     Protocol(String),
 }
 
+impl StoreError {
+    /// The Redis failure anywhere in `cause`'s chain (a service error wrapping a [`StoreError`]), if any.
+    pub fn in_chain<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a Self> {
+        let mut next = Some(cause);
+        while let Some(e) = next {
+            if let Some(store) = e.downcast_ref::<Self>() {
+                return Some(store);
+            }
+            next = e.source();
+        }
+        None
+    }
+
+    /// Redis could not be reached or did not answer (not a reply we could not read): the handle's outage log
+    /// has already reported it.
+    pub fn is_outage(&self) -> bool {
+        !matches!(self, Self::Protocol(_))
+    }
+}
+
 /// A pooled Redis handle, and the clients for pub/sub (which needs a dedicated connection); cheap to clone.
 #[derive(Clone)]
 pub struct Redis {
@@ -42,6 +64,8 @@ pub struct Redis {
     subscribers: Subscribers,
     /// Shared with the pool: a new subscription retires the pooled connections opened before it.
     losses: Losses,
+    /// Failed and answered calls, so an outage is logged once, summarised, and ended (not once per call).
+    outage: Arc<OutageLog>,
 }
 
 impl Redis {
@@ -81,6 +105,7 @@ impl Redis {
             connect_timeout: settings.connect_timeout,
             subscribers,
             losses,
+            outage: Arc::new(OutageLog::new(settings.outage_summary)),
         })
     }
 
@@ -159,7 +184,14 @@ impl Redis {
     }
 
     async fn bounded<T>(&self, f: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
-        tokio::time::timeout(self.command_timeout, f).await.unwrap_or(Err(StoreError::Timeout(self.command_timeout)))
+        let result = tokio::time::timeout(self.command_timeout, f)
+            .await
+            .unwrap_or(Err(StoreError::Timeout(self.command_timeout)));
+        match &result {
+            Ok(_) => self.outage.succeeded(),
+            Err(e) => self.outage.failed(e),
+        }
+        result
     }
 }
 

@@ -67,6 +67,36 @@ impl Status {
     }
 }
 
+/// What the phone is told about a login its user scanned (`GET /v1/logins/{uuid}`): the session's state while it
+/// lives, then, for a confirmed login, how it ended, for [`OUTCOME_KEPT`](crate::store::OUTCOME_KEPT) more.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::VariantArray)]
+#[strum(serialize_all = "lowercase")]
+pub enum LoginStatus {
+    Scanned,
+    /// Confirmed, and the browser has not collected its token yet.
+    Confirmed,
+    /// The browser got its token: the login is done.
+    Claimed,
+    Denied,
+    /// Ended in the browser (or by a second scanner), whatever the phone had answered.
+    Cancelled,
+    /// Confirmed, but the login window ended before the browser collected the token: nobody was logged in.
+    Expired,
+}
+
+impl LoginStatus {
+    pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
+
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// Nothing will change any more.
+    pub fn is_final(self) -> bool {
+        !matches!(self, Self::Scanned | Self::Confirmed)
+    }
+}
+
 /// The phone user's answer to a scanned login.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {
@@ -215,6 +245,7 @@ macro_rules! serde_by_name {
 
 serde_by_name!(SessionState);
 serde_by_name!(Status);
+serde_by_name!(LoginStatus);
 serde_by_name!(RiskLevel);
 serde_by_name!(Signal);
 
@@ -232,6 +263,14 @@ mod tests {
             assert_eq!(serde_json::from_value::<Status>(serde_json::json!(status.as_str())).unwrap(), *status);
         }
         assert!(serde_json::from_str::<Status>("\"claimed\"").is_err());
+        for status in LoginStatus::ALL {
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+            assert_eq!(serde_json::from_value::<LoginStatus>(serde_json::json!(status.as_str())).unwrap(), *status);
+        }
+        // The phone's statuses that are also session states are spelt as the states are.
+        let states: Vec<_> = SessionState::ALL.iter().map(|s| s.as_str()).collect();
+        let phone: Vec<_> = LoginStatus::ALL.iter().map(|s| s.as_str()).filter(|s| *s != "expired").collect();
+        assert!(phone.iter().all(|s| states.contains(s)), "{phone:?}");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use qrlogin_shared::rate_limit::{Limit, Rate, RateLimiter};
-use qrlogin_shared::session::{CheckCode, RiskLevel, SessionState};
+use qrlogin_shared::session::{CheckCode, LoginStatus, RiskLevel, SessionState};
 use qrlogin_shared::store::{
     CHECK_CODE_ATTEMPTS, CancelOutcome, ClaimOutcome, DecideOutcome, Decided, Decision, DecisionCodes, History,
     MissOutcome, NewSession, PollOutcome, Requester, RotateOutcome, ScanOutcome, StepError,
@@ -159,6 +159,81 @@ async fn phone_scripts_give_every_reply_they_document() {
     assert_eq!(store.record_miss(&id, 2, &[]).await.unwrap(), MissOutcome::Counted(1));
     assert_eq!(store.record_miss(&id, 2, &[]).await.unwrap(), MissOutcome::Destroyed);
     assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Expired);
+}
+
+/// A session `alice` scanned.
+async fn scanned_by(store: &SessionStore, bind: &BindingHash, alice: &UserId) -> SessionId {
+    let id = pending(store, bind).await;
+    assert!(matches!(store.scan(&id, alice, CODE, None, None).await.unwrap(), ScanOutcome::Scanned { .. }));
+    id
+}
+
+async fn decided(store: &SessionStore, id: &SessionId, user: &UserId, decision: Decision) {
+    let done = store.decide(id, user, decision, DecisionCodes::new(CODE, None), &[]).await.unwrap();
+    assert_eq!(done.outcome, DecideOutcome::Done);
+}
+
+/// The session gone, as at the end of its TTL.
+async fn expire(store: &SessionStore, keys: &KeySchema, id: &SessionId) {
+    let mut conn = store.redis().pool().get().await.unwrap();
+    let _: () = redis::cmd("DEL").arg(keys.session(id)).query_async(&mut conn).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_phone_learns_how_a_login_it_scanned_stands_and_ended() {
+    let settings = test_support::redis_settings(&test_support::redis_url());
+    let keys = KeySchema::new(settings.key_prefix.clone());
+    let (store, bind) = (SessionStore::connect(&settings).unwrap(), BindingHash::of_secret("b"));
+    let (alice, bob) = (UserId::parse("alice").unwrap(), UserId::parse("bob").unwrap());
+    let status = async |id: &SessionId, user: &UserId| store.login_status(id, user, &[]).await.unwrap();
+
+    assert_eq!(status(&SessionId::random(), &alice).await, None, "unknown");
+    let id = pending(&store, &bind).await;
+    assert_eq!(status(&id, &alice).await, None, "nobody scanned it");
+    assert!(matches!(store.scan(&id, &alice, CODE, None, None).await.unwrap(), ScanOutcome::Scanned { .. }));
+    assert_eq!(status(&id, &alice).await, Some(LoginStatus::Scanned));
+    assert_eq!(status(&id, &bob).await, None, "another user's login answers as an unknown one");
+    decided(&store, &id, &alice, Decision::Confirm).await;
+    assert_eq!(status(&id, &alice).await, Some(LoginStatus::Confirmed));
+    assert!(matches!(
+        store.claim(&id, &bind, "{}", Duration::from_secs(5), None).await.unwrap(),
+        ClaimOutcome::Won { .. }
+    ));
+    assert_eq!(status(&id, &alice).await, Some(LoginStatus::Claimed));
+    // The browser is done and drops the grace copy: the outcome stays.
+    assert_eq!(store.cancel(&id, &bind).await.unwrap(), CancelOutcome::Gone);
+    assert_eq!(status(&id, &alice).await, Some(LoginStatus::Claimed));
+    assert_eq!(status(&id, &bob).await, None);
+
+    let denied = scanned_by(&store, &bind, &alice).await;
+    decided(&store, &denied, &alice, Decision::Deny).await;
+    assert_eq!(status(&denied, &alice).await, Some(LoginStatus::Denied));
+    expire(&store, &keys, &denied).await;
+    assert_eq!(status(&denied, &alice).await, None, "only a confirmed login's end is kept");
+
+    // The race of issue 13: the confirm won, then the browser cancelled before it claimed.
+    let cancelled = scanned_by(&store, &bind, &alice).await;
+    decided(&store, &cancelled, &alice, Decision::Confirm).await;
+    assert_eq!(store.cancel(&cancelled, &bind).await.unwrap(), CancelOutcome::Cancelled);
+    assert_eq!(status(&cancelled, &alice).await, Some(LoginStatus::Cancelled));
+    expire(&store, &keys, &cancelled).await;
+    assert_eq!(status(&cancelled, &alice).await, Some(LoginStatus::Cancelled), "also once the session is gone");
+
+    let uncollected = scanned_by(&store, &bind, &alice).await;
+    decided(&store, &uncollected, &alice, Decision::Confirm).await;
+    expire(&store, &keys, &uncollected).await;
+    assert_eq!(status(&uncollected, &alice).await, Some(LoginStatus::Expired));
+    assert_eq!(status(&uncollected, &bob).await, None);
+
+    let ended = scanned_by(&store, &bind, &alice).await;
+    assert!(matches!(store.scan(&ended, &bob, CODE, None, None).await.unwrap(), ScanOutcome::Ended { .. }));
+    assert_eq!(status(&ended, &alice).await, Some(LoginStatus::Cancelled), "a second scanner ended it");
+    assert_eq!(status(&ended, &bob).await, None);
+
+    let subject = fresh_subject();
+    let once = Limit::counted(&subject, "status", "user", Rate::new(1, 60));
+    assert!(store.login_status(&id, &alice, &[once]).await.is_ok());
+    assert!(matches!(store.login_status(&id, &alice, &[once]).await, Err(StepError::Limited(_))));
 }
 
 #[tokio::test]
@@ -466,6 +541,7 @@ fn the_scripts_spell_states_only_as_the_enum_does() {
         include_str!("../src/store/context.lua"),
         include_str!("../src/store/remember_device.lua"),
         include_str!("../src/store/known_device.lua"),
+        include_str!("../src/store/outcome.lua"),
         include_str!("../src/rate_limit/admit.lua"),
     ];
     let mut known: BTreeSet<&str> = SessionState::ALL.iter().map(|s| s.as_str()).collect();

@@ -329,6 +329,11 @@ impl Stack {
         self.phone_json("/v1/deny", Some(token), &json!({ "uuid": uuid, "verification": verification })).await
     }
 
+    /// `GET /v1/logins/{uuid}`: how a login the token's user scanned stands.
+    pub async fn login_status(&self, token: &str, uuid: &str) -> Reply {
+        send(self.phone.get(format!("{}/v1/logins/{uuid}", self.mobile_url)).bearer_auth(token)).await
+    }
+
     /// A JSON POST to mobile-api with an optional bearer token.
     pub async fn phone_json(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
         self.phone_raw(path, token, "application/json", body.to_string().into_bytes()).await

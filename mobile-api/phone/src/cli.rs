@@ -28,7 +28,35 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     Scan(ScanArgs),
+    Status(StatusArgs),
     DevToken(DevTokenArgs),
+}
+
+/// Show how a login the user scanned stands, and once decided how it ended.
+///
+/// Asks mobile-api's GET /v1/logins/<uuid> and prints the status (scanned, confirmed, claimed, denied,
+/// cancelled, expired) and what the app shows for it. A confirmed login ends claimed (the browser got in),
+/// cancelled (in the browser) or expired (never collected); mobile-api remembers that for five minutes.
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    /// The login's uuid (from the QR link, or the scan's output).
+    pub(crate) uuid: String,
+
+    /// mobile-api's base URL.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_API)]
+    pub(crate) api: String,
+
+    /// The user's bearer token, as the app holds it. [default: $QRL_PHONE_TOKEN]
+    #[arg(long, value_name = "TOKEN", conflicts_with = "user")]
+    pub(crate) token: Option<String>,
+
+    /// Instead of a token, mint a five-minute development token for this user (as dev-token does).
+    #[arg(long, value_name = "ID")]
+    pub(crate) user: Option<String>,
+
+    /// Wait up to this many seconds for a final status (asking once a second), as an app does after a confirm.
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    pub(crate) wait: u64,
 }
 
 /// Read a login QR, scan it, show where the login comes from, then approve or deny it.

@@ -1,4 +1,4 @@
-//! mobile-api's three phone calls, made with the user's bearer token. A refusal comes back as the API's own
+//! mobile-api's phone calls (scan, confirm, deny, and how a scanned login stands), made with the user's bearer token. A refusal comes back as the API's own
 //! problem+json, typed ([`ApiProblem`]), so the app can tell "expired" from "scanned by someone else".
 
 use std::fmt;
@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use qrlogin_shared::qr_link::QrBaseUrl;
 use qrlogin_shared::requester::RequesterDetails;
-use qrlogin_shared::session::{Decision, Risk};
+use qrlogin_shared::session::{Decision, LoginStatus, Risk};
 use reqwest::{Response, header};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -53,6 +53,15 @@ struct ScanAnswer {
 struct DecideAnswer {
     status: String,
 }
+
+#[derive(Deserialize)]
+struct StatusAnswer {
+    uuid: String,
+    status: LoginStatus,
+}
+
+/// How often [`PhoneClient::await_outcome`] asks.
+const STATUS_EVERY: Duration = Duration::from_secs(1);
 
 /// A refusal from mobile-api: its RFC 9457 problem details.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -191,14 +200,37 @@ impl PhoneClient {
         }
     }
 
+    /// `GET /v1/logins/{uuid}`: how a login this user scanned stands. After a confirm, ask until it
+    /// [`is_final`](LoginStatus::is_final): the confirm's `200` does not mean the browser got in (it may cancel
+    /// first). A `session-not-found` problem: unknown, another user's, or ended more than five minutes ago.
+    pub async fn status(&self, uuid: &str) -> Result<LoginStatus, PhoneError> {
+        let path = format!("/v1/logins/{uuid}");
+        let answer: StatusAnswer = self.send(self.http.get(format!("{}{path}", self.api)), &path).await?;
+        if answer.uuid != uuid {
+            return Err(PhoneError::UnexpectedAnswer(format!("status of {} for {uuid}", answer.uuid)));
+        }
+        Ok(answer.status)
+    }
+
+    /// Asks [`PhoneClient::status`] about once a second until the login's outcome is final or `patience` has
+    /// passed (then the last status, `confirmed` while the browser has not collected the login yet).
+    pub async fn await_outcome(&self, uuid: &str, patience: Duration) -> Result<LoginStatus, PhoneError> {
+        let until = tokio::time::Instant::now() + patience;
+        loop {
+            let status = self.status(uuid).await?;
+            if status.is_final() || tokio::time::Instant::now() + STATUS_EVERY > until {
+                return Ok(status);
+            }
+            tokio::time::sleep(STATUS_EVERY).await;
+        }
+    }
+
     async fn post<T: DeserializeOwned>(&self, path: &str, body: &Value) -> Result<T, PhoneError> {
-        let res = self
-            .http
-            .post(format!("{}{path}", self.api))
-            .bearer_auth(self.token.expose_secret())
-            .json(body)
-            .send()
-            .await?;
+        self.send(self.http.post(format!("{}{path}", self.api)).json(body), path).await
+    }
+
+    async fn send<T: DeserializeOwned>(&self, req: reqwest::RequestBuilder, path: &str) -> Result<T, PhoneError> {
+        let res = req.bearer_auth(self.token.expose_secret()).send().await?;
         if !res.status().is_success() {
             return Err(PhoneError::Api(problem(res).await?));
         }

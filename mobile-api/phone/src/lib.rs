@@ -6,8 +6,9 @@
 //! ```text
 //!   decode      picture (PNG, JPEG) -> QR text                       image, rqrr
 //!   link        QR text -> QrLink (site, uuid, verification)         -> shared::qr_link
-//!   client      PhoneClient: scan, confirm, deny over HTTP           -> link, shared::session
+//!   client      PhoneClient: scan, confirm, deny, status over HTTP   -> link, shared::session
 //!   describe    ScanResult -> what the user reads, with warnings     -> client
+//!   outcome     LoginStatus -> what the app shows after deciding     -> shared::session
 //!   dev_token   development HS256 user tokens (QRL_USER_JWT_*)
 //!   main.rs     the `qrlogin-phone` command line (clap); cli.rs holds its arguments
 //! ```
@@ -19,14 +20,16 @@ mod decode;
 mod describe;
 pub mod dev_token;
 mod link;
+mod outcome;
 
 pub use client::{ApiProblem, PhoneClient, ScanResult};
 pub use decode::decode_qr_image;
 pub use describe::{Warning, browser_summary, describe_requester, describe_requester_at};
 pub use link::{QrLink, split_link};
+pub use outcome::describe_outcome;
 /// Where a login comes from and the verdict on it: mobile-api's own types, as it sends them.
 pub use qrlogin_shared::requester::{Location, RequesterDetails};
-pub use qrlogin_shared::session::{Requester, Risk, RiskLevel, Signal};
+pub use qrlogin_shared::session::{LoginStatus, Requester, Risk, RiskLevel, Signal};
 
 /// Everything the phone side can fail with; each message is fit to show the user.
 #[derive(Debug, thiserror::Error)]

@@ -19,7 +19,7 @@ use qrlogin_shared::ErrorChain;
 use qrlogin_shared::qr_link::QrBaseUrl;
 use qrlogin_shared::session::Decision;
 
-use crate::cli::{Cli, Command, DevTokenArgs, ScanArgs};
+use crate::cli::{Cli, Command, DevTokenArgs, ScanArgs, StatusArgs};
 
 /// Lifetime of the token `scan --user` mints: one login's worth.
 const SCAN_TOKEN_TTL: Duration = Duration::from_secs(300);
@@ -33,6 +33,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Scan(args) => scan(args),
+        Command::Status(args) => status(args),
         Command::DevToken(args) => dev_token(&args),
     };
     match result {
@@ -76,15 +77,7 @@ fn scan(args: ScanArgs) -> Result<(), Error> {
         // clap requires one of the two; kept as an error rather than a panic.
         (None, None) => return Err("scan needs a picture file or --text <qr text>".into()),
     };
-    let token = match (args.token, &args.user) {
-        (Some(token), _) => token,
-        (None, Some(user)) => {
-            println!("Minting a development token for {user}.");
-            mint(user, SCAN_TOKEN_TTL)?
-        }
-        (None, None) => std::env::var("QRL_PHONE_TOKEN")
-            .map_err(|_| "no user token: pass --token <token>, set QRL_PHONE_TOKEN, or use --user <id> locally")?,
-    };
+    let token = user_token(args.token, args.user.as_deref())?;
     let site = match &args.site {
         Some(site) => Some(QrBaseUrl::parse(site).map_err(|e| format!("--site {site:?}: {e}"))?),
         None => None,
@@ -120,9 +113,34 @@ fn scan(args: ScanArgs) -> Result<(), Error> {
     let (uuid, verification) = (&scanned.link.uuid, &scanned.link.verification);
     runtime.block_on(client.decide(decision, uuid, verification, check_code.as_deref()))?;
     match decision {
-        Decision::Confirm => println!("Approved: the browser that showed this QR is logged in on its next poll."),
+        Decision::Confirm => println!(
+            "Approved: the browser that showed this QR is logged in on its next poll, unless it cancels first \
+             (`qrlogin-phone status {uuid}` tells)."
+        ),
         Decision::Deny => println!("Denied: the browser that showed this QR is told the login was refused."),
     }
+    Ok(())
+}
+
+/// `--token`, else a development token minted for `--user`, else `$QRL_PHONE_TOKEN`.
+fn user_token(token: Option<String>, user: Option<&str>) -> Result<String, Error> {
+    Ok(match (token, user) {
+        (Some(token), _) => token,
+        (None, Some(user)) => {
+            println!("Minting a development token for {user}.");
+            mint(user, SCAN_TOKEN_TTL)?
+        }
+        (None, None) => std::env::var("QRL_PHONE_TOKEN")
+            .map_err(|_| "no user token: pass --token <token>, set QRL_PHONE_TOKEN, or use --user <id> locally")?,
+    })
+}
+
+fn status(args: StatusArgs) -> Result<(), Error> {
+    let token = user_token(args.token, args.user.as_deref())?;
+    let client = PhoneClient::new(&args.api, token)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let status = runtime.block_on(client.await_outcome(args.uuid.trim(), Duration::from_secs(args.wait)))?;
+    println!("{}: {}", status.as_str(), qrlogin_phone::describe_outcome(status));
     Ok(())
 }
 

@@ -67,6 +67,8 @@ impl RiskSettings {
 pub struct MobileLimits {
     pub scan_per_user: Rate,
     pub decide_per_user: Rate,
+    /// `GET /v1/logins/{uuid}`: an app waiting for the browser asks about once a second.
+    pub status_per_user: Rate,
     pub bad_token_per_ip: Rate,
 }
 
@@ -76,13 +78,14 @@ impl MobileLimits {
         Self {
             scan_per_user: env.parse_or("QRL_LIMIT_SCAN_PER_USER", Rate::new(20, 60)),
             decide_per_user: env.parse_or("QRL_LIMIT_DECIDE_PER_USER", Rate::new(20, 60)),
+            status_per_user: env.parse_or("QRL_LIMIT_STATUS_PER_USER", Rate::new(120, 60)),
             bad_token_per_ip: env.parse_or("QRL_LIMIT_BAD_TOKEN_PER_IP", Rate::new(20, 60)),
         }
     }
 
     pub const fn unlimited() -> Self {
         let off = Rate::new(0, 0);
-        Self { scan_per_user: off, decide_per_user: off, bad_token_per_ip: off }
+        Self { scan_per_user: off, decide_per_user: off, status_per_user: off, bad_token_per_ip: off }
     }
 }
 

@@ -45,6 +45,7 @@ const OWN: &[EnvGroup] = &[
             var("QRL_CHECK_CODE", Value("risky"), "never, risky or always: when a confirm needs the browser's number"),
             var("QRL_LIMIT_SCAN_PER_USER", Value("20/60"), "scans per app user, <count>/<seconds>; 0: off"),
             var("QRL_LIMIT_DECIDE_PER_USER", Value("20/60"), "confirm or deny calls per app user"),
+            var("QRL_LIMIT_STATUS_PER_USER", Value("120/60"), "questions how a scanned login stands, per app user"),
             var("QRL_LIMIT_BAD_TOKEN_PER_IP", Value("20/60"), "requests with an invalid user token per client IP"),
         ],
     },

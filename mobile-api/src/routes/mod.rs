@@ -2,9 +2,11 @@
 
 mod decide;
 mod scan;
+mod status;
 
 pub use decide::decide;
 pub use scan::scan;
+pub use status::status;
 
 use actix_web::HttpRequest;
 use qrlogin_shared::http::ClientIp;

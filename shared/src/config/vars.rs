@@ -61,6 +61,7 @@ pub const SERVICE_VARS: &[EnvGroup] = &[
             var("QRL_REDIS_WAIT_TIMEOUT_MS", Value("500"), "longest wait for a pooled connection"),
             var("QRL_REDIS_CONNECT_TIMEOUT_MS", Value("1000"), "longest wait to open a connection"),
             var("QRL_REDIS_COMMAND_TIMEOUT_MS", Value("1000"), "longest wait for any command"),
+            var("QRL_REDIS_OUTAGE_SUMMARY_MS", Value("10000"), "while Redis fails, how often the log sums it up"),
         ],
     },
     EnvGroup {

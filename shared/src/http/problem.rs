@@ -8,7 +8,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde::Serialize;
 
-use crate::ErrorChain;
+use crate::{ErrorChain, StoreError};
 
 pub const CONTENT_TYPE: &str = "application/problem+json";
 
@@ -69,8 +69,12 @@ impl Problem {
     }
 
     /// Logs the cause of a 5xx answer, once, at the edge (and counts Redis faults); client errors log nothing.
+    /// A Redis outage is logged by the Redis handle, once for the whole outage (`redis_conn/outage.rs`), not here
+    /// once per request.
     pub fn report(&self, cause: &(dyn std::error::Error + 'static)) {
+        let outage = StoreError::in_chain(cause).is_some_and(StoreError::is_outage);
         match self.status {
+            503 if outage => tracing::debug!(error = %ErrorChain(cause), "Redis unavailable"),
             503 => tracing::error!(error = %ErrorChain(cause), "dependency unavailable"),
             500.. => tracing::error!(error = %ErrorChain(cause), "internal error"),
             _ => return,

@@ -15,7 +15,7 @@ use crate::{Redis, StoreError};
 
 /// Login sessions by audit event (`event` label: see [`SESSION_EVENTS`]; `outcome`: as in the audit line).
 pub const SESSIONS: &str = "qrlogin_sessions_total";
-/// Requests refused by an abuse limit (`limit` label: `issue`, `poll`, `scan`, `decide`, `bad_token`).
+/// Requests refused by an abuse limit (`limit` label: `issue`, `poll`, `scan`, `decide`, `status`, `bad_token`).
 pub const RATE_LIMITED: &str = "qrlogin_rate_limited_total";
 /// Redis failures that reached a request (`kind` label: `pool`, `timeout`, `protocol`, `command`).
 pub const REDIS_ERRORS: &str = "qrlogin_redis_errors_total";
@@ -112,20 +112,14 @@ pub(crate) fn rate_limited(limit: &'static str) {
 
 /// Counts a Redis failure if one is anywhere in `cause`'s chain (a service error wrapping a [`StoreError`]).
 pub fn redis_error_in(cause: &(dyn std::error::Error + 'static)) {
-    let mut next = Some(cause);
-    while let Some(e) = next {
-        if let Some(store) = e.downcast_ref::<StoreError>() {
-            let kind = match store {
-                StoreError::Pool(_) => "pool",
-                StoreError::Timeout(_) => "timeout",
-                StoreError::Protocol(_) => "protocol",
-                _ => "command",
-            };
-            ::metrics::counter!(REDIS_ERRORS, "kind" => kind).increment(1);
-            return;
-        }
-        next = e.source();
-    }
+    let Some(store) = StoreError::in_chain(cause) else { return };
+    let kind = match store {
+        StoreError::Pool(_) => "pool",
+        StoreError::Timeout(_) => "timeout",
+        StoreError::Protocol(_) => "protocol",
+        StoreError::Redis(_) => "command",
+    };
+    ::metrics::counter!(REDIS_ERRORS, "kind" => kind).increment(1);
 }
 
 /// One answered request. `route` is the matched pattern (never the raw path: it may carry secrets).

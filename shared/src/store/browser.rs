@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::OUTCOME_KEPT;
 use super::reply::Created;
 use super::{
     CancelOutcome, ClaimOutcome, DEVICES_PER_USER, History, NewSession, Polled, RotateOutcome, SessionState,
@@ -82,8 +83,10 @@ impl SessionStore {
         history: Option<History<'_>>,
     ) -> Result<ClaimOutcome, StoreError> {
         let mut inv = self.invocation(&self.scripts.claim, id);
+        self.outcome_key(&mut inv, id);
         inv.arg(binding.as_str()).arg(answer).arg(grace.as_secs().max(1));
         self.notify_args(&mut inv, id);
+        inv.arg(OUTCOME_KEPT.as_secs());
         if let Some(history) = history.filter(|_| !self.redis.is_cluster()) {
             inv.key(self.keys.user_devices(history.user));
             inv.arg(unix_now()).arg(history.memory.as_secs().max(1)).arg(DEVICES_PER_USER);
@@ -103,6 +106,7 @@ impl SessionStore {
     #[tracing::instrument(skip_all, fields(session = %id))]
     pub async fn cancel(&self, id: &SessionId, binding: &BindingHash) -> Result<CancelOutcome, StoreError> {
         let mut inv = self.invocation(&self.scripts.cancel, id);
+        self.outcome_key(&mut inv, id);
         inv.arg(binding.as_str());
         self.notify_args(&mut inv, id);
         self.run(&mut inv).await

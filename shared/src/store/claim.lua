@@ -1,8 +1,9 @@
 -- Hands the token out: confirmed -> claimed, storing the answer that carries it. K[1] = session key;
 -- A[1] = binding hash; A[2] = the answer (JSON with the token); A[3] = grace window, seconds;
--- A[4] = the session's events channel; A[5] = session id; on a single Redis also K[2] = the confirmed user's
--- device history, and A[6] = now, A[7] = its memory (seconds), A[8] = its cap, to remember the session's device
--- in the same step (the reply then ends with '1').
+-- A[4] = the session's events channel; A[5] = session id; K[2] = the login's outcome key, A[6] = how long it is
+-- kept (seconds); on a single Redis also K[3] = the confirmed user's device history, and A[7] = now, A[8] = its
+-- memory (seconds), A[9] = its cap, to remember the session's device in the same step (the reply then ends with
+-- '1'). The won claim records the login as claimed in its outcome key, which outlives the grace window.
 -- Exactly one caller wins ({'won', version, device hash or '', traceparent or '', remembered}: the device for the user's
 -- history, the trace context the create stored); concurrent or repeated polls of the same browser within the grace
 -- window get that same answer ({'claimed', version, answer}), so a lost response is not a lost login. The
@@ -18,10 +19,12 @@ if s[1] == 'confirmed' then
   local v = redis.call('HINCRBY', K[1], 'v', 1)
   redis.call('HSET', K[1], 'st', 'claimed', 'resp', A[2])
   redis.call('EXPIRE', K[1], A[3])
+  redis.call('HSET', K[2], 'st', 'claimed')
+  redis.call('EXPIRE', K[2], A[6])
   redis.call('PUBLISH', A[4], A[5])
   local remembered = ''
-  if K[2] and s[5] then
-    remember_device(K[2], s[5], A[6], A[7], A[8])
+  if K[3] and s[5] then
+    remember_device(K[3], s[5], A[7], A[8], A[9])
     remembered = '1'
   end
   return {'won', tostring(v), s[5] or '', s[6] or '', remembered}

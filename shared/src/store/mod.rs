@@ -15,7 +15,7 @@ mod devices;
 mod phone;
 mod reply;
 
-pub use phone::{CHECK_CODE_ATTEMPTS, DecisionCodes};
+pub use phone::{CHECK_CODE_ATTEMPTS, DecisionCodes, OUTCOME_KEPT};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -173,6 +173,7 @@ struct Scripts {
     context: Script,
     remember_device: Script,
     known_device: Script,
+    outcome: Script,
 }
 
 impl Scripts {
@@ -193,6 +194,7 @@ impl Scripts {
             context: with_devices(include_str!("context.lua")),
             remember_device: with_devices(include_str!("remember_device.lua")),
             known_device: with_devices(include_str!("known_device.lua")),
+            outcome: step(include_str!("outcome.lua")),
         }
     }
 }
@@ -235,6 +237,11 @@ impl SessionStore {
     /// [`notify_args`] where the script publishes.
     fn invocation<'a>(&self, script: &'a Script, id: &SessionId) -> redis::ScriptInvocation<'a> {
         script.key(self.keys.session(id))
+    }
+
+    /// Adds the login's outcome key (K[2]) to a step that records how a confirmed login ends.
+    fn outcome_key(&self, inv: &mut redis::ScriptInvocation<'_>, id: &SessionId) {
+        inv.key(self.keys.session_outcome(id));
     }
 
     fn notify_args(&self, inv: &mut redis::ScriptInvocation<'_>, id: &SessionId) {

@@ -1,12 +1,19 @@
 //! The transitions mobile-api makes for the phone.
 
+use std::time::Duration;
+
+use super::reply::PhoneStatus;
 use super::{Decided, Decision, MissOutcome, ScanOutcome, SessionStore, StepError, StoreError};
 use crate::rate_limit::Limit;
-use crate::session::{CheckCode, RiskLevel};
+use crate::session::{CheckCode, LoginStatus, RiskLevel};
 use crate::{SessionId, UserId};
 
 /// Wrong check codes a confirm may bring before the login is denied.
 pub const CHECK_CODE_ATTEMPTS: u32 = 3;
+
+/// How long after a confirmed login ends (claimed, cancelled, or its session expired) the phone that confirmed
+/// can still learn how it ended ([`SessionStore::login_status`]).
+pub const OUTCOME_KEPT: Duration = Duration::from_secs(300);
 
 impl SessionStore {
     /// Records the scan by `user` of the code expiring at `code_expires_at` (which must be the current one). With
@@ -41,10 +48,28 @@ impl SessionStore {
         limits: &[Limit<'_>],
     ) -> Result<Decided, StepError> {
         let mut inv = self.invocation(&self.scripts.decide, id);
+        self.outcome_key(&mut inv, id);
         inv.arg(user.as_str()).arg(decision.state().as_str()).arg(code.expires_at);
         self.notify_args(&mut inv, id);
         inv.arg(code.check_code.unwrap_or("")).arg(CHECK_CODE_ATTEMPTS).arg(allowed_levels(code.risk_block));
+        inv.arg(OUTCOME_KEPT.as_secs());
         self.run_limited(&mut inv, limits).await
+    }
+
+    /// How a login `user` scanned stands, if `limits` admit the question: `None` for an unknown session, one
+    /// another user scanned, or one gone for longer than [`OUTCOME_KEPT`] (one answer). Changes nothing.
+    #[tracing::instrument(skip_all, fields(session = %id, user = %user))]
+    pub async fn login_status(
+        &self,
+        id: &SessionId,
+        user: &UserId,
+        limits: &[Limit<'_>],
+    ) -> Result<Option<LoginStatus>, StepError> {
+        let mut inv = self.invocation(&self.scripts.outcome, id);
+        self.outcome_key(&mut inv, id);
+        inv.arg(user.as_str());
+        let PhoneStatus(status) = self.run_limited(&mut inv, limits).await?;
+        Ok(status)
     }
 
     /// Counts a wrong verification string against the session, if `limits` admit the request (a sender over

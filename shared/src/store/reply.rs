@@ -9,7 +9,7 @@ use redis::{FromRedisValue, ParsingError, Value};
 use super::{
     CancelOutcome, ClaimOutcome, DecideOutcome, Decided, MissOutcome, PollOutcome, Polled, RotateOutcome, ScanOutcome,
 };
-use crate::session::{Requester, RiskLevel, SessionState};
+use crate::session::{LoginStatus, Requester, RiskLevel, SessionState};
 use crate::telemetry::Traceparent;
 use crate::{DeviceHash, UserId};
 
@@ -189,6 +189,18 @@ impl FromRedisValue for Decided {
             other => return Err(ParsingError::from(format!("decide: unknown outcome {other:?}"))),
         };
         Ok(Self { outcome, trace: f.trace(1, "decide")? })
+    }
+}
+
+/// outcome.lua: a [`LoginStatus`] by name, or `'not_found'`.
+pub(super) struct PhoneStatus(pub Option<LoginStatus>);
+
+impl FromRedisValue for PhoneStatus {
+    fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
+        match tag(&v, "outcome")?.as_str() {
+            "not_found" => Ok(Self(None)),
+            name => name.parse().map(|s| Self(Some(s))).map_err(|_| bad("outcome", &v)),
+        }
     }
 }
 

@@ -56,6 +56,7 @@ pub fn redis_settings(url: &str) -> RedisSettings {
         wait_timeout: Duration::from_millis(500),
         connect_timeout: Duration::from_millis(500),
         command_timeout: Duration::from_millis(500),
+        outage_summary: Duration::from_secs(10),
     }
 }
 

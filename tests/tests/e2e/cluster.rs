@@ -125,6 +125,8 @@ async fn the_whole_login_and_push_work_with_sessions_on_every_node() {
         let again = stack.poll(&login.uuid, binding).await;
         assert_eq!(again.expect_status(200), &body, "on node {node}");
         stack.scan(&alice, &login.qr_text).await.expect_problem(404, "session-not-found");
+        // The claim recorded the outcome in the session's slot; the status read (and its user limit) works there.
+        assert_eq!(stack.login_status(&alice, &login.uuid).await.expect_status(200)["status"], "claimed");
     }
 
     // A login the phone refuses and one the browser gives up, on whatever node: their scripts publish too.
@@ -135,6 +137,12 @@ async fn the_whole_login_and_push_work_with_sessions_on_every_node() {
     let cancelled = stack.login().await;
     stack.cancel(&cancelled.uuid, Some(&cancelled.binding)).await.expect_status(204);
     assert_poll(&stack, &cancelled, "cancelled").await;
+    // Confirmed, then cancelled in the browser before it claimed: the cancel records it in the outcome key.
+    let raced = stack.login().await;
+    stack.scan(&alice, &raced.qr_text).await.expect_status(200);
+    stack.confirm(&alice, &raced.uuid, &raced.verification).await.expect_status(200);
+    stack.cancel(&raced.uuid, Some(&raced.binding)).await.expect_status(204);
+    assert_eq!(stack.login_status(&alice, &raced.uuid).await.expect_status(200)["status"], "cancelled");
 
     // The device history lives in the user's own slot, apart from every session: each step touches one slot, so
     // a browser that logged in as alice is known at her next login (a cross-slot script would fail here).

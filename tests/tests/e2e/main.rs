@@ -12,6 +12,7 @@ mod check_code;
 mod cluster;
 mod flow;
 mod http_errors;
+mod outcome;
 mod proxy;
 mod push;
 mod qr_integrity;

@@ -87,7 +87,10 @@ impl Stream {
                 Ok(Woken::TimedOut(_)) => {}
                 Ok(Woken::Stopping(_)) => return None,
                 Err(e) => {
-                    tracing::warn!(session = %self.id, error = %e, "event stream ended on an error");
+                    // A Redis outage is logged once by the Redis handle, not for every stream it ends.
+                    if !qrlogin_shared::StoreError::in_chain(&e).is_some_and(qrlogin_shared::StoreError::is_outage) {
+                        tracing::warn!(session = %self.id, error = %e, "event stream ended on an error");
+                    }
                     qrlogin_shared::metrics::redis_error_in(&e);
                     return None;
                 }
