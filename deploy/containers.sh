@@ -22,11 +22,14 @@ port=${QRL_CONTAINERS_PORT:-8088}
 export QRL_CONTAINERS_PORT=$port QRL_PROMETHEUS_PORT=${QRL_PROMETHEUS_PORT:-9099}
 compose=(python3 -m podman_compose --project-name qrlogin -f deploy/container/compose.yaml -f deploy/container/compose.dev.yaml)
 
+# Runs a stage and prints its time; its exit status is the stage's (also where `set -e` does not apply, as in
+# `timed ... || handle`).
 timed() {
-  local name=$1 started=$SECONDS
+  local name=$1 started=$SECONDS status=0
   shift
-  "$@"
+  "$@" || status=$?
   echo "containers: $name took $((SECONDS - started)) s" >&2
+  return "$status"
 }
 
 # deploy/dev.env, with the paths and addresses the containers see.

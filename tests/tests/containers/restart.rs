@@ -122,6 +122,14 @@ async fn wait_for_token(stack: &Stack, login: &Login, stream: bool) -> (Vec<Valu
     for attempt in 1..=MAX_ATTEMPTS {
         if !stream {
             let reply = stack.long_poll(&login.uuid, binding, WAIT_SECS, "scanned").await;
+            // A stopping gateway answers its long-polls at once, so a browser that asks again at once is told to
+            // slow down: qrlogin.js then waits as told, and so does this one.
+            if reply.status.as_u16() == 429 {
+                reply.expect_problem(429, "slow-down");
+                let secs = reply.header("retry-after").and_then(|s| s.parse().ok()).unwrap_or(1);
+                tokio::time::sleep(Duration::from_secs(secs)).await;
+                continue;
+            }
             let body = reply.expect_status(200).clone();
             if body["status"] == "confirmed" {
                 return (vec![body], attempt);
