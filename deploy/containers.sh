@@ -87,45 +87,6 @@ wait_ready() {
 }
 
 up() {
-  "${compose[@]}" up -d >"$work/compose-up.log" 2>&1 || { cat "$work/compose-up.log" >&2; return 1; }
-}
-
-containers() { podman ps -a --filter label=io.podman.compose.project=qrlogin --format '{{.Names}}'; }
-
-# Healthy by the image's or compose file's own HEALTHCHECK; `podman healthcheck run` runs it now (no systemd
-# timer runs it here). A container without one (Prometheus) only has to be running.
-wait_healthy() {
-  local deadline=$((SECONDS + ${QRL_CONTAINERS_READY_SECS:-90})) name
-  for name in $(containers); do
-    until podman healthcheck run "$name" >/dev/null 2>&1 \
-      || { ! podman inspect --format '{{.Config.Healthcheck}}' "$name" | grep -q CMD \
-           && [ "$(podman inspect --format '{{.State.Running}}' "$name")" = true ]; }; do
-      if [ $SECONDS -ge $deadline ]; then
-        echo "containers: $name is not healthy; its log:" >&2
-        podman logs --tail 30 "$name" >&2 || true
-        return 1
-      fi
-      sleep 1
-    done
-  done
-}
-
-# Ready to serve: each service reaches Redis (its /readyz), which the liveness HEALTHCHECK does not say.
-wait_ready() {
-  local deadline=$((SECONDS + ${QRL_CONTAINERS_READY_SECS:-90})) service
-  for service in gateway-a gateway-b mobile-api; do
-    until podman exec "qrlogin_${service}_1" curl -fsS -o /dev/null http://127.0.0.1:8080/readyz 2>/dev/null; do
-      if [ $SECONDS -ge $deadline ]; then
-        echo "containers: $service does not reach Redis; its log:" >&2
-        podman logs --tail 30 "qrlogin_${service}_1" >&2 || true
-        return 1
-      fi
-      sleep 1
-    done
-  done
-}
-
-up() {
   ensure_tools
   podman_env
   timed "images" all_images

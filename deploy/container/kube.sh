@@ -15,13 +15,8 @@ kube_down() {
 # Ready by the manifest's own probes: podman turned the liveness probe into the container's health check, and
 # the readiness probe's /readyz is asked on the published port (podman 4.3 does not act on readiness probes).
 kube_wait_ready() {
-  local deadline=$((SECONDS + ${QRL_CONTAINERS_READY_SECS:-90})) name port
-  for name in "${kube_pods[@]}"; do
-    until podman healthcheck run "$name" >/dev/null 2>&1; do
-      [ $SECONDS -lt $deadline ] || { echo "kube: $name is not healthy" >&2; podman logs --tail 30 "$name" >&2; return 1; }
-      sleep 1
-    done
-  done
+  wait_each healthy healthy "${kube_pods[@]}" || return 1
+  local deadline=$((SECONDS + ${QRL_CONTAINERS_READY_SECS:-90})) port
   for port in "$kube_gateway_port" "$kube_mobile_port"; do
     until curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz"; do
       [ $SECONDS -lt $deadline ] || { echo "kube: :$port is not ready" >&2; return 1; }

@@ -1,7 +1,8 @@
 //! A Redis Cluster of one test's own: three masters (no replicas) as child processes on loopback ports, joined
 //! with `redis-cli --cluster create`, killed and deleted on drop. No persistence: the test needs none.
 
-use std::path::PathBuf;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -70,25 +71,25 @@ impl RedisCluster {
         if !free(port) || !free(bus) {
             return None;
         }
-        let data = self.dir.join(port.to_string());
-        std::fs::create_dir_all(&data).expect("create a node's data directory");
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--cluster-port", &bus.to_string(), "--bind", "127.0.0.1"])
-            .args(["--cluster-enabled", "yes", "--save", "", "--appendonly", "no"])
-            // As README "Running Redis" advises: bounded memory, the sessions nearest expiry evicted first.
-            .args(["--maxmemory", "64mb", "--maxmemory-policy", "volatile-ttl"])
-            .arg("--cluster-config-file")
-            .arg(self.dir.join(format!("nodes-{port}.conf")))
-            .arg("--dir")
-            .arg(&data)
-            .arg("--logfile")
-            .arg(data.join("redis.log"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn redis-server (is it installed? see deploy/redis.sh)");
-        let mut node = Node { port, child };
+        let config = self.dir.join(format!("nodes-{port}.conf"));
+        let bus = bus.to_string();
+        let mut node = Node::spawn(
+            &self.dir,
+            port,
+            &[
+                "--cluster-port".as_ref(),
+                bus.as_ref(),
+                "--cluster-enabled".as_ref(),
+                "yes".as_ref(),
+                // As README "Running Redis" advises: bounded memory, the sessions nearest expiry evicted first.
+                "--maxmemory".as_ref(),
+                "64mb".as_ref(),
+                "--maxmemory-policy".as_ref(),
+                "volatile-ttl".as_ref(),
+                "--cluster-config-file".as_ref(),
+                config.as_os_str(),
+            ],
+        );
         let started = Instant::now();
         while started.elapsed() < READY_TIMEOUT {
             if node.child.try_wait().ok().flatten().is_some() {
@@ -131,6 +132,25 @@ impl RedisCluster {
 }
 
 impl Node {
+    /// `redis-server` on `port` without persistence, its data and log in `dir/<port>`, with `extra` arguments.
+    pub(crate) fn spawn(dir: &Path, port: u16, extra: &[&OsStr]) -> Self {
+        let data = dir.join(port.to_string());
+        std::fs::create_dir_all(&data).expect("create a node's data directory");
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(extra)
+            .arg("--dir")
+            .arg(&data)
+            .arg("--logfile")
+            .arg(data.join("redis.log"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn redis-server (is it installed? see deploy/redis.sh)");
+        Self { port, child }
+    }
+
     pub(crate) fn stop(&mut self) {
         // Already exited is fine: the point is that it is not running.
         let _ = self.child.kill();

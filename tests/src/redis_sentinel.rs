@@ -30,9 +30,10 @@ impl RedisSentinel {
         std::fs::create_dir_all(&dir).expect("create the sentinel setup's directory");
         let mut ports = free_ports(2 + SENTINELS).into_iter();
         let mut port = || ports.next().expect("enough free ports");
-        let primary = spawn(&dir, port(), &[]);
+        let primary = Process::spawn(&dir, port(), &[]);
         let replica_of = primary.port.to_string();
-        let replica = spawn(&dir, port(), &["--replicaof", "127.0.0.1", &replica_of]);
+        let replica =
+            Process::spawn(&dir, port(), &["--replicaof".as_ref(), "127.0.0.1".as_ref(), replica_of.as_ref()]);
         wait_for(replica.port, &["info", "replication"], "master_link_status:up").await;
         let sentinels = (0..SENTINELS).map(|_| spawn_sentinel(&dir, port(), primary.port)).collect();
         let setup = Self { dir, primary: Some(primary), replica, sentinels };
@@ -78,24 +79,6 @@ impl Drop for RedisSentinel {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn spawn(dir: &std::path::Path, port: u16, extra: &[&str]) -> Process {
-    let data = dir.join(port.to_string());
-    std::fs::create_dir_all(&data).expect("create a node's data directory");
-    let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-        .args(extra)
-        .arg("--dir")
-        .arg(&data)
-        .arg("--logfile")
-        .arg(data.join("redis.log"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn redis-server (is it installed? see deploy/redis.sh)");
-    Process { port, child }
 }
 
 /// A sentinel monitoring the primary on `primary`: down after 1 s of silence, failed over by a quorum of 2.
