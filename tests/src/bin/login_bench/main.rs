@@ -11,6 +11,7 @@ mod procs;
 mod redis_counters;
 mod report;
 mod run;
+mod soak;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,6 +52,20 @@ pub(crate) struct Options {
     #[arg(long, value_name = "K", default_value_t = 2000)]
     #[arg(value_parser = RangedU64ValueParser::<usize>::new().range(0..=20_000))]
     pub(crate) pending: usize,
+    /// Instead of measuring --logins: complete logins without pause for this many seconds (at most a day),
+    /// sampling each process's resident memory and Redis's keys every --sample-secs, and reporting logins,
+    /// errors and growth. Not bounded by --max-secs; bound it with --rate.
+    #[arg(long, value_name = "S")]
+    #[arg(value_parser = RangedU64ValueParser::<u64>::new().range(10..=86_400))]
+    pub(crate) soak: Option<u64>,
+    /// With --soak: seconds between samples.
+    #[arg(long, value_name = "S", default_value_t = 30)]
+    #[arg(value_parser = RangedU64ValueParser::<u64>::new().range(1..=3_600))]
+    pub(crate) sample_secs: u64,
+    /// With --soak: at most this many logins a second (default: as fast as --concurrency browsers go).
+    #[arg(long, value_name = "N")]
+    #[arg(value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub(crate) rate: Option<u32>,
     /// Bound on the whole run, in seconds (at most 60); past it everything is stopped.
     #[arg(long, value_name = "S", default_value_t = 60)]
     #[arg(value_parser = RangedU64ValueParser::<u64>::new().range(1..=60))]
@@ -143,8 +158,16 @@ mod tests {
         let o = Options::try_parse_from(["login-bench"]).unwrap();
 
         assert_eq!((o.logins, o.concurrency, o.warm_up, o.pending, o.max_secs), (4000, 32, 300, 2000, 60));
-        assert!(!o.pin && !o.decode_qr);
-        for bad in [["--max-secs", "61"], ["--logins", "0"], ["--concurrency", "0"], ["--env", "NOEQUALS"]] {
+        assert!(!o.pin && !o.decode_qr && o.soak.is_none());
+        let soak = Options::try_parse_from(["login-bench", "--soak", "1800", "--rate", "50"]).unwrap();
+        assert_eq!((soak.soak, soak.rate, soak.sample_secs), (Some(1800), Some(50), 30));
+        for bad in [
+            ["--max-secs", "61"],
+            ["--logins", "0"],
+            ["--concurrency", "0"],
+            ["--env", "NOEQUALS"],
+            ["--soak", "86401"],
+        ] {
             assert!(Options::try_parse_from(["login-bench"].into_iter().chain(bad)).is_err(), "{bad:?}");
         }
     }

@@ -63,6 +63,11 @@ impl Stack {
         Ok(Self { redis, gateway_url, mobile_url, env, users, gateway, mobile, redis_server })
     }
 
+    /// Resident memory of web-gateway, mobile-api and Redis now, in KiB.
+    pub(crate) fn rss_kib(&self) -> Result<[u64; 3]> {
+        Ok([rss_kib(self.gateway.pid())?, rss_kib(self.mobile.pid())?, rss_kib(self.redis_server.pid())?])
+    }
+
     /// CPU time used so far by web-gateway, mobile-api and Redis.
     pub(crate) fn cpu(&self) -> Result<[Duration; 3]> {
         Ok([cpu_time(self.gateway.pid())?, cpu_time(self.mobile.pid())?, cpu_time(self.redis_server.pid())?])
@@ -79,6 +84,14 @@ pub(crate) fn cpu_time(pid: u32) -> Result<Duration> {
     // Fields 14 and 15 (utime, stime) are the 12th and 13th after field 2.
     let ticks = tick(11)? + tick(12)?;
     Ok(Duration::from_millis(ticks * 1000 / TICKS_PER_SEC))
+}
+
+/// `VmRSS` of process `pid`, from `/proc/<pid>/status` (which gives it in kB, meaning KiB).
+fn rss_kib(pid: u32) -> Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status.lines().find_map(|l| l.strip_prefix("VmRSS:")).ok_or("no VmRSS in /proc/<pid>/status")?;
+    let kib = line.trim().trim_end_matches("kB").trim();
+    Ok(kib.parse().map_err(|e| format!("VmRSS {kib:?}: {e}"))?)
 }
 
 /// This process (the bench's own CPU time, for the driver's share).
@@ -142,6 +155,13 @@ mod tests {
 
         assert_eq!(dir.as_object().unwrap().len(), 3);
         assert_eq!(dir["bench-2"]["name"], "Bench User 2");
+    }
+
+    #[test]
+    fn rss_reads_this_process() {
+        let kib = rss_kib(std::process::id()).unwrap();
+
+        assert!((1_000..10_000_000).contains(&kib), "{kib} KiB");
     }
 
     #[test]

@@ -146,7 +146,7 @@ fn cpu_count(list: &str) -> usize {
         .sum()
 }
 
-fn now_utc() -> String {
+pub(crate) fn now_utc() -> String {
     time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 

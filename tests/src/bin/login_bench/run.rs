@@ -16,7 +16,7 @@ use crate::report::{self, Logins, Pending};
 use crate::{Options, Result};
 
 /// Logins that share one app user: under the per-user scan and decide limits' burst (20 a minute).
-const LOGINS_PER_USER: usize = 10;
+pub(crate) const LOGINS_PER_USER: usize = 10;
 /// Sessions that share one browser address in the pending phase: under the per-IP issue burst (30 a minute).
 const PENDING_PER_ADDRESS: usize = 25;
 /// Session keys weighed one by one with MEMORY USAGE.
@@ -26,18 +26,22 @@ const PENDING_ADDRESSES_FROM: usize = 1 << 23;
 
 /// Runs within `--max-secs`; `Ok(false)`: some logins failed.
 pub(crate) async fn bounded(options: Options) -> Result<bool> {
-    let deadline = Duration::from_secs(options.max_secs);
+    // A soak's own length bounds it, with time to start, warm up and stop.
+    let deadline = Duration::from_secs(options.soak.map_or(options.max_secs, |s| s + 120));
     tokio::select! {
         r = tokio::time::timeout(deadline, run(&options)) => match r {
             Ok(r) => r,
-            Err(_) => Err(format!("stopped after --max-secs {}", options.max_secs).into()),
+            Err(_) => Err(format!("stopped after {} s", deadline.as_secs()).into()),
         },
         _ = tokio::signal::ctrl_c() => Err("interrupted".into()),
     }
 }
 
 async fn run(options: &Options) -> Result<bool> {
-    let users = (options.logins + options.warm_up).div_ceil(LOGINS_PER_USER);
+    let users = match options.soak {
+        Some(_) => crate::soak::SOAK_USERS,
+        None => (options.logins + options.warm_up).div_ceil(LOGINS_PER_USER),
+    };
     let stack = Stack::start(options, users).await?;
     let driver = Arc::new(driver(options, &stack)?);
     print_setup(options, &stack);
@@ -45,6 +49,9 @@ async fn run(options: &Options) -> Result<bool> {
     let warm = run_logins(&driver, 0, options.warm_up, options.concurrency).await;
     if warm.errors > 0 {
         eprintln!("[warm-up] {} of {} logins failed; first: {:?}", warm.errors, options.warm_up, warm.first_error);
+    }
+    if let Some(secs) = options.soak {
+        return crate::soak::run(options, &stack, &driver, secs).await;
     }
     let logins = measure_logins(options, &stack, &driver).await?;
     let pending = if options.pending > 0 { Some(measure_pending(options, &stack, &driver).await?) } else { None };
@@ -60,7 +67,7 @@ fn driver(options: &Options, stack: &Stack) -> Result<Driver> {
     let lookup = |name: &str| stack.env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let minter = DevTokenSettings::from_lookup(lookup).map_err(|e| format!("deploy/dev.env: {e}"))?;
     let tokens = (0..stack.users)
-        .map(|i| minter.mint(&format!("bench-{i}"), Duration::from_secs(3600)))
+        .map(|i| minter.mint(&format!("bench-{i}"), Duration::from_secs(options.soak.unwrap_or(0).max(3000) + 600)))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Driver {
         browser: flow::client(options.concurrency, flow::BROWSER_USER_AGENT)?,
@@ -84,13 +91,20 @@ fn print_setup(options: &Options, stack: &Stack) {
     } else {
         "not pinned".into()
     };
+    let what = match (options.soak, options.rate) {
+        (Some(secs), rate) => format!(
+            "a {secs} s soak (at most {} logins/s, a sample every {} s)",
+            rate.map_or("unbounded".into(), |r| r.to_string()),
+            options.sample_secs
+        ),
+        (None, _) => format!("{} logins", options.logins),
+    };
+    let pending = if options.soak.is_some() { 0 } else { options.pending };
     println!(
-        "login-bench: {} logins ({} warm-up) by {} browsers at once, then {} pending sessions; {} users; Redis on \
-         port {}; bench built {profile}; {cpus} CPUs, {pin}; load average {}",
-        options.logins,
+        "login-bench: {what} ({} warm-up) by {} browsers at once, then {pending} pending sessions; {} users; Redis \
+         on port {}; bench built {profile}; {cpus} CPUs, {pin}; load average {}",
         options.warm_up,
         options.concurrency,
-        options.pending,
         stack.users,
         stack.redis.port,
         load.split_whitespace().next().unwrap_or("?")
