@@ -40,7 +40,7 @@ pub enum MobileError {
 }
 
 impl MobileError {
-    fn problem(&self) -> Problem {
+    pub(crate) fn problem(&self) -> Problem {
         match self {
             Self::Token(TokenError::KeysUnavailable) => Problem::unavailable(),
             Self::Token(e) => unauthorized(e),

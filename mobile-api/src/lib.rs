@@ -22,6 +22,7 @@ pub mod config;
 pub mod context;
 pub mod error;
 pub mod middleware;
+pub mod openapi;
 pub mod risk;
 pub mod routes;
 pub mod startup;

@@ -5,6 +5,7 @@ use actix_web::middleware::from_fn;
 use actix_web::web;
 use qrlogin_shared::config::{ConfigError, ConfigErrors};
 use qrlogin_shared::http::request_deadline;
+use qrlogin_shared::openapi::Published;
 use qrlogin_shared::rate_limit::RateLimiter;
 use qrlogin_shared::server::{Bootstrap, Server, Shutdown, resource};
 use qrlogin_shared::store::Decision;
@@ -48,7 +49,9 @@ impl Application {
             risk_block: settings.risk.block,
         });
         // No CORS headers at all: this API is for the app's backend and the app, never for web pages.
-        Bootstrap::new(&settings.service, redis, Shutdown::default()).serve(move |cfg| {
+        let doc = crate::openapi::document().map_err(StartupError::service)?;
+        let doc = Published::new(&doc).map_err(StartupError::service)?;
+        Bootstrap::new(&settings.service, redis, Shutdown::default()).openapi(doc).serve(move |cfg| {
             cfg.app_data(ctx.clone()).app_data(tokens.clone());
             configure_routes(cfg);
         })

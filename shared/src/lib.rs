@@ -39,6 +39,8 @@ pub mod http;
 #[cfg(feature = "service")]
 pub mod metrics;
 #[cfg(feature = "service")]
+pub mod openapi;
+#[cfg(feature = "service")]
 pub mod rate_limit;
 #[cfg(feature = "service")]
 pub mod redis_conn;

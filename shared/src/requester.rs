@@ -9,6 +9,7 @@ pub const MAX_USER_AGENT: usize = 256;
 
 /// The scan answer's `requester`: the stored fields of [`Requester`], then what was derived from them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "service", derive(utoipa::ToSchema))]
 pub struct RequesterDetails {
     pub ip: String,
     /// Sanitised ([`sanitize_user_agent`]) but still the browser's own words: show `browser` and `os` instead.
@@ -27,6 +28,7 @@ pub struct RequesterDetails {
 
 /// A located address: ISO 3166-1 country code, and the city's English name where the database has one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "service", derive(utoipa::ToSchema))]
 pub struct Location {
     pub country: String,
     pub city: Option<String>,

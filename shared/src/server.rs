@@ -7,6 +7,7 @@
 //! [`crate::http::BODY_TIMEOUT`] (`http/body.rs`), an answer that leaves a body unread closes the connection
 //! after at most [`LINGER`], an idle keep-alive connection closes after [`KEEP_ALIVE`].
 
+use crate::openapi::{Published, openapi_json};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
@@ -114,11 +115,18 @@ pub struct Bootstrap<'a> {
     shutdown: Shutdown,
     sample: Option<Arc<dyn Fn() + Send + Sync>>,
     headers: Vec<(header::HeaderName, header::HeaderValue)>,
+    openapi: Option<web::Data<Published>>,
 }
 
 impl<'a> Bootstrap<'a> {
     pub fn new(settings: &'a ServiceSettings, redis: Redis, shutdown: Shutdown) -> Self {
-        Self { settings, redis, shutdown, sample: None, headers: Vec::new() }
+        Self { settings, redis, shutdown, sample: None, headers: Vec::new(), openapi: None }
+    }
+
+    /// The service's OpenAPI document, served at `GET /openapi.json`.
+    pub fn openapi(mut self, doc: Published) -> Self {
+        self.openapi = Some(web::Data::new(doc));
+        self
     }
 
     /// A header every answer carries besides the security headers (the gateway's HSTS, when configured).
@@ -154,6 +162,7 @@ impl<'a> Bootstrap<'a> {
         let port = listener.local_addr()?.port();
         let headers = self.headers;
         let stopping = web::Data::new(self.shutdown.clone());
+        let openapi = self.openapi;
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(problem_fallback())
@@ -169,6 +178,11 @@ impl<'a> Bootstrap<'a> {
                 .app_data(exporter.clone())
                 .app_data(proxies.clone())
                 .configure(health_routes)
+                .configure(|cfg| {
+                    if let Some(doc) = &openapi {
+                        cfg.app_data(doc.clone()).service(resource("/openapi.json").get(openapi_json));
+                    }
+                })
                 .configure(routes.clone())
                 .default_service(web::to(not_found))
         })

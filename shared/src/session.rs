@@ -170,6 +170,7 @@ impl Signal {
 
 /// The scan's verdict on a login: how risky, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "service", derive(utoipa::ToSchema))]
 pub struct Risk {
     pub level: RiskLevel,
     pub signals: Vec<Signal>,
@@ -242,6 +243,37 @@ macro_rules! serde_by_name {
         }
     };
 }
+
+/// In the OpenAPI documents, each is a string enum of its names.
+#[cfg(feature = "service")]
+macro_rules! schema_by_name {
+    ($ty:ty, $description:literal) => {
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                let names = <$ty as strum::VariantArray>::VARIANTS.iter().map(|v| v.as_str());
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some(names))
+                    .description(Some($description))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $ty {}
+    };
+}
+
+#[cfg(feature = "service")]
+schema_by_name!(
+    Status,
+    "What the browser shows. `expired` also stands for unknown, and for claimed past its grace window."
+);
+#[cfg(feature = "service")]
+schema_by_name!(LoginStatus, "How a login the phone's user scanned stands, and once confirmed how it ended.");
+#[cfg(feature = "service")]
+schema_by_name!(RiskLevel, "How likely the login is not the phone user's own.");
+#[cfg(feature = "service")]
+schema_by_name!(Signal, "One reason behind the risk verdict.");
 
 serde_by_name!(SessionState);
 serde_by_name!(Status);

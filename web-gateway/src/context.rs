@@ -28,7 +28,7 @@ pub struct GatewayContext {
 }
 
 /// A QR as the browser shows it: the link and its PNG as a data URL, under the names of the create answer.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct QrCode {
     pub qr_content: String,
     pub qr_image: String,

@@ -49,7 +49,7 @@ pub enum GatewayError {
 }
 
 impl GatewayError {
-    fn problem(&self) -> Problem {
+    pub(crate) fn problem(&self) -> Problem {
         match self {
             Self::BadSessionId => Problem::bad_request("the session id must be a lower-case hyphenated v4 uuid"),
             Self::BindingMismatch => {

@@ -23,6 +23,7 @@ pub mod cors;
 pub mod device;
 pub mod directory;
 pub mod error;
+pub mod openapi;
 pub mod origin;
 pub mod push;
 pub mod qr_image;

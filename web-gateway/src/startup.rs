@@ -10,6 +10,7 @@ use actix_web::web;
 use qrlogin_shared::config::{ConfigError, ConfigErrors};
 use qrlogin_shared::http::request_deadline;
 use qrlogin_shared::metrics;
+use qrlogin_shared::openapi::Published;
 use qrlogin_shared::server::{Bootstrap, Server, Shutdown, resource};
 use qrlogin_shared::{KeySchema, Redis, SessionStore};
 
@@ -21,7 +22,7 @@ use crate::directory::UserDirectory;
 use crate::origin::AllowedOrigins;
 use crate::push::{Notifier, listener};
 use crate::web_token::WebTokenSigner;
-use crate::{cors, directory, routes};
+use crate::{cors, directory, openapi, routes};
 
 /// The gateway, started by [`Application::build`].
 pub struct Application;
@@ -53,7 +54,9 @@ impl Application {
             shutdown: shutdown.clone(),
         });
         let cors_origins = settings.cors_origins.clone();
-        let mut bootstrap = Bootstrap::new(&settings.service, redis, shutdown);
+        let doc = openapi::document().map_err(StartupError::service)?;
+        let doc = Published::new(&doc).map_err(StartupError::service)?;
+        let mut bootstrap = Bootstrap::new(&settings.service, redis, shutdown).openapi(doc);
         if let Some(max_age) = settings.hsts {
             let value =
                 HeaderValue::try_from(format!("max-age={}", max_age.as_secs())).map_err(StartupError::service)?;

@@ -12,9 +12,15 @@ use crate::context::PhoneContext;
 use crate::error::MobileError;
 use crate::middleware::AuthenticatedUser;
 
-#[derive(Deserialize)]
+/// The login and the code scanned for it.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"uuid": "3b0f6c1e-8d2a-4c5e-9f7a-1b2c3d4e5f60",
+    "verification": "AAAAZ0x1Lw9WmE3tY3yqS8y8Jq3Zq0kA", "check_code": "47"}))]
 pub struct DecideRequest {
+    /// The scan answer's `uuid`.
+    #[schema(format = Uuid)]
     uuid: String,
+    /// The part of the QR link after `<uuid>.`.
     verification: String,
     /// The number the browser shows, typed by the user: needed to confirm when the scan said so.
     check_code: Option<String>,
@@ -22,6 +28,11 @@ pub struct DecideRequest {
 
 /// `POST /v1/confirm` and `POST /v1/deny` (the route supplies the [`Decision`]): the user who scanned approves
 /// or refuses; the browser's next poll learns the outcome.
+#[utoipa::path(post, path = "/v1/confirm", tag = "phone", operation_id = "confirmLogin",
+    summary = "The user who scanned approves: the browser's next poll collects the token",
+    request_body = DecideRequest, security(("userToken" = [])),
+    responses((status = 200, description = "Recorded; `GET /v1/logins/{uuid}` tells how the login then ends",
+        body = DecisionAnswer, example = json!({"status": "confirmed"}))))]
 #[tracing::instrument(skip_all, fields(session, user, decision = ?**decision))]
 pub async fn decide(
     AuthenticatedUser(user): AuthenticatedUser,
@@ -60,4 +71,12 @@ pub async fn decide(
     };
     audit::record(&AuditEvent::new(event, outcome, &ip).session(&id).user(&user).trace(trace.as_ref()));
     result
+}
+
+/// The decision recorded.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "documents the JSON `decide` answers")]
+pub(crate) struct DecisionAnswer {
+    /// `confirmed` or `denied`.
+    status: String,
 }

@@ -1,8 +1,8 @@
 //! One file per endpoint.
 
-mod decide;
-mod scan;
-mod status;
+pub(crate) mod decide;
+pub(crate) mod scan;
+pub(crate) mod status;
 
 pub use decide::decide;
 pub use scan::scan;

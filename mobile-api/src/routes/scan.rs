@@ -10,16 +10,22 @@ use crate::context::PhoneContext;
 use crate::error::MobileError;
 use crate::middleware::AuthenticatedUser;
 
-#[derive(Deserialize)]
+/// What the app read off the QR.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"qr_content": "https://login.example.com/q/3b0f6c1e-8d2a-4c5e-9f7a-1b2c3d4e5f60.AAAAZ0x1Lw9WmE3tY3yqS8y8Jq3Zq0kA"}))]
 pub struct ScanRequest {
+    /// The QR's text, exactly as decoded: `<QRL_QR_BASE_URL>/q/<uuid>.<verification>`.
     qr_content: String,
 }
 
-#[derive(Serialize)]
-struct Scanned {
+/// Where the login comes from: show it, and let the user approve or refuse.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Scanned {
+    #[schema(format = Uuid)]
     uuid: String,
     requester: RequesterDetails,
     risk: Risk,
+    /// Seconds left to decide.
     expires_in: u64,
     /// The app must ask the user for the number the browser shows, and send it with the confirm.
     check_code_required: bool,
@@ -27,6 +33,11 @@ struct Scanned {
 
 /// `POST /v1/scan`: the app read a QR. Records who scanned it and tells the app where the login comes from,
 /// so the user can judge it before approving.
+#[utoipa::path(post, path = "/v1/scan", tag = "phone", operation_id = "scanLogin",
+    summary = "The app read a login's QR: record who scanned it, learn where the login comes from",
+    request_body = ScanRequest, security(("userToken" = [])),
+    responses((status = 200, description = "Scanned by this user (again: the same answer); show `requester` and \
+        `risk`, ask for the check code when `check_code_required`", body = Scanned)))]
 #[tracing::instrument(skip_all, fields(session, user))]
 pub async fn scan(
     AuthenticatedUser(user): AuthenticatedUser,

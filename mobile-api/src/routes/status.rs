@@ -12,6 +12,11 @@ use crate::middleware::AuthenticatedUser;
 /// `cancelled` in the browser, or `expired` uncollected), for a while after the session is gone. A confirm's
 /// `200` only says the confirm was recorded: the browser may still cancel before it collects the token.
 /// Unknown, gone, or scanned by someone else: the same 404. Read-only; within the user's status limit.
+#[utoipa::path(get, path = "/v1/logins/{uuid}", tag = "phone", operation_id = "loginStatus",
+    summary = "How a login this user scanned stands, and once confirmed how it ended",
+    params(("uuid" = String, Path, format = Uuid, description = "the scan answer's `uuid`")), security(("userToken" = [])),
+    responses((status = 200, description = "The login's status", body = LoginStatusAnswer,
+        example = json!({"uuid": "3b0f6c1e-8d2a-4c5e-9f7a-1b2c3d4e5f60", "status": "claimed"}))))]
 #[tracing::instrument(skip_all, fields(session, user))]
 pub async fn status(
     AuthenticatedUser(user): AuthenticatedUser,
@@ -27,4 +32,13 @@ pub async fn status(
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(json!({ "uuid": id.to_string(), "status": status })))
+}
+
+/// A login's status, as the phone's user may see it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "documents the JSON `status` answers")]
+pub(crate) struct LoginStatusAnswer {
+    #[schema(format = Uuid)]
+    uuid: String,
+    status: qrlogin_shared::session::LoginStatus,
 }

@@ -13,6 +13,7 @@ mod guessing;
 mod helpers;
 mod jwks;
 mod limits;
+mod openapi;
 mod lockout;
 mod risk;
 mod scan;

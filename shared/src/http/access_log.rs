@@ -49,11 +49,6 @@ pub async fn request_deadline(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     match tokio::time::timeout(REQUEST_DEADLINE, next.call(req)).await {
         Ok(res) => res,
-        Err(_) => Err(super::Problem::new(
-            actix_web::http::StatusCode::REQUEST_TIMEOUT,
-            "request-timeout",
-            "Request took too long",
-        )
-        .into()),
+        Err(_) => Err(super::body::request_timeout().into()),
     }
 }

@@ -137,10 +137,8 @@ impl ResponseError for HeldError {
 /// What a body that could not be read is answered with.
 pub(crate) fn payload_problem(err: &PayloadError) -> Problem {
     match err {
-        PayloadError::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
-            Problem::new(StatusCode::REQUEST_TIMEOUT, "request-timeout", "Request took too long")
-                .with_detail(format!("send the body within {} s of the request head", BODY_TIMEOUT.as_secs()))
-        }
+        PayloadError::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => request_timeout()
+            .with_detail(format!("send the body within {} s of the request head", BODY_TIMEOUT.as_secs())),
         PayloadError::Overflow => too_large(),
         _ => unreadable(),
     }
@@ -148,6 +146,11 @@ pub(crate) fn payload_problem(err: &PayloadError) -> Problem {
 
 fn unreadable() -> Problem {
     Problem::bad_request("could not read the request body")
+}
+
+/// A request (or its body) slower than its bound.
+pub(crate) fn request_timeout() -> Problem {
+    Problem::new(StatusCode::REQUEST_TIMEOUT, "request-timeout", "Request took too long")
 }
 
 pub(crate) fn too_large() -> Problem {

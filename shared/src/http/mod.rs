@@ -13,7 +13,9 @@ pub use access_log::{REQUEST_DEADLINE, access_log, request_deadline};
 pub use body::{BODY_TIMEOUT, HeldBody, IgnoredBody, close_error, hold_body};
 pub use client_ip::{ClientIp, TrustedProxies};
 pub use fallback::problem_fallback;
-pub use problem::{Problem, json_config, method_not_allowed, not_found, path_error, query_error};
+pub use problem::{
+    CONTENT_TYPE as PROBLEM_CONTENT_TYPE, Problem, json_config, method_not_allowed, not_found, path_error, query_error,
+};
 
 use actix_web::{HttpResponse, ResponseError, web};
 
@@ -27,14 +29,44 @@ pub fn bearer_token(req: &actix_web::HttpRequest) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// What reading a JSON request body can fail with: malformed, too slow, too large, not JSON.
+pub fn json_body_problems() -> Vec<Problem> {
+    vec![
+        Problem::bad_request("malformed JSON body: missing field `qr_content` at line 1 column 2"),
+        body::request_timeout(),
+        body::too_large(),
+        problem::unsupported_media_type(),
+    ]
+}
+
+/// A request that outlived [`REQUEST_DEADLINE`].
+pub fn deadline_problem() -> Problem {
+    body::request_timeout()
+}
+
 /// `GET /healthz`: the process is up; says nothing about its dependencies.
+#[utoipa::path(get, path = "/healthz", tag = "health", operation_id = "healthz",
+    responses((status = 200, description = "The process is up", body = inline(Health),
+        example = json!({"status": "ok"}))))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+/// A health answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Health {
+    /// `ok` (`/healthz`) or `ready` (`/readyz`).
+    status: String,
 }
 
 /// `GET /metrics`: the Prometheus text format. Answered only on the metrics address when one is configured
 /// (`QRL_METRICS_ADDR`), so the public port can never expose it; otherwise on every address, and the proxy must
 /// not route it.
+#[utoipa::path(get, path = "/metrics", tag = "health", operation_id = "metrics",
+    responses((status = 200, description = "Prometheus text format", body = String,
+        content_type = "text/plain; version=0.0.4; charset=utf-8"),
+        (status = 404, description = "Served on the metrics address only (QRL_METRICS_ADDR set)", body = Problem,
+            content_type = "application/problem+json")))]
 pub async fn metrics(req: actix_web::HttpRequest, exporter: web::Data<crate::metrics::Exporter>) -> HttpResponse {
     if !exporter.serves(req.app_config().local_addr()) {
         return Problem::new(actix_web::http::StatusCode::NOT_FOUND, "not-found", "No such endpoint").error_response();
@@ -46,6 +78,10 @@ pub async fn metrics(req: actix_web::HttpRequest, exporter: web::Data<crate::met
 }
 
 /// `GET /readyz`: Redis answers. A load balancer stops routing here while it does not.
+#[utoipa::path(get, path = "/readyz", tag = "health", operation_id = "readyz",
+    responses((status = 200, description = "Redis answers", body = inline(Health), example = json!({"status": "ready"})),
+        (status = 503, description = "Redis does not answer", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "seconds to wait before trying again")))))]
 pub async fn readyz(redis: web::Data<Redis>) -> Result<HttpResponse, Problem> {
     redis.ping().await.map_err(|e| {
         let problem = Problem::unavailable();

@@ -12,8 +12,12 @@ use crate::{ErrorChain, StoreError};
 
 pub const CONTENT_TYPE: &str = "application/problem+json";
 
-#[derive(Debug, Clone, Serialize)]
+/// An RFC 9457 problem details object: match on `type`, show `title`; `detail`, when present, says what to fix.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(examples(json!({"type": "urn:qrlogin:problem:unavailable", "title": "Service temporarily unavailable",
+    "status": 503})))]
 pub struct Problem {
+    /// `urn:qrlogin:problem:<slug>`: stable, for clients to match on.
     #[serde(rename = "type")]
     pub type_uri: String,
     pub title: &'static str,
@@ -114,16 +118,18 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
             JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
                 super::body::too_large()
             }
-            JsonPayloadError::ContentType => {
-                Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type")
-                    .with_detail("send the body as application/json")
-            }
+            JsonPayloadError::ContentType => unsupported_media_type(),
             JsonPayloadError::Deserialize(e) => Problem::bad_request(format!("malformed JSON body: {e}")),
             JsonPayloadError::Payload(e) => super::body::payload_problem(e),
             _ => Problem::bad_request("could not read the request body"),
         };
         problem.into()
     })
+}
+
+pub(crate) fn unsupported_media_type() -> Problem {
+    Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type")
+        .with_detail("send the body as application/json")
 }
 
 pub fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {

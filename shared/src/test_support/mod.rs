@@ -20,6 +20,7 @@
 pub mod bin;
 pub mod fake;
 pub mod logs;
+pub mod openapi;
 pub mod prometheus;
 pub mod qr;
 pub mod raw_http;

@@ -7,6 +7,9 @@ use crate::error::GatewayError;
 
 /// `DELETE /v1/qr/{uuid}`: the browser abandons its login. 204 also for a session already gone, so cancelling
 /// is idempotent and reveals nothing.
+#[utoipa::path(delete, path = "/v1/qr/{uuid}", tag = "browser", operation_id = "cancelLogin",
+    summary = "Abandon the login (idempotent)", params(super::SessionParams),
+    responses((status = 204, description = "Cancelled, or already gone")))]
 #[tracing::instrument(skip_all, fields(session = %uuid))]
 pub async fn cancel(
     req: HttpRequest,

@@ -17,17 +17,35 @@ use crate::error::GatewayError;
 use crate::session_view::ROTATION_OVERLAP_SECS;
 use crate::{binding, device};
 
-#[derive(Serialize)]
-struct Created {
+/// A new login: show `qr_image`, then poll (or stream) `uuid` with the binding cookie this answer set.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"uuid": "3b0f6c1e-8d2a-4c5e-9f7a-1b2c3d4e5f60",
+    "qr_content": "https://login.example.com/q/3b0f6c1e-8d2a-4c5e-9f7a-1b2c3d4e5f60.AAAAZ0x1Lw9WmE3tY3yqS8y8Jq3Zq0kA",
+    "qr_image": "data:image/png;base64,iVBORw0KGgo...", "expires_in": 300, "poll_interval_ms": 1000}))]
+pub(crate) struct Created {
+    /// The login session's id (a v4 uuid).
+    #[schema(format = Uuid)]
     uuid: String,
+    /// The link the QR encodes: `<QRL_QR_BASE_URL>/q/<uuid>.<verification>`.
     qr_content: String,
+    /// The QR as a PNG data URL.
     qr_image: String,
+    /// Seconds the login may take.
     expires_in: u64,
-    poll_interval_ms: u128,
+    /// How often to poll, in milliseconds; polling faster is answered 429 `slow-down`.
+    poll_interval_ms: u64,
 }
 
 /// `POST /v1/qr`: a new pending login session, its QR, and the binding cookie for this browser. A body is not
 /// needed, but one that is sent must be readable.
+#[utoipa::path(post, path = "/v1/qr", tag = "browser", operation_id = "createLogin",
+    summary = "Start a login: a QR for the phone and the binding cookie for this browser",
+    params(("Origin" = Option<String>, Header, description = "checked against the gateway's origin and QRL_CORS_ORIGINS")),
+    responses((status = 201, description = "A pending login", body = Created,
+        headers(("Set-Cookie" = String, description = "The binding cookie, `qrl_bind=<value>; HttpOnly; SameSite=Strict; \
+            Path=/v1/qr/<uuid>` (`__Secure-qrl_bind`, `Secure`, when QRL_COOKIE_SECURE): only this browser may \
+            poll, stream, cancel and collect this login. Also `qrl_device` (the device cookie) when the browser \
+            has none")))))]
 #[tracing::instrument(skip_all, fields(session))]
 pub async fn create(
     req: HttpRequest,
@@ -68,7 +86,7 @@ pub async fn create(
         qr_content,
         qr_image,
         expires_in: policy.ttl.as_secs(),
-        poll_interval_ms: policy.poll_interval.as_millis(),
+        poll_interval_ms: u64::try_from(policy.poll_interval.as_millis()).unwrap_or(u64::MAX),
     }))
 }
 

@@ -22,6 +22,18 @@ const REREAD: Duration = Duration::from_secs(15);
 /// `GET /v1/qr/{uuid}/events`: Server-Sent Events. Each `status` event carries the poll's JSON body and the
 /// session version as its id; the stream ends after the final state (with the token, once confirmed). A
 /// reconnect with `Last-Event-ID` resumes: only a newer state is sent, or 204 when nothing more will come.
+#[utoipa::path(get, path = "/v1/qr/{uuid}/events", tag = "browser", operation_id = "loginEvents",
+    summary = "The login's state as Server-Sent Events, until it ends",
+    params(super::SessionParams,
+        ("Last-Event-ID" = Option<u64>, Header, description = "the last event's id (the session version): only a \
+            newer state is sent")),
+    responses(
+        (status = 200, description = "An event stream: `retry: 2000`, then one `status` event per state (`id:` the \
+            session version, `data:` the same JSON as the poll's answer, `Answer`), comments as heartbeats every \
+            15 s; it ends after a final state (confirmed with the token, denied, cancelled, expired)",
+            content_type = "text/event-stream", body = String,
+            example = json!("retry: 2000\n\nevent: status\nid: 1\ndata: {\"status\":\"pending\"}\n\n")),
+        (status = 204, description = "`Last-Event-ID` names the final state already: nothing more will come")))]
 #[tracing::instrument(skip_all, fields(session))]
 pub async fn events(
     req: HttpRequest,

@@ -1,12 +1,12 @@
 //! One file per endpoint.
 
-mod cancel;
-mod create;
-mod events;
-mod jwks;
-mod me;
-mod pages;
-mod poll;
+pub(crate) mod cancel;
+pub(crate) mod create;
+pub(crate) mod events;
+pub(crate) mod jwks;
+pub(crate) mod me;
+pub(crate) mod pages;
+pub(crate) mod poll;
 
 pub use cancel::cancel;
 pub use create::create;
@@ -24,6 +24,42 @@ use qrlogin_shared::http::ClientIp;
 use crate::binding::{self, Binding};
 use crate::config::SessionPolicy;
 use crate::error::GatewayError;
+
+/// The parameters of every endpoint about one login, as [`browser_session`] reads them: its id and this
+/// browser's binding cookie.
+pub(crate) struct SessionParams;
+
+impl utoipa::IntoParams for SessionParams {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::Required;
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        let uuid =
+            ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)));
+        let text = ObjectBuilder::new().schema_type(Type::String);
+        vec![
+            ParameterBuilder::new()
+                .name("uuid")
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .description(Some("the login's id, from the create answer (a lower-case hyphenated v4 uuid)"))
+                .schema(Some(uuid))
+                .build(),
+            ParameterBuilder::new()
+                .name(binding::COOKIE)
+                .parameter_in(ParameterIn::Cookie)
+                .required(Required::True)
+                .description(Some(
+                    "the binding cookie the create set (`__Secure-qrl_bind` behind https): without \
+                    the right one, 403",
+                ))
+                .schema(Some(text))
+                .build(),
+        ]
+    }
+}
 
 fn session_id(raw: &str) -> Result<SessionId, GatewayError> {
     SessionId::parse(raw).map_err(|_| GatewayError::BadSessionId)

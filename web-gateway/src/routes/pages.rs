@@ -24,17 +24,29 @@ fn page(html: String) -> HttpResponse {
 }
 
 /// `GET /`: the demo login page, built only on qrlogin.js.
+#[utoipa::path(get, path = "/", tag = "pages", operation_id = "demoPage",
+    responses((status = 200, description = "The demo login page", content_type = "text/html; charset=utf-8", body = String)))]
 pub async fn index() -> HttpResponse {
     page(INDEX.to_owned())
 }
 
 /// `GET /q/{code}`: what a camera app opens. Explains how to log in with the app; the same page for every
 /// code, valid or not, so it logs no one in and tells nothing about any session.
+#[utoipa::path(get, path = "/q/{code}", tag = "pages", operation_id = "qrLanding",
+    params(("code" = String, Path, description = "whatever follows /q/ in a QR link")),
+    responses((status = 200, description = "The same explanation for every code: open the app to log in",
+        content_type = "text/html; charset=utf-8", body = String)))]
 pub async fn landing(ctx: web::Data<GatewayContext>) -> HttpResponse {
     page(LANDING.replace("APP_LINK", &html_attr(&ctx.policy.app_link)))
 }
 
 /// `GET /static/{file}`: the browser client (loadable cross-origin as a module) and the demo's own files.
+#[utoipa::path(get, path = "/static/{file}", tag = "pages", operation_id = "staticFile",
+    params(("file" = String, Path, description = "`qrlogin.js` (the browser client, loadable cross-origin), \
+        `demo.js` or `demo.css`")),
+    responses((status = 200, description = "The file", content_type = "text/javascript; charset=utf-8", body = String),
+        (status = 404, description = "No such file", content_type = "application/problem+json",
+            body = qrlogin_shared::http::Problem)))]
 pub async fn asset(file: web::Path<String>) -> HttpResponse {
     let (body, content_type) = match file.as_str() {
         "qrlogin.js" => (QRLOGIN_JS, "text/javascript; charset=utf-8"),

@@ -14,17 +14,25 @@ use crate::session_view::{Read, advance};
 /// Longest a long-poll may wait: below the usual 60 s proxy read timeout.
 const MAX_WAIT_SECS: u64 = 30;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PollQuery {
-    /// Seconds to wait for a change (long-poll), at most 30; absent or 0: answer at once.
+    /// Seconds to wait for a change (long-poll), at most 30 (more is taken as 30); absent or 0: answer at once.
+    #[param(maximum = 30)]
     wait: Option<u64>,
     /// The status the browser already shows; a long-poll answers as soon as it differs.
+    #[param(value_type = Option<Status>)]
     known: Option<String>,
 }
 
 /// `GET /v1/qr/{uuid}[?wait=<s>&known=<status>]`: the browser's poll or long-poll. Answers the state; once
 /// confirmed, hands out the web token to the browser holding the binding cookie, one token per login
 /// (repeated to that browser during the grace window).
+#[utoipa::path(get, path = "/v1/qr/{uuid}", tag = "browser", operation_id = "pollLogin",
+    summary = "The login's state; once confirmed, the web token (exactly once per login)",
+    params(super::SessionParams, PollQuery),
+    responses((status = 200, description = "The state; `confirmed` carries the token, repeated to this browser \
+        during QRL_CLAIM_GRACE_SECS", body = crate::session_view::Answer)))]
 #[tracing::instrument(skip_all, fields(session))]
 pub async fn poll(
     req: HttpRequest,

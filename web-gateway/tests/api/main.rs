@@ -22,6 +22,7 @@ mod health;
 mod helpers;
 mod jwks;
 mod limits;
+mod openapi;
 mod pacing;
 mod pages;
 mod per_client;
