@@ -26,3 +26,9 @@ fi
 
 # One build, one target dir for every test binary; benches run once each as smoke tests.
 cargo test --workspace --all-targets "$@"
+
+# Contract fuzzing of both services against their OpenAPI documents (Schemathesis, from PyPI), on the binaries
+# the tests just built.
+started=$SECONDS
+tests/contract/run.sh
+echo "deploy/test.sh: contract fuzzing took $((SECONDS - started)) s" >&2

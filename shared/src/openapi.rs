@@ -9,14 +9,46 @@ use actix_web::{HttpResponse, web};
 use utoipa::OpenApi;
 use utoipa::openapi::example::ExampleBuilder;
 use utoipa::openapi::link::LinkBuilder;
-use utoipa::openapi::path::Operation;
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{
-    ContentBuilder, HeaderBuilder, OpenApi as Document, PathItem, Ref, RefOr, Response, ResponseBuilder,
+    ContentBuilder, HeaderBuilder, OpenApi as Document, PathItem, Ref, RefOr, Required, Response, ResponseBuilder,
 };
 
 use crate::http::{PROBLEM_CONTENT_TYPE as CONTENT_TYPE, Problem};
+
+/// A session id as [`crate::SessionId::parse`] takes it: a lower-case hyphenated v4 uuid.
+const SESSION_ID: &str = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}";
+/// A verification string as [`crate::verification::VerificationCode::parse`] takes it: 36 bytes, base64url.
+const VERIFICATION: &str = "[A-Za-z0-9_-]{48}";
+
+fn pattern(description: &str, pattern: String) -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String).description(Some(description)).pattern(Some(pattern))
+}
+
+/// The schema of a session id (`#[schema(schema_with = session_id)]`).
+pub fn session_id() -> ObjectBuilder {
+    let id = pattern("a login's id: a lower-case hyphenated v4 uuid", format!("^{SESSION_ID}$"));
+    id.format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+}
+
+/// A path parameter `uuid` naming a login.
+pub fn session_id_param(description: &str) -> Parameter {
+    let param = ParameterBuilder::new().name("uuid").parameter_in(ParameterIn::Path).required(Required::True);
+    param.description(Some(description)).schema(Some(session_id())).build()
+}
+
+/// The schema of a verification string (`#[schema(schema_with = verification)]`).
+pub fn verification() -> ObjectBuilder {
+    pattern("the part of the QR link after `<uuid>.`", format!("^{VERIFICATION}$"))
+}
+
+/// The schema of a QR link (`#[schema(schema_with = qr_link)]`).
+pub fn qr_link() -> ObjectBuilder {
+    let link = format!(r"^https?://\S+/q/{SESSION_ID}\.{VERIFICATION}$");
+    pattern("the QR's text, exactly as decoded: `<QRL_QR_BASE_URL>/q/<uuid>.<verification>`", link)
+}
 
 /// The health and metrics endpoints of the shared bootstrap.
 #[derive(OpenApi)]
@@ -127,12 +159,13 @@ fn problem_response(problems: &[&Problem]) -> Response {
         .content(CONTENT_TYPE, content.build());
     if problems.iter().any(|p| p.retry_after.is_some()) {
         let seconds = ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1));
-        let header = HeaderBuilder::new().schema(seconds).description(Some("seconds to wait before trying again"));
+        let header =
+            HeaderBuilder::new().schema(Some(seconds)).description(Some("seconds to wait before trying again"));
         response = response.header("Retry-After", header.build());
     }
     if let Some(challenge) = problems.iter().find_map(|p| p.www_authenticate) {
         let text = ObjectBuilder::new().schema_type(Type::String).examples([challenge]);
-        let header = HeaderBuilder::new().schema(text).description(Some("the bearer challenge (RFC 6750)"));
+        let header = HeaderBuilder::new().schema(Some(text)).description(Some("the bearer challenge (RFC 6750)"));
         response = response.header("WWW-Authenticate", header.build());
     }
     response.build()

@@ -12,16 +12,16 @@ use crate::middleware::AuthenticatedUser;
 
 /// What the app read off the QR.
 #[derive(Deserialize, utoipa::ToSchema)]
-#[schema(example = json!({"qr_content": "https://login.example.com/q/3b0f6c1e-8d2a-4c5e-9f7a-1b2c3d4e5f60.AAAAZ0x1Lw9WmE3tY3yqS8y8Jq3Zq0kA"}))]
+#[schema(example = json!({"qr_content": "https://login.example.com/q/3b0f6c1e-8d2a-4c5e-9f7a-1b2c3d4e5f60.AAAAZ0x1Lw9WmE3tY3yqS8y8Jq3Zq0kAJ2b7xQ1mN4pR6tV8"}))]
 pub struct ScanRequest {
-    /// The QR's text, exactly as decoded: `<QRL_QR_BASE_URL>/q/<uuid>.<verification>`.
+    #[schema(schema_with = qrlogin_shared::openapi::qr_link)]
     qr_content: String,
 }
 
 /// Where the login comes from: show it, and let the user approve or refuse.
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct Scanned {
-    #[schema(format = Uuid)]
+    #[schema(schema_with = qrlogin_shared::openapi::session_id)]
     uuid: String,
     requester: RequesterDetails,
     risk: Risk,

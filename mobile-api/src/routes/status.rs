@@ -14,7 +14,7 @@ use crate::middleware::AuthenticatedUser;
 /// Unknown, gone, or scanned by someone else: the same 404. Read-only; within the user's status limit.
 #[utoipa::path(get, path = "/v1/logins/{uuid}", tag = "phone", operation_id = "loginStatus",
     summary = "How a login this user scanned stands, and once confirmed how it ended",
-    params(("uuid" = String, Path, format = Uuid, description = "the scan answer's `uuid`")), security(("userToken" = [])),
+    params(LoginParam), security(("userToken" = [])),
     responses((status = 200, description = "The login's status", body = LoginStatusAnswer,
         example = json!({"uuid": "3b0f6c1e-8d2a-4c5e-9f7a-1b2c3d4e5f60", "status": "claimed"}))))]
 #[tracing::instrument(skip_all, fields(session, user))]
@@ -38,7 +38,18 @@ pub async fn status(
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code, reason = "documents the JSON `status` answers")]
 pub(crate) struct LoginStatusAnswer {
-    #[schema(format = Uuid)]
+    #[schema(schema_with = qrlogin_shared::openapi::session_id)]
     uuid: String,
     status: qrlogin_shared::session::LoginStatus,
+}
+
+/// The login asked about.
+struct LoginParam;
+
+impl utoipa::IntoParams for LoginParam {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        vec![qrlogin_shared::openapi::session_id_param("the scan answer's `uuid`")]
+    }
 }

@@ -30,8 +30,8 @@ const REREAD: Duration = Duration::from_secs(15);
     responses(
         (status = 200, description = "An event stream: `retry: 2000`, then one `status` event per state (`id:` the \
             session version, `data:` the same JSON as the poll's answer, `Answer`), comments as heartbeats every \
-            15 s; it ends after a final state (confirmed with the token, denied, cancelled, expired)",
-            content_type = "text/event-stream", body = String,
+            15 s; it ends after a final state (confirmed with the token, denied, cancelled, expired). The schema is \
+            each event's", content_type = "text/event-stream", body = StatusEvent,
             example = json!("retry: 2000\n\nevent: status\nid: 1\ndata: {\"status\":\"pending\"}\n\n")),
         (status = 204, description = "`Last-Event-ID` names the final state already: nothing more will come")))]
 #[tracing::instrument(skip_all, fields(session))]
@@ -62,6 +62,21 @@ pub async fn events(
     // The last event carries the web token: no cache may keep any of it.
     res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     Ok(res)
+}
+
+/// One event of the stream, as an SSE parser delivers it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "documents the events `Stream` sends")]
+pub(crate) struct StatusEvent {
+    /// Always `status`.
+    #[schema(pattern = "^status$")]
+    event: String,
+    /// The session version (digits): sent back as `Last-Event-ID`, a reconnect resumes after it.
+    #[schema(pattern = "^[0-9]+$")]
+    id: String,
+    /// The poll's answer (`Answer`) as JSON text.
+    #[schema(content_media_type = "application/json")]
+    data: String,
 }
 
 struct Stream {

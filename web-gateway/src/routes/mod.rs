@@ -35,18 +35,10 @@ impl utoipa::IntoParams for SessionParams {
     ) -> Vec<utoipa::openapi::path::Parameter> {
         use utoipa::openapi::Required;
         use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
-        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
-        let uuid =
-            ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)));
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
         let text = ObjectBuilder::new().schema_type(Type::String);
         vec![
-            ParameterBuilder::new()
-                .name("uuid")
-                .parameter_in(ParameterIn::Path)
-                .required(Required::True)
-                .description(Some("the login's id, from the create answer (a lower-case hyphenated v4 uuid)"))
-                .schema(Some(uuid))
-                .build(),
+            qrlogin_shared::openapi::session_id_param("the login's id, from the create answer"),
             ParameterBuilder::new()
                 .name(binding::COOKIE)
                 .parameter_in(ParameterIn::Cookie)

@@ -42,9 +42,10 @@ pub async fn landing(ctx: web::Data<GatewayContext>) -> HttpResponse {
 
 /// `GET /static/{file}`: the browser client (loadable cross-origin as a module) and the demo's own files.
 #[utoipa::path(get, path = "/static/{file}", tag = "pages", operation_id = "staticFile",
-    params(("file" = String, Path, description = "`qrlogin.js` (the browser client, loadable cross-origin), \
+    params(("file" = inline(StaticFile), Path, description = "`qrlogin.js` (the browser client, loadable cross-origin), \
         `demo.js` or `demo.css`")),
-    responses((status = 200, description = "The file", content_type = "text/javascript; charset=utf-8", body = String),
+    responses((status = 200, description = "The file", content(
+            (String = "text/javascript; charset=utf-8"), (String = "text/css; charset=utf-8"))),
         (status = 404, description = "No such file", content_type = "application/problem+json",
             body = qrlogin_shared::http::Problem)))]
 pub async fn asset(file: web::Path<String>) -> HttpResponse {
@@ -61,6 +62,18 @@ pub async fn asset(file: web::Path<String>) -> HttpResponse {
         .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
         .insert_header(("cross-origin-resource-policy", "cross-origin"))
         .body(body)
+}
+
+/// The files `asset` serves.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "documents the names `asset` matches")]
+enum StaticFile {
+    #[schema(rename = "qrlogin.js")]
+    QrloginJs,
+    #[schema(rename = "demo.js")]
+    DemoJs,
+    #[schema(rename = "demo.css")]
+    DemoCss,
 }
 
 fn html_attr(s: &str) -> String {
