@@ -24,6 +24,17 @@ if [ ! -x /usr/sbin/nginx ]; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null
 fi
 
+# The web token verification examples (tests/tests/e2e/verifiers.rs) run on Node's jose and Python's PyJWT.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "node or npm not found: installing Debian's packages (needs root)" >&2
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+npm ci --silent --no-audit --no-fund --prefix web-gateway/examples/verify/node
+python3 -c 'import jwt, cryptography' 2>/dev/null ||
+  python3 -m pip install --quiet -r web-gateway/examples/verify/python/requirements.txt
+
 # One build, one target dir for every test binary; benches run once each as smoke tests.
 cargo test --workspace --all-targets "$@"
 

@@ -20,6 +20,7 @@ mod redis_down;
 mod rotation;
 mod sentinel;
 mod user_tokens;
+mod verifiers;
 
 use std::time::Duration;
 
