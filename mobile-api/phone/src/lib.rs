@@ -3,6 +3,12 @@
 //! ([`split_link`]), scan it with the user's token ([`PhoneClient::scan`]), show the user where the login comes
 //! from ([`describe_requester`]) and only then confirm or deny.
 //!
+//! The sequence an app (or its backend) implements, by the operation ids of `mobile-api/openapi.json`:
+//! `scanLogin` ([`PhoneClient::scan`]) -> show the requester and risk ([`describe_requester`]) -> ask for the
+//! check code when `check_code_required` -> `confirmLogin` or `denyLogin` ([`PhoneClient::confirm`],
+//! [`PhoneClient::confirm_with_check_code`], [`PhoneClient::deny`]) -> `loginStatus` ([`PhoneClient::status`]) for how the login ended
+//! ([`describe_outcome`]).
+//!
 //! ```text
 //!   decode      picture (PNG, JPEG) -> QR text                       image, rqrr
 //!   link        QR text -> QrLink (site, uuid, verification)         -> shared::qr_link
