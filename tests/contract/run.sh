@@ -15,6 +15,7 @@ mkdir -p "$run"
 python3 -c 'import schemathesis' 2>/dev/null || python3 -m pip install --quiet 'schemathesis>=4.32,<5'
 bin=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug
 deploy/redis.sh "$port" "$run/redis"
+python3 tests/contract/examples.py web-gateway/openapi.json mobile-api/openapi.json
 
 set -a
 # shellcheck source=deploy/dev.env

@@ -57,7 +57,7 @@ impl utoipa::PartialSchema for Answer {
                 serde_json::json!({"status": "pending"}),
                 serde_json::json!({"status": "scanned", "check_code": "47"}),
                 serde_json::json!({"status": "confirmed", "token": "eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.e30.c2ln",
-                    "token_type": "Bearer", "expires_in": 3600, "user": {"id": "alice", "name": "Alice Example"}}),
+                    "token_type": "Bearer", "expires_in": 3600, "user": {"id": "alice", "name": "Alice Liddell", "email": "alice@example.com"}}),
             ])
             .build();
         for part in [<QrCode as utoipa::PartialSchema>::schema(), <Token as utoipa::PartialSchema>::schema()] {

@@ -14,8 +14,8 @@ use crate::middleware::AuthenticatedUser;
 
 /// The login and the code scanned for it.
 #[derive(Deserialize, utoipa::ToSchema)]
-#[schema(example = json!({"uuid": "3b0f6c1e-8d2a-4c5e-9f7a-1b2c3d4e5f60",
-    "verification": "AAAAZ0x1Lw9WmE3tY3yqS8y8Jq3Zq0kAJ2b7xQ1mN4pR6tV8", "check_code": "47"}))]
+#[schema(examples(json!({"uuid": "3b0f6c1e-8d2a-4c5e-9f7a-1b2c3d4e5f60",
+    "verification": "AAAAZ0x1Lw9WmE3tY3yqS8y8Jq3Zq0kAJ2b7xQ1mN4pR6tV8", "check_code": "47"})))]
 pub struct DecideRequest {
     /// The scan answer's `uuid`.
     #[schema(schema_with = qrlogin_shared::openapi::session_id)]

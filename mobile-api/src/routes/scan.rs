@@ -12,7 +12,7 @@ use crate::middleware::AuthenticatedUser;
 
 /// What the app read off the QR.
 #[derive(Deserialize, utoipa::ToSchema)]
-#[schema(example = json!({"qr_content": "https://login.example.com/q/3b0f6c1e-8d2a-4c5e-9f7a-1b2c3d4e5f60.AAAAZ0x1Lw9WmE3tY3yqS8y8Jq3Zq0kAJ2b7xQ1mN4pR6tV8"}))]
+#[schema(examples(json!({"qr_content": "https://login.example.com/q/3b0f6c1e-8d2a-4c5e-9f7a-1b2c3d4e5f60.AAAAZ0x1Lw9WmE3tY3yqS8y8Jq3Zq0kAJ2b7xQ1mN4pR6tV8"})))]
 pub struct ScanRequest {
     #[schema(schema_with = qrlogin_shared::openapi::qr_link)]
     qr_content: String,
@@ -20,6 +20,11 @@ pub struct ScanRequest {
 
 /// Where the login comes from: show it, and let the user approve or refuse.
 #[derive(Serialize, utoipa::ToSchema)]
+#[schema(examples(json!({"uuid": "3b0f6c1e-8d2a-4c5e-9f7a-1b2c3d4e5f60",
+    "requester": {"ip": "203.0.113.7", "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0.0.0 Safari/537.36",
+        "created_at": "2026-12-01T18:33:10Z", "browser": "Chrome 131", "os": "Linux",
+        "location": {"country": "DE", "city": "Berlin"}, "known_device": true},
+    "risk": {"level": "low", "signals": []}, "expires_in": 287, "check_code_required": false})))]
 pub(crate) struct Scanned {
     #[schema(schema_with = qrlogin_shared::openapi::session_id)]
     uuid: String,

@@ -19,9 +19,9 @@ use crate::{binding, device};
 
 /// A new login: show `qr_image`, then poll (or stream) `uuid` with the binding cookie this answer set.
 #[derive(Serialize, utoipa::ToSchema)]
-#[schema(example = json!({"uuid": "3b0f6c1e-8d2a-4c5e-9f7a-1b2c3d4e5f60",
+#[schema(examples(json!({"uuid": "3b0f6c1e-8d2a-4c5e-9f7a-1b2c3d4e5f60",
     "qr_content": "https://login.example.com/q/3b0f6c1e-8d2a-4c5e-9f7a-1b2c3d4e5f60.AAAAZ0x1Lw9WmE3tY3yqS8y8Jq3Zq0kAJ2b7xQ1mN4pR6tV8",
-    "qr_image": "data:image/png;base64,iVBORw0KGgo...", "expires_in": 300, "poll_interval_ms": 1000}))]
+    "qr_image": "data:image/png;base64,iVBORw0KGgo...", "expires_in": 300, "poll_interval_ms": 1000})))]
 pub(crate) struct Created {
     #[schema(schema_with = qrlogin_shared::openapi::session_id)]
     uuid: String,

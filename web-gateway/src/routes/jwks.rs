@@ -22,17 +22,16 @@ pub(crate) struct JwkSet {
 
 /// A P-256 public key (RFC 7517, RFC 7518 §6.2).
 #[derive(utoipa::ToSchema)]
-#[schema(example = json!({"kty": "EC", "use": "sig", "key_ops": ["verify"], "alg": "ES256",
+#[schema(examples(json!({"kty": "EC", "use": "sig", "alg": "ES256",
     "kid": "Vq3Xr2bS0wXm1sVZ2c9gYdQ5hT7eK4oN8pL6aF1jB3M", "crv": "P-256",
-    "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}))]
+    "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"})))]
 #[allow(dead_code, reason = "documents jsonwebtoken's Jwk as the gateway serializes it")]
 struct Jwk {
     /// `EC`.
     kty: String,
     /// `sig`.
     #[schema(rename = "use")]
-    use_: Option<String>,
-    key_ops: Option<Vec<String>>,
+    use_: String,
     /// `ES256`.
     alg: String,
     /// The RFC 7638 thumbprint of the key: the token header's `kid`.
