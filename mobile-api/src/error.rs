@@ -22,6 +22,9 @@ pub enum MobileError {
     /// caller cannot tell a forged code from a session that never existed.
     #[error("login session not found")]
     NotFound,
+    /// Unknown, ended, expired, or another user's: one answer for all.
+    #[error("web session not found")]
+    SessionNotFound,
     #[error("login session is not waiting for this step")]
     WrongState,
     #[error("login session was scanned by another user")]
@@ -51,6 +54,9 @@ impl MobileError {
             }
             Self::NotFound => {
                 Problem::new(StatusCode::NOT_FOUND, "session-not-found", "Login session not found or expired")
+            }
+            Self::SessionNotFound => {
+                Problem::new(StatusCode::NOT_FOUND, "web-session-not-found", "No such web session of this user")
             }
             Self::WrongState => {
                 Problem::new(StatusCode::CONFLICT, "wrong-state", "Login session is not waiting for this step")

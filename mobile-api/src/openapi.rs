@@ -22,9 +22,11 @@ use crate::user_token::TokenError;
         with the user's token: scan the QR, show where the login comes from and its risk, then confirm (with the \
         check code the browser shows, when asked) or deny, and learn how the login ended. Errors are RFC 9457 \
         problem details (`application/problem+json`): match on `type`."),
-    paths(routes::scan::scan, routes::decide::decide, routes::status::status),
+    paths(routes::scan::scan, routes::decide::decide, routes::status::status, routes::sessions::list,
+        routes::sessions::end, routes::sessions::end_all),
     modifiers(&SecuritySchemes),
     tags((name = "phone", description = "A login, from the app of the user who scans it"),
+        (name = "sessions", description = "Where the user is logged in, and logging browsers out"),
         (name = "health", description = "Probes and metrics"), (name = "meta", description = "This document"))
 )]
 struct ApiDoc;
@@ -76,6 +78,12 @@ fn problems() -> Vec<(&'static str, Vec<Problem>)> {
         all.push(deadline_problem());
         all
     };
+    let sessions = |errors: &[MobileError]| {
+        let token =
+            [E::Token(TokenError::Missing), E::Token(TokenError::BadSubject), E::Token(TokenError::KeysUnavailable)];
+        let store = E::Store(StoreError::Timeout(Duration::from_secs(1)));
+        token.iter().chain(errors).chain([&store]).map(MobileError::problem).collect::<Vec<_>>()
+    };
     let decide = [E::BadSessionRef, E::WrongState, E::WrongUser];
     let confirm = [E::WrongCheckCode { denied: false }, E::WrongCheckCode { denied: true }, E::RiskBlocked];
     vec![
@@ -83,6 +91,9 @@ fn problems() -> Vec<(&'static str, Vec<Problem>)> {
         ("confirmLogin", posted(&[&decide, &confirm])),
         ("denyLogin", posted(&[&decide])),
         ("loginStatus", common().into_iter().chain([E::BadSessionRef.problem()]).collect()),
+        ("listWebSessions", sessions(&[])),
+        ("endWebSession", sessions(&[E::SessionNotFound])),
+        ("endAllWebSessions", sessions(&[])),
     ]
 }
 

@@ -77,5 +77,7 @@ fn configure_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(authed("/v1/scan").post(routes::scan))
         .service(authed("/v1/confirm").app_data(web::Data::new(Decision::Confirm)).post(routes::decide))
         .service(authed("/v1/deny").app_data(web::Data::new(Decision::Deny)).post(routes::decide))
-        .service(authed("/v1/logins/{uuid}").get(routes::status));
+        .service(authed("/v1/logins/{uuid}").get(routes::status))
+        .service(authed("/v1/sessions").get(routes::sessions::list).delete(routes::sessions::end_all))
+        .service(authed("/v1/sessions/{sid}").delete(routes::sessions::end));
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use qrlogin_shared::rate_limit::{Limit, Rate, RateLimiter};
 use qrlogin_shared::session::RiskLevel;
-use qrlogin_shared::store::{Decision, DecisionCodes, History, NewSession, Requester};
+use qrlogin_shared::store::{Claimant, Decision, DecisionCodes, History, NewSession, NewWebSession, Requester, Shown};
 use qrlogin_shared::{BindingHash, DeviceHash, KeySchema, SessionId, SessionStore, UserId, test_support};
 use tokio::runtime::Runtime;
 
@@ -50,6 +50,12 @@ impl Fixture {
         Some(History { user: &self.user, memory: Duration::from_secs(3600) })
     }
 
+    /// The won claim's extra work as the gateway asks for it: remember the device, begin the web session.
+    fn claimant(&self) -> Option<Claimant<'_>> {
+        let web = NewWebSession { sid: "bench-sid", lifetime: Duration::from_secs(3600) };
+        self.history().map(|history| Claimant { history, web })
+    }
+
     async fn create(&self, id: &SessionId) {
         let new = NewSession {
             binding: &self.bind,
@@ -70,7 +76,7 @@ impl Fixture {
             let id = SessionId::random();
             self.create(&id).await;
             if matches!(ready, Ready::Scanned | Ready::Confirmed) {
-                let scanned = self.store.scan(&id, &self.user, CODE, None, Some(RiskLevel::Low)).await;
+                let scanned = self.store.scan(&id, &self.user, CODE, None, Some((RiskLevel::Low, &shown()))).await;
                 assert!(scanned.is_ok(), "scan: {scanned:?}");
             }
             if matches!(ready, Ready::Confirmed) {
@@ -148,7 +154,7 @@ fn scripts(c: &mut Criterion) {
         must("context", fx.store.login_context(&id, &fx.phone_limits(), fx.history()).await.is_ok());
     });
     bench_step(c, &rt, &fx, "scan", Ready::Pending, async |fx, id| {
-        must("scan", fx.store.scan(&id, &fx.user, CODE, None, Some(RiskLevel::Low)).await.is_ok());
+        must("scan", fx.store.scan(&id, &fx.user, CODE, None, Some((RiskLevel::Low, &shown()))).await.is_ok());
     });
     bench_step(c, &rt, &fx, "record_miss_with_limits", Ready::Pending, async |fx, id| {
         must("record_miss", fx.store.record_miss(&id, 5, &fx.phone_limits()).await.is_ok());
@@ -159,7 +165,7 @@ fn scripts(c: &mut Criterion) {
     });
     bench_step(c, &rt, &fx, "claim_with_history", Ready::Confirmed, async |fx, id| {
         let grace = Duration::from_secs(5);
-        must("claim", fx.store.claim(&id, &fx.bind, "{\"token\":\"x\"}", grace, fx.history()).await.is_ok());
+        must("claim", fx.store.claim(&id, &fx.bind, "{\"token\":\"x\"}", grace, fx.claimant()).await.is_ok());
     });
     let memory = Duration::from_secs(3600);
     repeated(c, &rt, "known_device", async || {
@@ -193,3 +199,8 @@ criterion_group! {
     targets = scripts
 }
 criterion_main!(benches);
+
+/// What a scan showed the phone, as mobile-api passes it.
+fn shown() -> Shown {
+    Shown { browser: "Chrome 131".into(), os: "Windows 10".into(), location: None }
+}

@@ -22,6 +22,8 @@ pub enum Event {
     Lockout,
     WrongVerification,
     RateLimited,
+    /// The user ended web sessions from the phone (one, or all of them).
+    WebSessionEnded,
 }
 
 impl Event {
@@ -158,6 +160,7 @@ impl<'a> AuditEvent<'a> {
             (Event::Scanned, _) => "scan refused: wrong state",
             (Event::Confirmed | Event::Denied, _) => "login decision",
             (Event::Claimed, _) => "web token issued",
+            (Event::WebSessionEnded, _) => "web session ended from the phone",
             (Event::Expired, _) => "expired, unknown or finished session",
             (Event::Cancelled, Outcome::SecondScanner) => "login ended: its QR was scanned by a second user",
             (Event::Cancelled, _) => "login cancelled by browser",

@@ -50,6 +50,14 @@ impl KeySchema {
     }
 }
 
+impl KeySchema {
+    /// A user's web sessions (what their claimed logins became, by `sid`), under the user's hash tag:
+    /// `qrl:{user:<id>}:web`.
+    pub fn user_web_sessions(&self, user: &UserId) -> String {
+        format!("{}:{{user:{user}}}:web", self.prefix)
+    }
+}
+
 impl Default for KeySchema {
     fn default() -> Self {
         Self::new(Self::DEFAULT_PREFIX)
@@ -68,5 +76,6 @@ mod tests {
         assert_eq!(KeySchema::default().session_outcome(&id), "qrl:{0b8e4a0c-6f0f-4e45-9d2a-6f7f0c1b2a3d}:outcome");
         let alice = UserId::parse("alice").unwrap();
         assert_eq!(KeySchema::default().user_devices(&alice), "qrl:{user:alice}:devices");
+        assert_eq!(KeySchema::default().user_web_sessions(&alice), "qrl:{user:alice}:web");
     }
 }

@@ -21,7 +21,7 @@ use tokio::sync::watch;
 
 use crate::config::{ConfigErrors, ServiceSettings};
 use crate::http::{
-    access_log, close_error, healthz, hold_body, json_config, method_not_allowed, not_found, path_error,
+    access_log, close_error, form_config, healthz, hold_body, json_config, method_not_allowed, not_found, path_error,
     problem_fallback, query_error, readyz,
 };
 use crate::metrics::Exporter;
@@ -172,6 +172,7 @@ impl<'a> Bootstrap<'a> {
                 .wrap(from_fn(hold_body))
                 .app_data(stopping.clone())
                 .app_data(json_config(BODY_LIMIT))
+                .app_data(form_config(BODY_LIMIT))
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .app_data(redis.clone())

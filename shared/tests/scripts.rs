@@ -9,8 +9,9 @@ use std::time::Duration;
 use qrlogin_shared::rate_limit::{Limit, Rate, RateLimiter};
 use qrlogin_shared::session::{CheckCode, LoginStatus, RiskLevel, SessionState};
 use qrlogin_shared::store::{
-    CHECK_CODE_ATTEMPTS, CancelOutcome, ClaimOutcome, DecideOutcome, Decided, Decision, DecisionCodes, History,
-    MissOutcome, NewSession, PollOutcome, Requester, RotateOutcome, ScanOutcome, StepError,
+    CHECK_CODE_ATTEMPTS, CancelOutcome, ClaimOutcome, Claimant, DecideOutcome, Decided, Decision, DecisionCodes,
+    History, MissOutcome, NewSession, NewWebSession, PollOutcome, Requester, RotateOutcome, ScanOutcome, Shown,
+    StepError, WEB_SESSIONS_PER_USER,
 };
 use qrlogin_shared::telemetry::Traceparent;
 use qrlogin_shared::{BindingHash, DeviceHash, KeySchema, SessionId, SessionStore, UserId, test_support};
@@ -371,7 +372,7 @@ async fn the_risk_and_device_scripts_give_every_reply_they_document() {
     assert_eq!((context.requester, context.device), (requester.clone(), Some(device.clone())));
 
     // The scan keeps its verdict for the confirm.
-    store.scan(&id, &alice, CODE, None, Some(RiskLevel::Medium)).await.unwrap();
+    store.scan(&id, &alice, CODE, None, Some((RiskLevel::Medium, &shown()))).await.unwrap();
     let context = store.login_context(&id, &[], None).await.unwrap().unwrap();
     assert_eq!((context.scanner, context.risk), (Some(alice.clone()), Some(RiskLevel::Medium)));
 
@@ -403,12 +404,16 @@ async fn on_a_single_redis_the_session_steps_read_and_write_the_users_device_his
     let unknown = store.login_context(&first, &[], history).await.unwrap().unwrap();
     store.scan(&first, &alice, CODE, None, None).await.unwrap();
     store.decide(&first, &alice, Decision::Confirm, DecisionCodes::new(CODE, None), &[]).await.unwrap();
-    let won = store.claim(&first, &bind, "{}", Duration::from_secs(5), history).await.unwrap();
+    let web = NewWebSession { sid: "sid-1", lifetime: Duration::from_secs(3600) };
+    let claimant = history.map(|history| Claimant { history, web });
+    let won = store.claim(&first, &bind, "{}", Duration::from_secs(5), claimant).await.unwrap();
     let known = store.login_context(&second, &[], history).await.unwrap().unwrap();
     let no_device = store.login_context(&anonymous, &[], history).await.unwrap().unwrap();
 
     assert_eq!(unknown.known_device, Some(false));
-    assert!(matches!(won, ClaimOutcome::Won { device: None, .. }), "remembered in the claim: {won:?}");
+    assert!(matches!(won, ClaimOutcome::Won { device: None, shown: None, .. }), "done in the claim: {won:?}");
+    let sessions = store.web_sessions(&alice).await.unwrap();
+    assert_eq!(sessions.iter().map(|s| s.sid.as_str()).collect::<Vec<_>>(), ["sid-1"], "the claim began it");
     assert!(store.knows_device(&alice, &device, Duration::from_secs(3600)).await.unwrap());
     assert_eq!(known.known_device, Some(true), "the next login of that browser is known");
     assert_eq!(no_device.known_device, None, "a session without a device has nothing to look up");
@@ -419,7 +424,7 @@ async fn a_confirm_at_a_blocked_risk_level_or_without_a_verdict_is_refused_and_c
     let (store, bind, alice) = (store(), BindingHash::of_secret("b"), UserId::parse("alice").unwrap());
     let block = |level| DecisionCodes { risk_block: Some(level), ..DecisionCodes::new(CODE, None) };
     let (judged, unjudged) = (pending(&store, &bind).await, pending(&store, &bind).await);
-    store.scan(&judged, &alice, CODE, None, Some(RiskLevel::Medium)).await.unwrap();
+    store.scan(&judged, &alice, CODE, None, Some((RiskLevel::Medium, &shown()))).await.unwrap();
     store.scan(&unjudged, &alice, CODE, None, None).await.unwrap();
 
     let at_medium = store.decide(&judged, &alice, Decision::Confirm, block(RiskLevel::Medium), &[]).await.unwrap();
@@ -575,4 +580,29 @@ fn the_scripts_spell_states_only_as_the_enum_does() {
             assert!(known.contains(word), "unknown literal {word:?} in a script");
         }
     }
+}
+
+fn shown() -> Shown {
+    Shown { browser: "Firefox 133".into(), os: "Linux".into(), location: None }
+}
+
+#[tokio::test]
+async fn a_users_web_sessions_are_capped_and_end_one_or_all() {
+    let (store, alice, bob) = (store(), UserId::parse("alice").unwrap(), UserId::parse("bob").unwrap());
+    let web = |sid| NewWebSession { sid, lifetime: Duration::from_secs(600) };
+    let sids: Vec<String> = (0..=WEB_SESSIONS_PER_USER).map(|i| format!("sid-{i:02}")).collect();
+    for sid in &sids {
+        store.add_web_session(&alice, web(sid), &shown()).await.unwrap();
+    }
+
+    let kept = store.web_sessions(&alice).await.unwrap();
+    assert_eq!(kept.len(), WEB_SESSIONS_PER_USER as usize, "capped");
+    assert_eq!(kept[0].shown, shown());
+    assert!(store.touch_web_session(&alice, &sids[5]).await.unwrap());
+    assert!(!store.touch_web_session(&bob, &sids[5]).await.unwrap(), "another user's sid is unknown");
+    assert_eq!(store.end_web_sessions(&bob, Some(&sids[5])).await.unwrap(), 0);
+    assert_eq!(store.end_web_sessions(&alice, Some(&sids[5])).await.unwrap(), 1);
+    assert!(!store.touch_web_session(&alice, &sids[5]).await.unwrap(), "ended");
+    assert_eq!(store.end_web_sessions(&alice, None).await.unwrap(), u64::from(WEB_SESSIONS_PER_USER) - 1);
+    assert!(store.web_sessions(&alice).await.unwrap().is_empty());
 }

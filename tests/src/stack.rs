@@ -298,6 +298,18 @@ impl Stack {
         WebToken::verify(token, &self.jwks().await)
     }
 
+    /// `POST /v1/introspect` as the web backend `client` (id, secret) would ask about `token`.
+    pub async fn introspect(&self, client: (&str, &str), token: &str) -> Reply {
+        let req = self.browser.post(format!("{}/v1/introspect", self.gateway_url)).basic_auth(client.0, Some(client.1));
+        // A JWT's characters (base64url and dots) need no form escaping.
+        send(req.header("content-type", "application/x-www-form-urlencoded").body(format!("token={token}"))).await
+    }
+
+    /// `GET /v1/me` with the web token.
+    pub async fn me(&self, token: &str) -> Reply {
+        send(self.browser.get(format!("{}/v1/me", self.gateway_url)).bearer_auth(token)).await
+    }
+
     /// Any gateway request, for the odd paths and methods no browser code would use.
     pub async fn gateway_request(&self, method: reqwest::Method, path: &str, binding: Option<&str>) -> Reply {
         send(with_cookie(self.browser.request(method, format!("{}{path}", self.gateway_url)), binding)).await
@@ -332,6 +344,17 @@ impl Stack {
     /// `GET /v1/logins/{uuid}`: how a login the token's user scanned stands.
     pub async fn login_status(&self, token: &str, uuid: &str) -> Reply {
         send(self.phone.get(format!("{}/v1/logins/{uuid}", self.mobile_url)).bearer_auth(token)).await
+    }
+
+    /// `GET /v1/sessions`: the token's user's web sessions.
+    pub async fn web_sessions(&self, token: &str) -> Reply {
+        send(self.phone.get(format!("{}/v1/sessions", self.mobile_url)).bearer_auth(token)).await
+    }
+
+    /// `DELETE /v1/sessions/{sid}`, or `DELETE /v1/sessions` with `None`.
+    pub async fn end_web_sessions(&self, token: &str, sid: Option<&str>) -> Reply {
+        let path = sid.map_or_else(|| "/v1/sessions".to_owned(), |sid| format!("/v1/sessions/{sid}"));
+        send(self.phone.delete(format!("{}{path}", self.mobile_url)).bearer_auth(token)).await
     }
 
     /// A JSON POST to mobile-api with an optional bearer token.

@@ -3,6 +3,7 @@
 
 mod vars;
 
+use crate::introspection::IntrospectionClients;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -34,6 +35,8 @@ pub struct Settings {
     pub limits: IssueLimits,
     /// Web origins allowed to call the browser endpoints cross-origin (with credentials).
     pub cors_origins: Vec<String>,
+    /// The web backends that may introspect tokens (`QRL_INTROSPECTION_CLIENTS`).
+    pub introspection_clients: IntrospectionClients,
     /// Where the page a QR link opens in a camera app sends people to get the app.
     pub app_link: String,
     /// How long a browser's logins are remembered for the user (`QRL_DEVICE_MEMORY_DAYS`); also the device
@@ -110,6 +113,11 @@ impl Settings {
                 global: env.parse_or("QRL_LIMIT_ISSUE_GLOBAL", Rate::new(6000, 60)),
             },
             cors_origins: cors_origins(env),
+            introspection_clients: IntrospectionClients::parse(&env.or("QRL_INTROSPECTION_CLIENTS", ""))
+                .unwrap_or_else(|reason| {
+                    env.invalid("QRL_INTROSPECTION_CLIENTS", reason);
+                    IntrospectionClients::default()
+                }),
             app_link: env.or("QRL_APP_LINK", "https://apps.example.com/qrlogin"),
             device_memory: device_memory(env),
             hsts: env.parse_with("QRL_HSTS_SECS", str::parse).map(Duration::from_secs),

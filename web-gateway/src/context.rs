@@ -1,5 +1,6 @@
 //! What the gateway's handlers need, built once at start-up and shared by all workers.
 
+use crate::introspection::IntrospectionClients;
 use std::sync::Arc;
 
 use qrlogin_shared::qr_link::QrBaseUrl;
@@ -22,6 +23,8 @@ pub struct GatewayContext {
     pub policy: SessionPolicy,
     /// Who may start and cancel logins (login CSRF).
     pub origins: AllowedOrigins,
+    /// Who may introspect tokens.
+    pub introspection: IntrospectionClients,
     pub notifier: Arc<Notifier>,
     /// Started when the instance is shutting down: waiting browsers are answered now, streams end.
     pub shutdown: Shutdown,

@@ -26,6 +26,10 @@ pub enum GatewayError {
     SlowDown(Duration),
     #[error("missing or invalid web token")]
     Unauthorized,
+    #[error("the token's web session was ended")]
+    SessionEnded,
+    #[error("missing or wrong introspection client credentials")]
+    UnknownClient,
     #[error("invalid query: {0}")]
     BadQuery(&'static str),
     #[error("too many browsers waiting")]
@@ -61,6 +65,18 @@ impl GatewayError {
                     .with_detail("start and cancel logins from the site's own pages (or an origin in QRL_CORS_ORIGINS)")
             }
             Self::BadQuery(detail) => Problem::bad_request(*detail),
+            Self::SessionEnded => {
+                let mut p = Problem::new(StatusCode::UNAUTHORIZED, "session-ended", "Logged out from the phone")
+                    .with_detail("the user ended this web session; log in again");
+                p.www_authenticate = Some("Bearer error=\"invalid_token\"");
+                p
+            }
+            Self::UnknownClient => {
+                let mut p = Problem::new(StatusCode::UNAUTHORIZED, "invalid-client", "Unknown introspection client")
+                    .with_detail("authenticate with HTTP Basic as a client of QRL_INTROSPECTION_CLIENTS");
+                p.www_authenticate = Some("Basic realm=\"qrlogin introspection\"");
+                p
+            }
             Self::Unauthorized => {
                 let mut p = Problem::new(StatusCode::UNAUTHORIZED, "invalid-token", "Missing or invalid web token");
                 p.www_authenticate = Some("Bearer error=\"invalid_token\"");

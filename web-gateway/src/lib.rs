@@ -23,6 +23,7 @@ pub mod cors;
 pub mod device;
 pub mod directory;
 pub mod error;
+pub mod introspection;
 pub mod openapi;
 pub mod origin;
 pub mod push;

@@ -5,12 +5,13 @@
 use std::time::Duration;
 
 use qrlogin_shared::StoreError;
-use qrlogin_shared::http::{Problem, deadline_problem, json_body_problems};
+use qrlogin_shared::http::{Problem, deadline_problem, form_body_problems, json_body_problems};
 use qrlogin_shared::openapi::{Link, Unknown, complete, require_security};
 use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as Document;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
+use crate::directory::DirectoryError;
 use crate::error::GatewayError;
 use crate::push::Full;
 use crate::routes;
@@ -21,7 +22,7 @@ use crate::routes;
         wait for the phone (poll, long-poll or Server-Sent Events) and collect the web token; the keys that verify \
         the token. Errors are RFC 9457 problem details (`application/problem+json`): match on `type`."),
     paths(routes::create::create, routes::poll::poll, routes::events::events, routes::cancel::cancel,
-        routes::jwks::jwks, routes::me::me, routes::pages::index, routes::pages::landing, routes::pages::asset),
+        routes::jwks::jwks, routes::me::me, routes::introspect::introspect, routes::pages::index, routes::pages::landing, routes::pages::asset),
     modifiers(&SecuritySchemes),
     tags((name = "browser", description = "A login, from the browser that started it"),
         (name = "tokens", description = "Verifying the web token"),
@@ -43,6 +44,9 @@ impl utoipa::Modify for SecuritySchemes {
             "the binding cookie the create set for this login (`__Secure-qrl_bind` behind https)",
         );
         components.add_security_scheme("bindingCookie", SecurityScheme::ApiKey(ApiKey::Cookie(cookie)));
+        let basic = HttpBuilder::new().scheme(HttpAuthScheme::Basic);
+        let basic = basic.description(Some("a web backend of QRL_INTROSPECTION_CLIENTS: its id and secret"));
+        components.add_security_scheme("introspectionClient", SecurityScheme::Http(basic.build()));
     }
 }
 
@@ -88,7 +92,14 @@ fn problems() -> Vec<(&'static str, Vec<Problem>)> {
         ),
         ("loginEvents", with(session().into_iter().chain(waiting()).collect(), vec![])),
         ("cancelLogin", with([E::CrossOrigin].into_iter().chain(session()).collect(), vec![])),
-        ("me", with(vec![E::Unauthorized, E::Directory(crate::directory::DirectoryError::Status(503))], vec![])),
+        (
+            "me",
+            with(
+                vec![E::Unauthorized, E::SessionEnded, unavailable(), E::Directory(DirectoryError::Status(503))],
+                vec![],
+            ),
+        ),
+        ("introspect", with(vec![E::UnknownClient, unavailable()], form_body_problems())),
     ]
 }
 

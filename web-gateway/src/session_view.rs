@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use qrlogin_shared::audit::{self, AuditEvent, Event, Limit, Outcome};
 use qrlogin_shared::session::Status;
-use qrlogin_shared::store::{ClaimOutcome, History, PollOutcome, RotateOutcome};
+use qrlogin_shared::store::{ClaimOutcome, Claimant, History, NewWebSession, PollOutcome, RotateOutcome};
 use qrlogin_shared::{SessionId, UserId, unix_now};
 
 use crate::binding::Binding;
@@ -15,10 +15,15 @@ use serde::Serialize;
 use crate::context::{GatewayContext, QrCode};
 use crate::directory::Profile;
 use crate::error::GatewayError;
+use crate::web_token::Minted;
 
 /// A code's expiry lies this far beyond its scheduled replacement, so a code is never stale merely because the
 /// read that rotates it came a little late (a browser polling once a second). Once replaced it no longer scans.
 pub const ROTATION_OVERLAP_SECS: u64 = 5;
+
+/// A web session outlives its token by this much, so a backend introspecting a token just before it expires is
+/// not told the session ended.
+const WEB_SESSION_MARGIN: Duration = Duration::from_secs(60);
 
 /// The JSON answer: the status, with the QR of a pending session or the token of a confirmed one.
 #[derive(Serialize)]
@@ -221,12 +226,14 @@ async fn pending(ctx: &GatewayContext, read: &Read<'_>, version: u64, code_exp: 
 /// read instead of losing it), then claims: one token per login, repeated to the same browser in the grace
 /// window.
 async fn claim(ctx: &GatewayContext, read: &Read<'_>, user: &UserId) -> Result<Snapshot, GatewayError> {
-    let (token, jti) = token(ctx, user).await?;
+    let (token, minted) = token(ctx, user).await?;
     let answer = json(&Answer { status: Status::Confirmed, check_code: None, qr: None, token: Some(token) })?;
     let sealed = read.binding.seal(&answer)?;
-    let history = History { user, memory: ctx.policy.device_memory };
-    match ctx.store.claim(read.id, read.binding.hash(), &sealed, ctx.policy.claim_grace, Some(history)).await? {
-        ClaimOutcome::Won { version, device, trace } => {
+    let web = NewWebSession { sid: &minted.sid, lifetime: ctx.signer.ttl() + WEB_SESSION_MARGIN };
+    let claimant = Claimant { history: History { user, memory: ctx.policy.device_memory }, web };
+    match ctx.store.claim(read.id, read.binding.hash(), &sealed, ctx.policy.claim_grace, Some(claimant)).await? {
+        ClaimOutcome::Won { version, device, shown, trace } => {
+            let jti = minted.jti;
             let claimed = AuditEvent::new(Event::Claimed, Outcome::Ok, read.ip).session(read.id).user(user).jti(&jti);
             let claimed = claimed.trace(trace.as_ref());
             audit::record(&claimed);
@@ -236,6 +243,13 @@ async fn claim(ctx: &GatewayContext, read: &Read<'_>, user: &UserId) -> Result<S
                 && let Err(e) = ctx.store.remember_device(user, &device, ctx.policy.device_memory).await
             {
                 tracing::warn!(error = %qrlogin_shared::ErrorChain(&e), "could not remember the login's device");
+            }
+            // Likewise on a cluster: without it the phone does not list this login and introspection calls its
+            // token ended.
+            if let Some(shown) = shown
+                && let Err(e) = ctx.store.add_web_session(user, web, &shown).await
+            {
+                tracing::warn!(error = %qrlogin_shared::ErrorChain(&e), "could not record the login's web session");
             }
             Ok(Snapshot::settled(version, Status::Confirmed, answer))
         }
@@ -248,16 +262,17 @@ async fn claim(ctx: &GatewayContext, read: &Read<'_>, user: &UserId) -> Result<S
     }
 }
 
-/// The token answer for `user`, and the token's `jti` for the audit trail.
-async fn token(ctx: &GatewayContext, user: &UserId) -> Result<(Token, String), GatewayError> {
+/// The token answer for `user`, and the token's `jti` (for the audit trail) and `sid`.
+async fn token(ctx: &GatewayContext, user: &UserId) -> Result<(Token, Minted), GatewayError> {
     let mut profile = ctx.directory.profile(user).await?.unwrap_or_else(|| {
         tracing::warn!(user = %user, "confirmed user is not in the user directory; issuing a token without profile");
         Profile::new()
     });
     profile.insert("id".into(), user.as_str().into());
-    let minted = ctx.signer.mint(user, unix_now())?;
+    let mut minted = ctx.signer.mint(user, unix_now())?;
     let expires_in = ctx.signer.ttl().as_secs();
-    Ok((Token { token: minted.token, token_type: "Bearer", expires_in, user: profile }, minted.jti))
+    let token = std::mem::take(&mut minted.token);
+    Ok((Token { token, token_type: "Bearer", expires_in, user: profile }, minted))
 }
 
 fn json(answer: &Answer) -> Result<String, GatewayError> {

@@ -50,6 +50,7 @@ impl Application {
             directory,
             policy: SessionPolicy::from(&settings),
             origins: AllowedOrigins::new(settings.service.qr_base_url.as_str(), &settings.cors_origins),
+            introspection: settings.introspection_clients.clone(),
             notifier: notifier.clone(),
             shutdown: shutdown.clone(),
         });
@@ -93,6 +94,7 @@ fn configure_routes(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
         .service(resource("/q/{code}").get(routes::landing))
         .service(resource("/static/{file}").get(routes::asset))
         .service(resource("/v1/me").get(routes::me))
+        .service(resource("/v1/introspect").post(routes::introspect::introspect))
         .service(resource("/.well-known/jwks.json").get(routes::jwks))
         .service(
             web::scope("/v1/qr")

@@ -48,6 +48,7 @@ impl Settings {
             // A zero rate is no limit.
             limits: IssueLimits { per_ip: Rate::new(0, 0), global: Rate::new(0, 0) },
             cors_origins: Vec::new(),
+            introspection_clients: crate::introspection::IntrospectionClients::default(),
             app_link: "https://apps.test.qrlogin.invalid".to_owned(),
             device_memory: Duration::from_secs(180 * 86_400),
             hsts: None,

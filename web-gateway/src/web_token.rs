@@ -9,7 +9,7 @@ use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse, ThumbprintHash};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use qrlogin_shared::UserId;
 use secrecy::ExposeSecret;
 use serde::Serialize;
@@ -39,18 +39,26 @@ struct Claims<'a> {
     /// Names this token in logs and revocation lists; the `claimed` audit event carries it.
     jti: &'a str,
     /// The web session this login opens: a fresh random id per token (one token per login), for the web
-    /// backend to key its session on instead of the user.
-    sid: String,
+    /// backend to key its session on instead of the user; the phone lists and ends it by this id.
+    sid: &'a str,
     iss: &'a str,
     aud: &'a str,
     /// RFC 8176 authentication method reference: this login used a QR code.
     amr: [&'static str; 1],
 }
 
-/// A signed token and its `jti`, for the audit trail (which never carries the token itself).
+/// A signed token, its `jti` (for the audit trail, which never carries the token itself) and its `sid`.
 pub struct Minted {
     pub token: String,
     pub jti: String,
+    pub sid: String,
+}
+
+/// A token [`WebTokenSigner::verify`] accepted: whose it is, the web session it belongs to, all its claims.
+pub struct Verified {
+    pub user: UserId,
+    pub sid: String,
+    pub claims: serde_json::Value,
 }
 
 pub struct WebTokenSigner {
@@ -104,17 +112,18 @@ impl WebTokenSigner {
     /// Signs a token for `user`, issued at `now` (unix seconds).
     pub fn mint(&self, user: &UserId, now: u64) -> Result<Minted, SigningError> {
         let jti = uuid::Uuid::new_v4().to_string();
+        let sid = uuid::Uuid::new_v4().to_string();
         let claims = Claims {
             sub: user.as_str(),
             iat: now,
             exp: now + self.ttl.as_secs(),
             jti: &jti,
-            sid: uuid::Uuid::new_v4().to_string(),
+            sid: &sid,
             iss: &self.issuer,
             aud: &self.audience,
             amr: ["qr"],
         };
-        Ok(Minted { token: self.sign(&claims)?, jti })
+        Ok(Minted { token: self.sign(&claims)?, jti, sid })
     }
 
     /// The JWS compact serialization (RFC 7515 §7.1), as `jsonwebtoken::encode` makes it: base64url of the header
@@ -129,6 +138,21 @@ impl WebTokenSigner {
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(signature.as_ref(), &mut token);
         Ok(token)
+    }
+
+    /// The claims of `token` if it is one of ours, still valid: key from the published set by `kid`, ES256 only,
+    /// `iss`, `aud`, `exp` (as the web team's backend checks it; `/v1/me` and introspection use this).
+    pub fn verify(&self, token: &str) -> Option<Verified> {
+        let kid = jsonwebtoken::decode_header(token).ok()?.kid?;
+        let key = DecodingKey::from_jwk(self.jwks.find(&kid)?).ok()?;
+        let mut validation = Validation::new(ALG);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        let claims = jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation).ok()?.claims;
+        let user = claims.get("sub").and_then(serde_json::Value::as_str).and_then(|s| UserId::parse(s).ok())?;
+        let sid = claims.get("sid").and_then(serde_json::Value::as_str)?.to_owned();
+        Some(Verified { user, sid, claims })
     }
 
     pub fn issuer(&self) -> &str {

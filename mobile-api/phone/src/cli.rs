@@ -29,7 +29,53 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     Scan(ScanArgs),
     Status(StatusArgs),
+    Sessions(SessionsArgs),
+    End(EndArgs),
     DevToken(DevTokenArgs),
+}
+
+/// The user's own credentials for mobile-api, as every command that calls it takes them.
+#[derive(Debug, Args)]
+pub(crate) struct Account {
+    /// mobile-api's base URL.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_API)]
+    pub(crate) api: String,
+
+    /// The user's bearer token, as the app holds it. [default: $QRL_PHONE_TOKEN]
+    #[arg(long, value_name = "TOKEN", conflicts_with = "user")]
+    pub(crate) token: Option<String>,
+
+    /// Instead of a token, mint a five-minute development token for this user (as dev-token does).
+    #[arg(long, value_name = "ID")]
+    pub(crate) user: Option<String>,
+}
+
+/// List where the user is logged in: the live web sessions of their logins, newest first.
+///
+/// Asks mobile-api's GET /v1/sessions; prints one line per session: its sid, browser, OS, location, when it
+/// began and was last seen, and which is the latest login.
+#[derive(Debug, Args)]
+pub(crate) struct SessionsArgs {
+    #[command(flatten)]
+    pub(crate) account: Account,
+}
+
+/// Log a browser out: end one web session (by the sid `sessions` lists), or all of them.
+///
+/// Calls mobile-api's DELETE /v1/sessions/<sid> (or DELETE /v1/sessions with --all). The web backend learns of
+/// it when it next introspects the token.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which").required(true).args(["sid", "all"])))]
+pub(crate) struct EndArgs {
+    /// The session's sid.
+    pub(crate) sid: Option<String>,
+
+    /// End every web session of the user.
+    #[arg(long)]
+    pub(crate) all: bool,
+
+    #[command(flatten)]
+    pub(crate) account: Account,
 }
 
 /// Show how a login the user scanned stands, and once decided how it ended.

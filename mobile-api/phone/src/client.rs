@@ -225,6 +225,24 @@ impl PhoneClient {
         }
     }
 
+    /// `GET /v1/sessions`: where the user is logged in (their live web sessions), newest first.
+    pub async fn sessions(&self) -> Result<Vec<WebSessionInfo>, PhoneError> {
+        let path = "/v1/sessions";
+        let answer: SessionsAnswer = self.send(self.http.get(format!("{}{path}", self.api)), path).await?;
+        Ok(answer.sessions)
+    }
+
+    /// `DELETE /v1/sessions/{sid}`, or `DELETE /v1/sessions` with `None`: logs out one browser, or all.
+    pub async fn end_sessions(&self, sid: Option<&str>) -> Result<(), PhoneError> {
+        let path = sid.map_or_else(|| "/v1/sessions".to_owned(), |sid| format!("/v1/sessions/{sid}"));
+        let res =
+            self.http.delete(format!("{}{path}", self.api)).bearer_auth(self.token.expose_secret()).send().await?;
+        if !res.status().is_success() {
+            return Err(PhoneError::Api(problem(res).await?));
+        }
+        Ok(())
+    }
+
     async fn post<T: DeserializeOwned>(&self, path: &str, body: &Value) -> Result<T, PhoneError> {
         self.send(self.http.post(format!("{}{path}", self.api)).json(body), path).await
     }
@@ -261,4 +279,24 @@ async fn problem(res: Response) -> Result<ApiProblem, PhoneError> {
     }
     problem.retry_after = retry_after;
     Ok(problem)
+}
+
+/// One web session of the user, as `GET /v1/sessions` lists it.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct WebSessionInfo {
+    pub sid: String,
+    pub browser: String,
+    pub os: String,
+    pub location: Option<qrlogin_shared::requester::Location>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub last_seen: String,
+    /// The session of the user's latest login.
+    pub current_login: bool,
+}
+
+#[derive(serde::Deserialize)]
+struct SessionsAnswer {
+    sessions: Vec<WebSessionInfo>,
 }

@@ -28,7 +28,7 @@ pub mod dev_token;
 mod link;
 mod outcome;
 
-pub use client::{ApiProblem, PhoneClient, ScanResult};
+pub use client::{ApiProblem, PhoneClient, ScanResult, WebSessionInfo};
 pub use decode::decode_qr_image;
 pub use describe::{Warning, browser_summary, describe_requester, describe_requester_at};
 pub use link::{QrLink, split_link};

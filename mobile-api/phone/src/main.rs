@@ -19,7 +19,7 @@ use qrlogin_shared::ErrorChain;
 use qrlogin_shared::qr_link::QrBaseUrl;
 use qrlogin_shared::session::Decision;
 
-use crate::cli::{Cli, Command, DevTokenArgs, ScanArgs, StatusArgs};
+use crate::cli::{Account, Cli, Command, DevTokenArgs, EndArgs, ScanArgs, SessionsArgs, StatusArgs};
 
 /// Lifetime of the token `scan --user` mints: one login's worth.
 const SCAN_TOKEN_TTL: Duration = Duration::from_secs(300);
@@ -34,6 +34,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan(args),
         Command::Status(args) => status(args),
+        Command::Sessions(args) => sessions(args),
+        Command::End(args) => end(args),
         Command::DevToken(args) => dev_token(&args),
     };
     match result {
@@ -142,6 +144,43 @@ fn status(args: StatusArgs) -> Result<(), Error> {
     let status = runtime.block_on(client.await_outcome(args.uuid.trim(), Duration::from_secs(args.wait)))?;
     println!("{}: {}", status.as_str(), qrlogin_phone::describe_outcome(status));
     Ok(())
+}
+
+fn sessions(args: SessionsArgs) -> Result<(), Error> {
+    let client = account_client(args.account)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let sessions = runtime.block_on(client.sessions())?;
+    if sessions.is_empty() {
+        println!("no web sessions: this user is logged in nowhere");
+    }
+    for s in sessions {
+        let place = s.location.map(|l| l.city.map_or(l.country.clone(), |c| format!("{c}, {}", l.country)));
+        let latest = if s.current_login { "  (latest login)" } else { "" };
+        println!(
+            "{}  {} on {}, {}; since {}, last seen {}{latest}",
+            s.sid,
+            s.browser,
+            s.os,
+            place.as_deref().unwrap_or("location unknown"),
+            s.created_at,
+            s.last_seen
+        );
+    }
+    Ok(())
+}
+
+fn end(args: EndArgs) -> Result<(), Error> {
+    let client = account_client(args.account)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let sid = args.sid.as_deref().map(str::trim).filter(|_| !args.all);
+    runtime.block_on(client.end_sessions(sid))?;
+    println!("{}", if sid.is_some() { "logged out: that browser's session is ended" } else { "logged out everywhere" });
+    Ok(())
+}
+
+fn account_client(account: Account) -> Result<PhoneClient, Error> {
+    let token = user_token(account.token, account.user.as_deref())?;
+    Ok(PhoneClient::new(&account.api, token)?)
 }
 
 /// Asks on the terminal; anything but yes (an empty line, end of input) is no.

@@ -2,6 +2,7 @@
 
 pub(crate) mod decide;
 pub(crate) mod scan;
+pub(crate) mod sessions;
 pub(crate) mod status;
 
 pub use decide::decide;

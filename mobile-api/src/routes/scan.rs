@@ -2,7 +2,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use qrlogin_shared::audit::{self, AuditEvent, Event, Outcome};
 use qrlogin_shared::requester::RequesterDetails;
 use qrlogin_shared::session::{CheckCode, Risk};
-use qrlogin_shared::store::{History, ScanOutcome};
+use qrlogin_shared::store::{History, ScanOutcome, Shown};
 use serde::{Deserialize, Serialize};
 
 use crate::admission::{Presented, Step, admit, refused};
@@ -66,8 +66,10 @@ pub async fn scan(
     let judged = ctx.risk.judge(&ctx.store, &user, &ip, &context).await?;
     // Number matching from the verdict: a risky login asks for the digits only its own browser shows.
     let check_code = ctx.check_code.required(judged.risk.level).then(CheckCode::random);
-    let level = Some(judged.risk.level);
-    let outcome = ctx.store.scan(&id, &user, code.expires_at(), check_code.as_ref(), level).await?;
+    let r = &judged.requester;
+    let shown = Shown { browser: r.browser.clone(), os: r.os.clone(), location: r.location.clone() };
+    let verdict = Some((judged.risk.level, &shown));
+    let outcome = ctx.store.scan(&id, &user, code.expires_at(), check_code.as_ref(), verdict).await?;
     audit::record(&match &outcome {
         ScanOutcome::Scanned { trace, .. } => audited.trace(trace.as_ref()),
         ScanOutcome::NotFound => AuditEvent { event: Event::Expired, outcome: Outcome::NotFound, ..audited },

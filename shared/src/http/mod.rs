@@ -14,7 +14,8 @@ pub use body::{BODY_TIMEOUT, HeldBody, IgnoredBody, close_error, hold_body};
 pub use client_ip::{ClientIp, TrustedProxies};
 pub use fallback::problem_fallback;
 pub use problem::{
-    CONTENT_TYPE as PROBLEM_CONTENT_TYPE, Problem, json_config, method_not_allowed, not_found, path_error, query_error,
+    CONTENT_TYPE as PROBLEM_CONTENT_TYPE, Problem, form_config, json_config, method_not_allowed, not_found, path_error,
+    query_error,
 };
 
 use actix_web::{HttpResponse, ResponseError, web};
@@ -37,6 +38,11 @@ pub fn json_body_problems() -> Vec<Problem> {
         body::too_large(),
         problem::unsupported_media_type(),
     ]
+}
+
+/// What reading a form body can fail with: malformed, too slow, too large, not a form.
+pub fn form_body_problems() -> Vec<Problem> {
+    vec![Problem::bad_request("malformed form body"), body::request_timeout(), body::too_large(), problem::not_a_form()]
 }
 
 /// A request that outlived [`REQUEST_DEADLINE`].

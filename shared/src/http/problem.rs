@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError, UrlencodedError};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde::Serialize;
@@ -130,6 +130,24 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
 pub(crate) fn unsupported_media_type() -> Problem {
     Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type")
         .with_detail("send the body as application/json")
+}
+
+pub(crate) fn not_a_form() -> Problem {
+    Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type")
+        .with_detail("send the body as application/x-www-form-urlencoded")
+}
+
+/// Form bodies (token introspection): at most `limit` bytes, and every failure a problem+json answer.
+pub fn form_config(limit: usize) -> web::FormConfig {
+    web::FormConfig::default().limit(limit).error_handler(|err, _req| {
+        let problem = match &err {
+            UrlencodedError::Overflow { .. } => super::body::too_large(),
+            UrlencodedError::ContentType => not_a_form(),
+            UrlencodedError::Payload(e) => super::body::payload_problem(e),
+            _ => Problem::bad_request("malformed form body"),
+        };
+        problem.into()
+    })
 }
 
 pub fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {

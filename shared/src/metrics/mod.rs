@@ -30,8 +30,18 @@ pub const WAITING_BROWSERS: &str = "qrlogin_waiting_browsers";
 pub const PUSH_EVENTS: &str = "qrlogin_push_events_received";
 
 /// Every `event` of [`SESSIONS`], primed at zero so each series exists from the first scrape.
-pub const SESSION_EVENTS: [&str; 9] =
-    ["issued", "scanned", "confirmed", "denied", "claimed", "expired", "cancelled", "lockout", "wrong_verification"];
+pub const SESSION_EVENTS: [&str; 10] = [
+    "issued",
+    "scanned",
+    "confirmed",
+    "denied",
+    "claimed",
+    "expired",
+    "cancelled",
+    "lockout",
+    "wrong_verification",
+    "web_session_ended",
+];
 
 /// Every `kind` of [`REDIS_ERRORS`], primed at zero as well.
 pub const REDIS_ERROR_KINDS: [&str; 4] = ["pool", "timeout", "protocol", "command"];

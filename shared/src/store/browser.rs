@@ -5,8 +5,8 @@ use std::time::Duration;
 use super::OUTCOME_KEPT;
 use super::reply::Created;
 use super::{
-    CancelOutcome, ClaimOutcome, DEVICES_PER_USER, History, NewSession, Polled, RotateOutcome, SessionState,
-    SessionStore, StepError, StoreError,
+    CancelOutcome, ClaimOutcome, Claimant, DEVICES_PER_USER, NewSession, Polled, RotateOutcome, SessionState,
+    SessionStore, StepError, StoreError, WEB_SESSIONS_PER_USER,
 };
 use crate::rate_limit::Limit;
 use crate::requester::MAX_USER_AGENT;
@@ -71,8 +71,8 @@ impl SessionStore {
     }
 
     /// Hands out `answer` (the token response) if the session is still confirmed; keeps it `grace` long for
-    /// repeated polls of the same browser. With `history` (the confirmed user's), on a single Redis, the won
-    /// claim also remembers the session's device in it.
+    /// repeated polls of the same browser. With `claimant` (the confirmed user's), on a single Redis, the won
+    /// claim also remembers the session's device in their history and adds their web session.
     #[tracing::instrument(skip_all, fields(session = %id))]
     pub async fn claim(
         &self,
@@ -80,16 +80,17 @@ impl SessionStore {
         binding: &BindingHash,
         answer: &str,
         grace: Duration,
-        history: Option<History<'_>>,
+        claimant: Option<Claimant<'_>>,
     ) -> Result<ClaimOutcome, StoreError> {
         let mut inv = self.invocation(&self.scripts.claim, id);
         self.outcome_key(&mut inv, id);
         inv.arg(binding.as_str()).arg(answer).arg(grace.as_secs().max(1));
         self.notify_args(&mut inv, id);
         inv.arg(OUTCOME_KEPT.as_secs());
-        if let Some(history) = history.filter(|_| !self.redis.is_cluster()) {
-            inv.key(self.keys.user_devices(history.user));
+        if let Some(Claimant { history, web }) = claimant.filter(|_| !self.redis.is_cluster()) {
+            inv.key(self.keys.user_devices(history.user)).key(self.keys.user_web_sessions(history.user));
             inv.arg(unix_now()).arg(history.memory.as_secs().max(1)).arg(DEVICES_PER_USER);
+            inv.arg(web.sid).arg(web.lifetime.as_secs().max(1)).arg(WEB_SESSIONS_PER_USER);
         }
         self.run(&mut inv).await
     }

@@ -2,13 +2,16 @@
 -- A[1] = binding hash; A[2] = the answer (JSON with the token); A[3] = grace window, seconds;
 -- A[4] = the session's events channel; A[5] = session id; K[2] = the login's outcome key, A[6] = how long it is
 -- kept (seconds); on a single Redis also K[3] = the confirmed user's device history, and A[7] = now, A[8] = its
--- memory (seconds), A[9] = its cap, to remember the session's device in the same step (the reply then ends with
--- '1'). The won claim records the login as claimed in its outcome key, which outlives the grace window.
--- Exactly one caller wins ({'won', version, device hash or '', traceparent or '', remembered}: the device for the user's
--- history, the trace context the create stored); concurrent or repeated polls of the same browser within the grace
+-- memory (seconds), A[9] = its cap, to remember the session's device in the same step, and K[4] = the user's web
+-- sessions, A[10] = the new web session's sid, A[11] = its lifetime (seconds), A[12] = their cap, to add it (the
+-- reply's remembered is then '1'). The won claim records the login as claimed in its outcome key, which outlives
+-- the grace window.
+-- Exactly one caller wins ({'won', version, device hash or '', traceparent or '', remembered, shown}: the device
+-- for the user's history, the trace context the create stored, what the scan showed the phone, for the web
+-- session a cluster adds in a step of its own); concurrent or repeated polls of the same browser within the grace
 -- window get that same answer ({'claimed', version, answer}), so a lost response is not a lost login. The
 -- session then lives only for the grace window. Otherwise {'expired'}, {'forbidden'} or {state, version}.
-local s = redis.call('HMGET', K[1], 'st', 'bind', 'resp', 'v', 'dev', 'tp')
+local s = redis.call('HMGET', K[1], 'st', 'bind', 'resp', 'v', 'dev', 'tp', 'shown')
 if not s[1] then
   return {'expired'}
 end
@@ -22,12 +25,16 @@ if s[1] == 'confirmed' then
   redis.call('HSET', K[2], 'st', 'claimed')
   redis.call('EXPIRE', K[2], A[6])
   redis.call('PUBLISH', A[4], A[5])
+  local shown = s[7] or '{"b":"unknown","o":"unknown"}'
   local remembered = ''
-  if K[3] and s[5] then
-    remember_device(K[3], s[5], A[7], A[8], A[9])
+  if K[3] then
+    if s[5] then
+      remember_device(K[3], s[5], A[7], A[8], A[9])
+    end
+    add_web_session(K[4], A[10], shown, A[7], A[11], A[12])
     remembered = '1'
   end
-  return {'won', tostring(v), s[5] or '', s[6] or '', remembered}
+  return {'won', tostring(v), s[5] or '', s[6] or '', remembered, shown}
 end
 if s[1] == 'claimed' then
   return {'claimed', s[4], s[3]}

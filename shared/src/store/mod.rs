@@ -14,6 +14,7 @@ mod browser;
 mod devices;
 mod phone;
 mod reply;
+mod web_sessions;
 
 pub use phone::{CHECK_CODE_ATTEMPTS, DecisionCodes, OUTCOME_KEPT};
 
@@ -28,6 +29,7 @@ pub use crate::redis_conn::{CreatePoolError, Redis, StoreError};
 pub use crate::session::{Decision, Requester, SessionState};
 pub use devices::DEVICES_PER_USER;
 pub use reply::LoginContext;
+pub use web_sessions::{NewWebSession, Shown, WEB_SESSIONS_PER_USER, WebSession};
 
 use crate::config::RedisSettings;
 use crate::telemetry::Traceparent;
@@ -38,6 +40,14 @@ use crate::{BindingHash, DeviceHash, KeySchema, SessionId, UserId};
 pub struct History<'a> {
     pub user: &'a UserId,
     pub memory: Duration,
+}
+
+/// Who claims a confirmed login and what it becomes: their device history remembers the browser, and their web
+/// session `web` begins.
+#[derive(Clone, Copy, Debug)]
+pub struct Claimant<'a> {
+    pub history: History<'a>,
+    pub web: NewWebSession<'a>,
 }
 
 /// What the gateway records when it issues a session.
@@ -85,9 +95,10 @@ pub struct Polled {
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum ClaimOutcome {
-    /// This caller's answer is the one handed out; the session is now at this version. `device`: the browser's
-    /// device hash, when it is still to be remembered in the user's history (a step of its own on a cluster).
-    Won { version: u64, device: Option<DeviceHash>, trace: Option<Traceparent> },
+    /// This caller's answer is the one handed out; the session is now at this version. `device` and `shown`:
+    /// the browser's device hash to remember in the user's history and what the web session shows, when that is
+    /// still to be done (steps of their own on a cluster).
+    Won { version: u64, device: Option<DeviceHash>, shown: Option<Shown>, trace: Option<Traceparent> },
     /// Another poll of the same browser won a moment earlier: hand out its answer instead.
     AlreadyClaimed { version: u64, answer: String },
     /// The session left `confirmed` otherwise (cancelled, expired) or the binding does not match.
@@ -174,6 +185,10 @@ struct Scripts {
     remember_device: Script,
     known_device: Script,
     outcome: Script,
+    web_session_add: Script,
+    web_sessions_list: Script,
+    web_session_end: Script,
+    web_session_touch: Script,
 }
 
 impl Scripts {
@@ -182,10 +197,11 @@ impl Scripts {
         // user's device history have its functions too.
         let step = |body: &str| Script::new(&format!("{ADMIT_LUA}\n{body}"));
         let with_devices = |body: &str| step(&format!("{}\n{body}", include_str!("devices.lua")));
+        let with_web_sessions = |body: &str| step(&format!("{}\n{body}", include_str!("web_sessions.lua")));
         Self {
             create: step(include_str!("create.lua")),
             poll: step(include_str!("poll.lua")),
-            claim: with_devices(include_str!("claim.lua")),
+            claim: with_web_sessions(&format!("{}\n{}", include_str!("devices.lua"), include_str!("claim.lua"))),
             cancel: step(include_str!("cancel.lua")),
             rotate: step(include_str!("rotate.lua")),
             scan: step(include_str!("scan.lua")),
@@ -195,6 +211,10 @@ impl Scripts {
             remember_device: with_devices(include_str!("remember_device.lua")),
             known_device: with_devices(include_str!("known_device.lua")),
             outcome: step(include_str!("outcome.lua")),
+            web_session_add: with_web_sessions(include_str!("web_session_add.lua")),
+            web_sessions_list: step(include_str!("web_sessions_list.lua")),
+            web_session_end: step(include_str!("web_session_end.lua")),
+            web_session_touch: step(include_str!("web_session_touch.lua")),
         }
     }
 }

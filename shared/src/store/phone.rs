@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::reply::PhoneStatus;
-use super::{Decided, Decision, MissOutcome, ScanOutcome, SessionStore, StepError, StoreError};
+use super::{Decided, Decision, MissOutcome, ScanOutcome, SessionStore, Shown, StepError, StoreError};
 use crate::rate_limit::Limit;
 use crate::session::{CheckCode, LoginStatus, RiskLevel};
 use crate::{SessionId, UserId};
@@ -17,8 +17,9 @@ pub const OUTCOME_KEPT: Duration = Duration::from_secs(300);
 
 impl SessionStore {
     /// Records the scan by `user` of the code expiring at `code_expires_at` (which must be the current one). With
-    /// `check_code`, the first scan stores it for the browser to show and the confirm to match; `risk`, the scan's
-    /// verdict, is kept for the confirm (`QRL_RISK_BLOCK`).
+    /// `check_code`, the first scan stores it for the browser to show and the confirm to match; `verdict`, the
+    /// scan's risk level and what the phone was shown, is kept for the confirm (`QRL_RISK_BLOCK`) and the web
+    /// session the claim begins.
     #[tracing::instrument(skip_all, fields(session = %id, user = %user))]
     pub async fn scan(
         &self,
@@ -26,12 +27,15 @@ impl SessionStore {
         user: &UserId,
         code_expires_at: u32,
         check_code: Option<&CheckCode>,
-        risk: Option<RiskLevel>,
+        verdict: Option<(RiskLevel, &Shown)>,
     ) -> Result<ScanOutcome, StoreError> {
         let mut inv = self.invocation(&self.scripts.scan, id);
         inv.arg(user.as_str()).arg(code_expires_at);
         self.notify_args(&mut inv, id);
-        inv.arg(check_code.map_or("", CheckCode::as_str)).arg(risk.map_or("", RiskLevel::as_str));
+        let shown = verdict.map(|(_, shown)| serde_json::to_string(shown)).transpose();
+        let shown = shown.map_err(|e| StoreError::Protocol(e.to_string()))?.unwrap_or_default();
+        inv.arg(check_code.map_or("", CheckCode::as_str)).arg(verdict.map_or("", |(level, _)| level.as_str()));
+        inv.arg(shown);
         self.run(&mut inv).await
     }
 

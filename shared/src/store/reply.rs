@@ -8,6 +8,7 @@ use redis::{FromRedisValue, ParsingError, Value};
 
 use super::{
     CancelOutcome, ClaimOutcome, DecideOutcome, Decided, MissOutcome, PollOutcome, Polled, RotateOutcome, ScanOutcome,
+    Shown,
 };
 use crate::session::{LoginStatus, Requester, RiskLevel, SessionState};
 use crate::telemetry::Traceparent;
@@ -96,16 +97,19 @@ fn polled(f: Fields, script: &str) -> Result<Polled, ParsingError> {
     Ok(Polled { outcome, version, code_expires_at, expires_in })
 }
 
-/// claim.lua: `{'won', version, device, traceparent, remembered}`, `{'claimed', version, answer}`, else the poll
-/// shape. A device the step already remembered is not handed back.
+/// claim.lua: `{'won', version, device, traceparent, remembered, shown}`, `{'claimed', version, answer}`, else the
+/// poll shape. What the step already did itself (the device remembered, the web session added) is not handed back.
 impl FromRedisValue for ClaimOutcome {
     fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
         let f = Fields::of(v, "claim")?;
         match (f.text(0, "claim")?.as_str(), f.len()) {
-            ("won", 5) => {
+            ("won", 6) => {
                 let remembered = f.text(4, "claim")? == "1";
                 let device = DeviceHash::from_stored(&f.text(2, "claim")?).filter(|_| !remembered);
-                Ok(Self::Won { version: f.get(1, "claim")?, device, trace: f.trace(3, "claim")? })
+                let shown = serde_json::from_str::<Shown>(&f.text(5, "claim")?)
+                    .map_err(|e| ParsingError::from(format!("claim: shown: {e}")))?;
+                let shown = Some(shown).filter(|_| !remembered);
+                Ok(Self::Won { version: f.get(1, "claim")?, device, shown, trace: f.trace(3, "claim")? })
             }
             ("claimed", 3) => Ok(Self::AlreadyClaimed { version: f.get(1, "claim")?, answer: f.text(2, "claim")? }),
             _ => polled(f, "claim").map(|p| Self::Other(p.outcome)),

@@ -1,6 +1,7 @@
 -- The phone scanned the QR. K[1] = session key; A[1] = user id; A[2] = the scanned code's expiry;
 -- A[3] = the session's events channel; A[4] = session id; A[5] = the check code the browser will show ('' for none);
--- A[6] = the scan's risk level, kept for the confirm ('' for none).
+-- A[6] = the scan's risk level, kept for the confirm ('' for none); A[7] = what the phone was shown (JSON: browser,
+-- OS, location), kept for the web session a claim begins ('' for none).
 -- pending -> scanned (recording the scanner; the QR stops rotating); the same user scanning again is answered
 -- the same way, so an app may retry. A code superseded by a rotation is as unknown as a missing session.
 -- A second user scanning a QR someone else already scanned (a photographed or shared QR) ends the login:
@@ -33,6 +34,9 @@ end
 -- other scan can slip in between.
 if A[6] ~= '' then
   redis.call('HSET', K[1], 'risk', A[6])
+end
+if A[7] ~= '' then
+  redis.call('HSET', K[1], 'shown', A[7])
 end
 local required = '0'
 if s[7] then

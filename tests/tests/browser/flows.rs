@@ -44,6 +44,27 @@ async fn confirming_on_the_phone_logs_the_page_in() {
 }
 
 #[tokio::test]
+async fn ending_the_web_session_on_the_phone_logs_the_page_out() {
+    let stack = &Stack::start().await;
+    in_browser("logout", |page| async move {
+        page.open(&stack.gateway_url).await;
+        let code = page.read_code(None).await;
+        let alice = phone(stack, "alice");
+        let scan = alice.scan(&code.text).await.expect("the phone scans");
+        alice.confirm(&scan.link.uuid, &scan.link.verification).await.expect("the phone confirms");
+        let claims = page.wait_for_login("Alice Liddell", "alice").await;
+
+        let sessions = alice.sessions().await.expect("the phone lists where alice is logged in");
+        assert_eq!(sessions.first().map(|s| s.sid.as_str()), claims["sid"].as_str(), "{sessions:?}");
+        alice.end_sessions(claims["sid"].as_str()).await.expect("the phone ends the page's session");
+
+        page.wait_for_logout().await;
+        page.shoot("logged-out").await;
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn with_a_check_code_the_phone_types_the_number_the_page_shows() {
     let stack = &Stack::start_configured(|_| {}, |mobile| mobile.check_code = CheckCodeMode::Always).await;
     in_browser("check-code", |page| async move {

@@ -15,6 +15,8 @@ use crate::shots::Shots;
 /// How often a wait re-reads the DOM.
 const POLL: Duration = Duration::from_millis(100);
 /// Bound on a change the page should show "within a few seconds" (a push from the gateway, a page load).
+/// What the demo page says once the phone ended its web session (demo.js).
+pub(crate) const LOGGED_OUT: &str = "Logged out from your phone";
 pub(crate) const SOON: Duration = Duration::from_secs(5);
 
 pub(crate) const IMAGE: &str = "img.qrlogin-image";
@@ -153,6 +155,13 @@ impl DemoPage {
         let claims = claims.as_str().expect("claims text");
         assert!(claims.contains(&format!(r#""sub": "{user}""#)), "claims shown: {claims}");
         serde_json::from_str(claims).unwrap_or_else(|e| panic!("the claims shown are not JSON ({e}): {claims}"))
+    }
+
+    /// Waits until the logged-in page says the phone ended its web session.
+    pub(crate) async fn wait_for_logout(&self) {
+        let script = r#"return document.getElementById("welcome").textContent === arguments[0] ? true : null;"#;
+        let said = self.wait_for("the page to say it was logged out", SOON * 3, script, vec![json!(LOGGED_OUT)]).await;
+        assert_eq!(said, json!(true));
     }
 
     /// Saves a full-page screenshot of the settled page as `state`.

@@ -22,6 +22,7 @@ mod rotation;
 mod sentinel;
 mod user_tokens;
 mod verifiers;
+mod web_sessions;
 
 use std::time::Duration;
 

@@ -3,6 +3,7 @@
 pub(crate) mod cancel;
 pub(crate) mod create;
 pub(crate) mod events;
+pub(crate) mod introspect;
 pub(crate) mod jwks;
 pub(crate) mod me;
 pub(crate) mod pages;

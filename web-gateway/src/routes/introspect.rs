@@ -1,0 +1,61 @@
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::context::GatewayContext;
+use crate::error::GatewayError;
+
+/// The form of an introspection request (RFC 7662 §2.1).
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct IntrospectRequest {
+    /// The web token to ask about.
+    token: String,
+    /// Ignored: only web tokens are issued here.
+    #[allow(dead_code, reason = "RFC 7662 allows it; there is one token type")]
+    token_type_hint: Option<String>,
+}
+
+/// The introspection answer (RFC 7662 §2.2): `{"active": false}` alone for an ended, expired or foreign token.
+#[derive(utoipa::ToSchema)]
+#[schema(examples(json!({"active": true, "sub": "alice", "sid": "0c9f2f7e-3f0a-4d8e-b8a7-5d3c2b1a0f9e",
+    "exp": 1796150000, "iat": 1796146400, "jti": "6c1b7d0e-2f3a-4b5c-8d9e-0f1a2b3c4d5e",
+    "iss": "https://login.example.com", "aud": "qrlogin-web", "token_type": "Bearer", "client_id": "web-backend"}),
+    json!({"active": false})))]
+#[allow(dead_code, reason = "documents the JSON `introspect` answers")]
+pub(crate) struct Introspection {
+    active: bool,
+    sub: Option<String>,
+    sid: Option<String>,
+    exp: Option<u64>,
+    iat: Option<u64>,
+    jti: Option<String>,
+    iss: Option<String>,
+    aud: Option<String>,
+    token_type: Option<String>,
+    /// The client that asked.
+    client_id: Option<String>,
+}
+
+/// `POST /v1/introspect`: RFC 7662 token introspection for the web team's backend. Active while the token is
+/// valid and its web session has not been ended from the phone; asking counts as the session being seen.
+#[utoipa::path(post, path = "/v1/introspect", tag = "tokens", operation_id = "introspect",
+    summary = "Is this web token still good? (RFC 7662)", security(("introspectionClient" = [])),
+    request_body(content = IntrospectRequest, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "Whether the token is active, and if so its claims", body = Introspection)))]
+pub async fn introspect(
+    req: HttpRequest,
+    form: web::Form<IntrospectRequest>,
+    ctx: web::Data<GatewayContext>,
+) -> Result<HttpResponse, GatewayError> {
+    let client = ctx.introspection.authenticate(&req).ok_or(GatewayError::UnknownClient)?;
+    let answer = match ctx.signer.verify(&form.token) {
+        Some(v) if ctx.store.touch_web_session(&v.user, &v.sid).await? => {
+            let claim = |name: &str| v.claims.get(name).cloned().unwrap_or_default();
+            json!({ "active": true, "sub": v.user.as_str(), "sid": v.sid, "exp": claim("exp"), "iat": claim("iat"),
+                    "jti": claim("jti"), "iss": claim("iss"), "aud": claim("aud"), "token_type": "Bearer",
+                    "client_id": client })
+        }
+        _ => json!({ "active": false }),
+    };
+    Ok(super::no_store(HttpResponse::Ok()).json(answer))
+}
