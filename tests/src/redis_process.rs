@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::bench::RedisProbe;
+use crate::bench::redis_probe::RedisProbe;
 
 /// Ports below Linux's ephemeral range (32768+), so no outgoing connection takes the port while Redis is down.
 const PORTS: std::ops::Range<u16> = 20_000..32_000;

@@ -21,8 +21,8 @@ use qrlogin_e2e::{Login, RedisProcess, Reply, Stack};
 use secrecy::SecretString;
 
 /// The longest any answer may take while Redis fails: every Redis call is bounded by the command deadline
-/// (500 ms in the test settings, pool wait and connect included); a request makes at most two such calls
-/// before it answers, and a loaded 2-core box adds slack.
+/// (500 ms in the test settings, pool wait and connect included); a long-poll may first wait as long for its
+/// subscription, so the slowest answer is two deadlines (measured: 1.0 s), and a loaded 2-core box adds slack.
 const ANSWER_BOUND: Duration = Duration::from_secs(2);
 /// How long after Redis is back a whole login must succeed again.
 const RECOVERY_BOUND: Duration = Duration::from_secs(5);
