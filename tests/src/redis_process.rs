@@ -1,9 +1,12 @@
-//! A Redis of one test's own, as a child process it may kill and start again on the same port. Its data survives
-//! that: an append-only file, fsynced on every write, in a directory of its own.
+//! A Redis of one test's own, as a child process it may kill, freeze and start again on the same port. Its data
+//! survives that: an append-only file, fsynced on every write unless the test asks otherwise
+//! ([`RedisProcess::start_with`]), in a directory of its own.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::bench::redis_probe::RedisProbe;
 
 /// Ports below Linux's ephemeral range (32768+), so no outgoing connection takes the port while Redis is down.
 const PORTS: std::ops::Range<u16> = 20_000..32_000;
@@ -13,12 +16,20 @@ const READY_TIMEOUT: Duration = Duration::from_secs(15);
 pub struct RedisProcess {
     port: u16,
     dir: PathBuf,
+    /// Extra `redis-server` arguments, given again on every restart.
+    args: Vec<String>,
     child: Option<Child>,
 }
 
 impl RedisProcess {
     /// Starts `redis-server` on a free loopback port and waits until it answers.
     pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// [`RedisProcess::start`] with extra `redis-server` arguments after the defaults, which they override
+    /// (e.g. `["--appendfsync", "everysec"]`, `["--maxmemory", "8mb"]`); a restart keeps them.
+    pub async fn start_with(args: &[&str]) -> Self {
         let dir = std::env::temp_dir().join(format!("qrl-e2e-redis-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("create the Redis data directory");
         let seed = usize::from(uuid::Uuid::new_v4().as_bytes()[0]) * 41;
@@ -28,7 +39,8 @@ impl RedisProcess {
             if std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
                 continue;
             }
-            let mut redis = Self { port, dir: dir.clone(), child: None };
+            let args = args.iter().map(|&a| a.to_owned()).collect();
+            let mut redis = Self { port, dir: dir.clone(), args, child: None };
             // Another process may take the port between the check and Redis binding it: then try the next.
             if redis.spawn_and_wait().await {
                 return redis;
@@ -39,6 +51,29 @@ impl RedisProcess {
 
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// One command on a connection of its own (not one of the services'), its reply as text, e.g.
+    /// `["SCRIPT", "FLUSH"]`, `["CLIENT", "KILL", "TYPE", "pubsub"]`; an error reply fails the test.
+    pub async fn command(&self, args: &[&str]) -> String {
+        let probe = RedisProbe { port: self.port, timeout: Duration::from_secs(5) };
+        probe.command(args).await.unwrap_or_else(|e| panic!("{args:?}: {e}"))
+    }
+
+    /// Freezes Redis (SIGSTOP): connections stay open and nothing is answered, as with a stuck server.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a paused Redis run again (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("redis-server is running").id().to_string();
+        let status = Command::new("kill").args([signal, &pid]).status().expect("run kill");
+        assert!(status.success(), "kill {signal} {pid} failed");
     }
 
     /// Kills Redis at once (SIGKILL: no shutdown save, as in a crash); connections to it break.
@@ -64,6 +99,7 @@ impl RedisProcess {
             .arg(&self.dir)
             .arg("--logfile")
             .arg(self.dir.join("redis.log"))
+            .args(&self.args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
