@@ -43,10 +43,10 @@ pub async fn hold_body(
     };
     let deadline = Box::pin(tokio::time::sleep(BODY_TIMEOUT));
     let mut reading = Reading { payload: Rc::clone(&payload), deadline };
-    if takes_no_body(req.method()) {
-        if let Err(problem) = drain(&mut reading).await {
-            return Err(HeldError { error: problem.into(), payload: Some(payload), close: false }.into());
-        }
+    if takes_no_body(req.method())
+        && let Err(problem) = drain(&mut reading).await
+    {
+        return Err(HeldError { error: problem.into(), payload: Some(payload), close: false }.into());
     }
     req.set_payload(Payload::Stream { payload: Box::pin(reading) });
     match next.call(req).await {
