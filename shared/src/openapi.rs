@@ -58,14 +58,20 @@ pub fn qr_link() -> ObjectBuilder {
 )]
 struct Common;
 
-/// `doc` with the shared endpoints and schemas merged in, every operation's `problems` added (operation id ->
-/// the errors it may answer), and every operation that sends a problem also able to answer `405` for a method
-/// its path does not serve.
+/// `doc` with the shared endpoints and schemas merged in, and every operation's error answers: those of
+/// `problems` (operation id -> the errors it may answer), and for every operation the body that could not be read
+/// (the shared bootstrap reads any request's body, whatever the route does with it).
 pub fn complete(mut doc: Document, problems: &[(&str, Vec<Problem>)]) -> Result<Document, Unknown> {
     doc.merge(Common::openapi());
-    for (operation_id, problems) in problems {
-        let operation = operation_mut(&mut doc, operation_id)?;
-        for (status, response) in problem_responses(problems) {
+    for (operation_id, _) in problems {
+        operation_mut(&mut doc, operation_id)?;
+    }
+    let operations = doc.paths.paths.values_mut().flat_map(operations);
+    for operation in operations {
+        let id = operation.operation_id.as_deref().unwrap_or_default();
+        let own = problems.iter().filter(|(op, _)| *op == id).flat_map(|(_, p)| p.iter().cloned());
+        let all: Vec<Problem> = own.chain(crate::http::unreadable_body_problems()).collect();
+        for (status, response) in problem_responses(&all) {
             operation.responses.responses.insert(status, RefOr::T(response));
         }
     }

@@ -23,6 +23,8 @@ struct Process {
     name: &'static str,
     child: Child,
     log: PathBuf,
+    /// Where it listens (`http://127.0.0.1:<port>`).
+    url: String,
 }
 
 impl Process {
@@ -63,6 +65,8 @@ pub struct Services {
     /// Their Redis key prefix (`QRL_REDIS_KEY_PREFIX`), to look at what they stored.
     pub key_prefix: String,
     processes: Vec<Process>,
+    /// The environment they were started with, for [`Services::another_gateway`].
+    env: Vec<(String, String)>,
 }
 
 impl Services {
@@ -81,11 +85,32 @@ impl Services {
         ];
         env.extend(ours.into_iter().map(|(k, v)| (k.to_owned(), v)));
         env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-        let mut services =
-            Self { gateway_url: String::new(), mobile_url: String::new(), key_prefix, processes: vec![] };
+        let mut services = Self {
+            gateway_url: String::new(),
+            mobile_url: String::new(),
+            key_prefix,
+            processes: vec![],
+            env: env.clone(),
+        };
         services.gateway_url = services.spawn("web-gateway", &env).await;
         services.mobile_url = services.spawn("mobile-api", &env).await;
         services
+    }
+
+    /// A second web-gateway process on the same Redis, key prefix and settings (as behind a load balancer);
+    /// returns its URL once it is ready.
+    pub async fn another_gateway(&mut self) -> String {
+        let env = self.env.clone();
+        self.spawn("web-gateway", &env).await
+    }
+
+    /// `kill -9` of the process listening at `url`, as a crash or the OOM killer would: no drain, no answers.
+    /// Waits until it is gone.
+    pub fn kill(&mut self, url: &str) {
+        let at = self.processes.iter().position(|p| p.url == url).unwrap_or_else(|| panic!("no process at {url}"));
+        let mut process = self.processes.remove(at);
+        process.child.kill().expect("SIGKILL the process");
+        process.child.wait().expect("reap the killed process");
     }
 
     /// A browser's and a phone's clients for these services.
@@ -103,7 +128,7 @@ impl Services {
     async fn spawn(&mut self, name: &'static str, env: &[(String, String)]) -> String {
         let bin = binary(name);
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let log = bin.with_file_name(format!("{name}-{}.log", self.key_prefix));
+        let log = bin.with_file_name(format!("{name}-{}-{}.log", self.key_prefix, self.processes.len()));
         let out = std::fs::File::create(&log).expect("create the service log");
         let mut cmd = Command::new(&bin);
         cmd.current_dir(WORKSPACE).stdin(Stdio::null()).stdout(out.try_clone().unwrap()).stderr(out);
@@ -114,8 +139,8 @@ impl Services {
         }
         cmd.envs(env.iter().map(|(k, v)| (k, v))).env("QRL_LISTEN_ADDR", format!("127.0.0.1:{port}"));
         let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-        self.processes.push(Process { name, child, log });
         let url = format!("http://127.0.0.1:{port}");
+        self.processes.push(Process { name, child, log, url: url.clone() });
         self.wait_ready(&url).await;
         url
     }

@@ -74,17 +74,23 @@ impl EventStream {
 
     /// The next event, or `None` once the server has ended the stream. A transport error fails the test.
     pub async fn next(&mut self) -> Option<SseEvent> {
+        self.try_next().await.expect("the event stream is readable")
+    }
+
+    /// [`EventStream::next`], with a transport error (the server died mid-stream) as an error for the test to
+    /// expect.
+    pub async fn try_next(&mut self) -> Result<Option<SseEvent>, reqwest::Error> {
         loop {
             while let Some(line) = self.take_line() {
                 if let Some(event) = self.field(&line) {
-                    return Some(event);
+                    return Ok(Some(event));
                 }
             }
             if self.ended {
                 // An event not terminated by a blank line is discarded, as a browser would.
-                return None;
+                return Ok(None);
             }
-            match self.res.chunk().await.expect("the event stream is readable") {
+            match self.res.chunk().await? {
                 Some(bytes) => self.buf.extend_from_slice(&bytes),
                 None => self.ended = true,
             }

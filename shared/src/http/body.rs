@@ -17,11 +17,11 @@ use std::time::Duration;
 use actix_web::body::{BodySize, BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
-use actix_web::http::{ConnectionType, StatusCode};
+use actix_web::http::{ConnectionType, Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 
 use super::Problem;
 
@@ -42,11 +42,36 @@ pub async fn hold_body(
         payload => Rc::new(RefCell::new(payload)),
     };
     let deadline = Box::pin(tokio::time::sleep(BODY_TIMEOUT));
-    req.set_payload(Payload::Stream { payload: Box::pin(Reading { payload: Rc::clone(&payload), deadline }) });
+    let mut reading = Reading { payload: Rc::clone(&payload), deadline };
+    if takes_no_body(req.method())
+        && let Err(problem) = drain(&mut reading).await
+    {
+        return Err(HeldError { error: problem.into(), payload: Some(payload), close: false }.into());
+    }
+    req.set_payload(Payload::Stream { payload: Box::pin(reading) });
     match next.call(req).await {
         Ok(res) => Ok(res.map_body(|_, body| HeldBody { body: body.boxed(), _payload: payload }).map_into_right_body()),
         Err(error) => Err(HeldError { error, payload: Some(payload), close: false }.into()),
     }
+}
+
+/// Whether no route answers `method` with a use for a body (reads, deletes).
+fn takes_no_body(method: &Method) -> bool {
+    [Method::GET, Method::HEAD, Method::DELETE, Method::OPTIONS].contains(method)
+}
+
+/// Reads a body no handler will read, at most [`crate::server::BODY_LIMIT`] bytes. actix-http takes a malformed
+/// chunk for a client gone and drops the connection without a word when the handler is still busy (waiting on
+/// Redis) at that moment; read first, the error is answered like any unreadable body.
+async fn drain(reading: &mut Reading) -> Result<(), Problem> {
+    let mut read = 0;
+    while let Some(chunk) = reading.next().await {
+        read += chunk.map_err(|e| payload_problem(&e))?.len();
+        if read > crate::server::BODY_LIMIT {
+            return Err(too_large());
+        }
+    }
+    Ok(())
 }
 
 /// The handler's view of the body: the body itself until [`BODY_TIMEOUT`], then a timeout error.
@@ -144,7 +169,7 @@ pub(crate) fn payload_problem(err: &PayloadError) -> Problem {
     }
 }
 
-fn unreadable() -> Problem {
+pub(crate) fn unreadable() -> Problem {
     Problem::bad_request("could not read the request body")
 }
 

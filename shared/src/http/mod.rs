@@ -45,6 +45,12 @@ pub fn form_body_problems() -> Vec<Problem> {
     vec![Problem::bad_request("malformed form body"), body::request_timeout(), body::too_large(), problem::not_a_form()]
 }
 
+/// What any request may be answered when its body cannot be read, whatever the route: malformed framing, too
+/// slow, too large ([`hold_body`] reads bodies the handler does not).
+pub fn unreadable_body_problems() -> Vec<Problem> {
+    vec![body::unreadable(), body::request_timeout(), body::too_large()]
+}
+
 /// A request that outlived [`REQUEST_DEADLINE`].
 pub fn deadline_problem() -> Problem {
     body::request_timeout()

@@ -1,6 +1,8 @@
-//! The fault suite (issue 13): the real services in-process against a Redis process each test owns and breaks
-//! (kills, freezes, flushes, disconnects, fills), asserting that every answer is a success or a fast 503 and that
-//! logins, waiting browsers and confirmed logins come through. Each test is bounded to seconds.
+//! The fault suite (issue 13): what the services do when something breaks. The Redis faults run the real
+//! services in-process against a Redis process each test owns and breaks (kills, freezes, flushes, disconnects,
+//! fills); the service faults kill gateway processes, exhaust the pool, race claims and send malformed requests.
+//! Every answer must be a success, a clear 4xx or a fast 503; logins, waiting browsers and confirmed logins come
+//! through. Each fault is bounded to seconds. One test binary (one link step), one module per fault.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -9,8 +11,12 @@
 )]
 
 mod aof_crash;
+mod claim_race;
 mod client_kill;
+mod gateway_kill;
+mod malformed;
 mod maxmemory;
+mod pool;
 mod redis_kill;
 mod redis_stop;
 mod script_flush;
@@ -103,4 +109,17 @@ async fn confirmed_login(stack: &Stack, user_token: &str) -> Login {
     stack.scan(user_token, &login.qr_text).await.expect_status(200);
     stack.confirm(user_token, &login.uuid, &login.verification).await.expect_status(200);
     login
+}
+
+/// `host:port` of a service URL, for raw TCP.
+fn addr(url: &str) -> &str {
+    url.trim_start_matches("http://")
+}
+
+/// The claims of a JWT, decoded without verifying it (the tests that need verification do it against the JWKS).
+fn jwt_claims(token: &str) -> serde_json::Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT has a payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64url payload");
+    serde_json::from_slice(&bytes).expect("JSON claims")
 }
