@@ -11,6 +11,8 @@ const read = (path) => readFile(new URL(`../${path}`, import.meta.url), "utf8");
 
 test("the gateway serves exactly the build of the source (run `npm run build` when this fails)", async () => {
   assert.equal(await readFile(SERVED, "utf8"), await build());
+  // The same check as `npm run check`, which also covers the example page's pinned URL and hash.
+  execFileSync(process.execPath, [new URL("../scripts/build.mjs", import.meta.url).pathname, "--check"], { stdio: "pipe" });
 });
 
 test("the package's major version is the HTTP API's, and the source says the same version", async () => {
