@@ -1,6 +1,6 @@
 // qrlogin.js: the browser side of a QR login, as a dependency-free ES module (npm: @qrlogin/web; the API, every
-// option, status, CSS class and message key: web-gateway/js/README.md). This file is the package's source;
-// web-gateway/static/qrlogin.js is a copy written by `npm run build`.
+// option, status, CSS class and message key: web-gateway/js/README.md). The source is web-gateway/js/src/qrlogin.js;
+// web-gateway/static/qrlogin.js, which the gateway serves, is a copy that `npm run build` writes there.
 //
 //   import { QrLogin } from "https://login.example.com/static/qrlogin.js";
 //   const login = QrLogin.mount(document.getElementById("qr"), {
