@@ -45,9 +45,7 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 pub async fn asset(file: web::Path<String>) -> HttpResponse {
     let (body, content_type, cache) = match file.as_str() {
         "qrlogin.js" => (QRLOGIN_JS, "text/javascript; charset=utf-8", SHORT_CACHE),
-        name if Some(name) == VERSIONED_CLIENT.as_deref() => {
-            (QRLOGIN_JS, "text/javascript; charset=utf-8", IMMUTABLE)
-        }
+        name if Some(name) == VERSIONED_CLIENT.as_deref() => (QRLOGIN_JS, "text/javascript; charset=utf-8", IMMUTABLE),
         "demo.js" => (DEMO_JS, "text/javascript; charset=utf-8", SHORT_CACHE),
         "demo.css" => (DEMO_CSS, "text/css; charset=utf-8", SHORT_CACHE),
         _ => return HttpResponse::NotFound().finish(),
