@@ -38,6 +38,12 @@ python3 -c 'import jwt, cryptography' 2>/dev/null ||
 # One build, one target dir for every test binary; benches run once each as smoke tests.
 cargo test --workspace --all-targets "$@"
 
+# The browser client package (web-gateway/js): its unit tests under Node, its types against the OpenAPI
+# document, the served file being its build, and `npm pack`.
+started=$SECONDS
+web-gateway/js/ci.sh
+echo "deploy/test.sh: the web client package took $((SECONDS - started)) s" >&2
+
 # Contract fuzzing of both services against their OpenAPI documents (Schemathesis, from PyPI), on the binaries
 # the tests just built.
 started=$SECONDS

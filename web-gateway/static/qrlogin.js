@@ -1,18 +1,29 @@
-// qrlogin.js: the browser side of a QR login, as a dependency-free ES module.
+// qrlogin.js: the browser side of a QR login, as a dependency-free ES module (npm: @qrlogin/web; the API, every
+// option, status, CSS class and message key: web-gateway/js/README.md). The source is web-gateway/js/src/qrlogin.js;
+// web-gateway/static/qrlogin.js, which the gateway serves, is a copy that `npm run build` writes there.
 //
 //   import { QrLogin } from "https://login.example.com/static/qrlogin.js";
 //   const login = QrLogin.mount(document.getElementById("qr"), {
 //     gateway: "https://login.example.com",          // default: this page's origin
 //     onLogin: ({ token, user, expires_in }) => ..., // the web token, once
-//     onStatus: (status) => ...,                     // "pending", "scanned", "denied", "cancelled", "expired", "confirmed",
-//                                                    // "refused" (this tab lost the session's cookie), "error"
-//                                                    // scanned with a check code: the number is shown under the QR
+//     onStatus: (status) => ...,                     // "loading", "pending", "scanned", "denied", "cancelled",
+//                                                    // "expired", "confirmed", "refused" (this tab lost the
+//                                                    // session's cookie), "error"; scanned with a check code:
+//                                                    // the number is shown under the QR
+//     messages: { pending: "Scannez ce code…" },     // any text shown, overridden (i18n)
 //   });
 //   login.destroy();                                 // cancels a login still in progress
+//
+// Or the custom element, defined on import:  <qr-login gateway="https://login.example.com"></qr-login>
+// firing `login` (detail: the token answer), `status` (detail: { status, checkCode }) and `error` (detail: { error }).
 //
 // It waits with Server-Sent Events when the gateway offers them and falls back to polling at the advised
 // interval; it swaps re-issued QR images, offers a new code when one expires or is refused, and cancels the
 // session when the page is left.
+
+/** The package version: its major is the HTTP API's (`/v1/`); the gateway also serves this file as
+ * `/static/qrlogin-<VERSION>.js`, never changed, for Subresource Integrity. */
+export const VERSION = "1.0.0";
 
 const MESSAGES = {
   loading: "Preparing a login code…",
@@ -25,7 +36,11 @@ const MESSAGES = {
   expired: "This code has expired.",
   error: "Cannot reach the login service. Trying again…",
   refused: "This code no longer works in this tab.",
+  image_alt: "QR code to log in: scan it with the app on your phone.",
+  new_code: "New code",
 };
+/** The default English texts, by key: override any of them with the `messages` option. */
+export const DEFAULT_MESSAGES = Object.freeze({ ...MESSAGES });
 // Consecutive 403s (this browser no longer holds the session's cookie) after which the code is given up.
 const MAX_REFUSALS = 3;
 const FINAL = new Set(["confirmed", "denied", "cancelled", "expired"]);
@@ -43,6 +58,8 @@ class Login {
     this.gateway = (options.gateway || window.location.origin).replace(/\/$/, "");
     this.onLogin = options.onLogin || (() => {});
     this.onStatus = options.onStatus || (() => {});
+    this.onError = options.onError || (() => {});
+    this.messages = { ...MESSAGES, ...options.messages };
     this.useEvents = options.transport !== "poll" && "EventSource" in window;
     this.session = null;
     this.status = null;
@@ -65,14 +82,14 @@ class Login {
       class: "qrlogin-image",
       width: "240",
       height: "240",
-      alt: "QR code to log in: scan it with the app on your phone.",
+      alt: this.messages.image_alt,
     });
     this.image.hidden = true;
     this.overlay = element("div", { class: "qrlogin-overlay" });
     this.overlay.hidden = true;
-    this.refreshButton = element("button", { type: "button", class: "qrlogin-refresh" }, "New code");
+    this.refreshButton = element("button", { type: "button", class: "qrlogin-refresh" }, this.messages.new_code);
     this.refreshButton.addEventListener("click", () => this.start());
-    this.overlay.append(element("p", {}, MESSAGES.expired), this.refreshButton);
+    this.overlay.append(element("p", {}, this.messages.expired), this.refreshButton);
     this.figure.append(this.image, this.overlay);
     this.message = element("p", { class: "qrlogin-status", role: "status", "aria-live": "polite" });
     // Number matching: once scanned, the phone may ask for this number; only this browser is shown it.
@@ -151,7 +168,7 @@ class Login {
         this.handle(await res.json());
       }
     } catch (e) {
-      this.onStatus("error", e);
+      this.failed(e);
       delay = Math.max(delay, 2000);
     }
     if (this.session && this.session.uuid === uuid && !FINAL.has(this.status)) {
@@ -206,26 +223,47 @@ class Login {
     if (this.destroyed) return;
     this.status = status;
     this.root.dataset.status = status;
-    this.message.textContent = MESSAGES[status] || status;
     const code = status === "scanned" && /^[0-9]{2}$/.test(checkCode || "") ? checkCode : "";
-    this.checkCode.hidden = !code;
-    this.checkCode.textContent = code;
-    if (code) {
-      this.message.textContent = MESSAGES.check_code;
-      this.root.dataset.checkCode = code;
-    } else delete this.root.dataset.checkCode;
+    if (code) this.root.dataset.checkCode = code;
+    else delete this.root.dataset.checkCode;
+    this.paint();
     const over = ["expired", "denied", "cancelled", "refused"].includes(status);
-    this.overlay.hidden = !over;
-    this.overlay.firstChild.textContent = MESSAGES[status] || "";
-    this.image.classList.toggle("qrlogin-faded", over || status === "scanned");
     if (over) this.refreshButton.focus({ preventScroll: true });
     this.onStatus(status);
+  }
+
+  // Shows the current status in words: on every change, and when the texts are replaced (another language).
+  paint() {
+    const status = this.status;
+    const code = this.root.dataset.checkCode || "";
+    this.message.textContent = this.messages[status] || status;
+    this.checkCode.hidden = !code;
+    this.checkCode.textContent = code;
+    if (code) this.message.textContent = this.messages.check_code;
+    const over = ["expired", "denied", "cancelled", "refused"].includes(status);
+    this.overlay.hidden = !over;
+    this.overlay.firstChild.textContent = this.messages[status] || "";
+    this.image.classList.toggle("qrlogin-faded", over || status === "scanned");
+  }
+
+  setMessages(overrides) {
+    if (this.destroyed) return;
+    this.messages = { ...MESSAGES, ...overrides };
+    this.image.setAttribute("alt", this.messages.image_alt);
+    this.refreshButton.textContent = this.messages.new_code;
+    this.paint();
+  }
+
+  // A failed request: the status line keeps what it shows, the callbacks hear why.
+  failed(error) {
+    this.onStatus("error", error);
+    this.onError(error);
   }
 
   retryLater(error) {
     if (this.destroyed) return;
     this.setStatus("error");
-    this.onStatus("error", error);
+    this.failed(error);
     this.timer = setTimeout(() => this.start(), 3000);
   }
 
@@ -273,9 +311,108 @@ function retryAfter(res, fallback) {
 }
 
 export const QrLogin = {
-  /** Starts a QR login inside `root` (an empty element). Returns `{ destroy, refresh }`. */
+  /** Starts a QR login inside `root` (an empty element). Returns `{ destroy, refresh, setMessages }`. */
   mount(root, options = {}) {
     const login = new Login(root, options);
-    return { destroy: () => login.destroy(), refresh: () => login.start() };
+    return {
+      destroy: () => login.destroy(),
+      refresh: () => login.start(),
+      setMessages: (messages) => login.setMessages(messages),
+    };
   },
 };
+
+/** `messages` given as an attribute: a JSON object of texts by key; anything else is ignored (and said so). */
+function parseMessages(json) {
+  if (!json) return {};
+  try {
+    const parsed = JSON.parse(json);
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed;
+  } catch (_) {
+    // reported below
+  }
+  console.warn("qr-login: the messages attribute is not a JSON object; using the default texts");
+  return {};
+}
+
+/**
+ * Defines the `<qr-login>` custom element (done on import in a browser; call it yourself to pick another name
+ * or registry). Light DOM, so the page's CSS styles the `.qrlogin-*` classes. Returns the element class.
+ */
+export function defineQrLoginElement(name = "qr-login", registry = globalThis.customElements) {
+  const defined = registry.get(name);
+  if (defined) return defined;
+
+  class QrLoginElement extends HTMLElement {
+    static observedAttributes = ["gateway", "transport", "messages"];
+    #login = null;
+    #messages = {};
+
+    /** Texts by key, over the `messages` attribute's; setting it changes the texts without a new code. */
+    get messages() {
+      return { ...parseMessages(this.getAttribute("messages")), ...this.#messages };
+    }
+
+    set messages(overrides) {
+      this.#messages = { ...overrides };
+      if (this.#login) this.#login.setMessages(this.messages);
+    }
+
+    /** The current status (`loading`, `pending`, …), as on the `data-status` attribute. */
+    get status() {
+      return this.dataset.status || null;
+    }
+
+    connectedCallback() {
+      this.#start();
+    }
+
+    disconnectedCallback() {
+      this.#stop();
+    }
+
+    attributeChangedCallback(attribute, before, after) {
+      if (!this.#login || before === after) return;
+      if (attribute === "messages") this.#login.setMessages(this.messages);
+      else this.#start();
+    }
+
+    /** A new code, as the "New code" button does. */
+    refresh() {
+      if (this.#login) this.#login.refresh();
+    }
+
+    #start() {
+      this.#stop();
+      if (!this.isConnected) return;
+      this.#login = QrLogin.mount(this, {
+        gateway: this.getAttribute("gateway") || undefined,
+        transport: this.getAttribute("transport") || undefined,
+        messages: this.messages,
+        onLogin: (answer) => this.#fire("login", answer),
+        // A status without an error is a state the element now shows; failures are `error` events.
+        onStatus: (status, error) => {
+          if (error === undefined) this.#fire("status", { status, checkCode: this.dataset.checkCode || null });
+        },
+        onError: (error) => this.#fire("error", { error }),
+      });
+    }
+
+    #stop() {
+      if (this.#login) this.#login.destroy();
+      this.#login = null;
+    }
+
+    #fire(type, detail) {
+      this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+    }
+  }
+
+  registry.define(name, QrLoginElement);
+  return QrLoginElement;
+}
+
+// Importing the module is enough in a browser; in Node (server-side rendering) there is nothing to define.
+if (globalThis.customElements && globalThis.HTMLElement && !globalThis.customElements.get("qr-login")) {
+  defineQrLoginElement();
+}

@@ -14,6 +14,7 @@
 
 mod client;
 mod driver;
+mod embed;
 mod flows;
 mod page;
 mod shots;

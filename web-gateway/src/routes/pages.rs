@@ -1,6 +1,8 @@
 //! The demo login page, the browser client, and the page a QR link opens in a plain camera app. All embedded
 //! in the binary.
 
+use std::sync::LazyLock;
+
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
@@ -40,41 +42,57 @@ pub async fn landing(ctx: web::Data<GatewayContext>) -> HttpResponse {
     page(LANDING.replace("APP_LINK", &html_attr(&ctx.policy.app_link)))
 }
 
-/// `GET /static/{file}`: the browser client (loadable cross-origin as a module) and the demo's own files.
+/// Files whose name may change under the same URL are cached briefly; a versioned client never changes.
+const SHORT_CACHE: &str = "public, max-age=300";
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// `GET /static/{file}`: the browser client (loadable cross-origin as a module), also under its versioned name
+/// `qrlogin-<version>.js` for pages that pin it with Subresource Integrity, and the demo's own files.
 #[utoipa::path(get, path = "/static/{file}", tag = "pages", operation_id = "staticFile",
-    params(("file" = inline(StaticFile), Path, description = "`qrlogin.js` (the browser client, loadable cross-origin), \
-        `demo.js` or `demo.css`")),
+    params(("file" = inline(StaticFile), Path, description = "`qrlogin.js` (the browser client, loadable cross-origin; also as \
+        `qrlogin-<version>.js`, cached for ever), `demo.js` or `demo.css`")),
     responses((status = 200, description = "The file", content(
             (String = "text/javascript; charset=utf-8"), (String = "text/css; charset=utf-8"))),
         (status = 404, description = "No such file", content_type = "application/problem+json",
             body = qrlogin_shared::http::Problem)))]
 pub async fn asset(file: web::Path<String>) -> HttpResponse {
-    let (body, content_type) = match file.as_str() {
-        "qrlogin.js" => (QRLOGIN_JS, "text/javascript; charset=utf-8"),
-        "demo.js" => (DEMO_JS, "text/javascript; charset=utf-8"),
-        "demo.css" => (DEMO_CSS, "text/css; charset=utf-8"),
+    let (body, content_type, cache) = match file.as_str() {
+        "qrlogin.js" => (QRLOGIN_JS, "text/javascript; charset=utf-8", SHORT_CACHE),
+        name if Some(name) == VERSIONED_CLIENT.as_deref() => (QRLOGIN_JS, "text/javascript; charset=utf-8", IMMUTABLE),
+        "demo.js" => (DEMO_JS, "text/javascript; charset=utf-8", SHORT_CACHE),
+        "demo.css" => (DEMO_CSS, "text/css; charset=utf-8", SHORT_CACHE),
         _ => return HttpResponse::NotFound().finish(),
     };
     HttpResponse::Ok()
         .content_type(content_type)
-        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .insert_header((header::CACHE_CONTROL, cache))
         // The web team may load qrlogin.js from the gateway's origin into their own page.
         .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
         .insert_header(("cross-origin-resource-policy", "cross-origin"))
         .body(body)
 }
 
-/// The files `asset` serves.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code, reason = "documents the names `asset` matches")]
-enum StaticFile {
-    #[schema(rename = "qrlogin.js")]
-    QrloginJs,
-    #[schema(rename = "demo.js")]
-    DemoJs,
-    #[schema(rename = "demo.css")]
-    DemoCss,
+/// The files `asset` serves, the versioned client's name included.
+struct StaticFile;
+
+impl utoipa::PartialSchema for StaticFile {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let names =
+            ["qrlogin.js", "demo.js", "demo.css"].into_iter().map(str::to_owned).chain(VERSIONED_CLIENT.clone());
+        ObjectBuilder::new().schema_type(Type::String).enum_values(Some(names)).into()
+    }
 }
+
+impl utoipa::ToSchema for StaticFile {}
+
+/// `qrlogin-<version>.js`, the version read from the built client's `export const VERSION = "…"` line (written
+/// by `npm run build` in web-gateway/js from package.json), so the served name and the package cannot disagree.
+static VERSIONED_CLIENT: LazyLock<Option<String>> = LazyLock::new(|| {
+    let (_, rest) = QRLOGIN_JS.split_once("export const VERSION = \"")?;
+    let (version, _) = rest.split_once('"')?;
+    Some(format!("qrlogin-{version}.js"))
+});
 
 fn html_attr(s: &str) -> String {
     s.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")

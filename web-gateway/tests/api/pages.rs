@@ -31,8 +31,32 @@ async fn browser_client_is_a_cross_origin_loadable_module() {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(header(&res, "content-type"), Some("text/javascript; charset=utf-8"));
     assert_eq!(header(&res, "access-control-allow-origin"), Some("*"));
-    assert!(res.text().await.unwrap().contains("export const QrLogin"));
+    assert_eq!(header(&res, "cache-control"), Some("public, max-age=300"));
+    let body = res.text().await.unwrap();
+    assert!(body.contains("export const QrLogin") && body.contains("export function defineQrLoginElement"));
     assert_eq!(app.get("/static/nope.js").await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn browser_client_is_also_served_under_its_package_version_forever() {
+    let app = spawn_app().await;
+    let package: Value = serde_json::from_str(include_str!("../../js/package.json")).unwrap();
+    let version = package["version"].as_str().unwrap();
+
+    let pinned = app.get(&format!("/static/qrlogin-{version}.js")).await;
+    let pinned_status = pinned.status();
+    let cache = header(&pinned, "cache-control").map(str::to_owned);
+    let cors = header(&pinned, "access-control-allow-origin").map(str::to_owned);
+    let pinned_body = pinned.text().await.unwrap();
+    let latest = app.get("/static/qrlogin.js").await.text().await.unwrap();
+
+    assert_eq!(pinned_status, StatusCode::OK);
+    assert_eq!(cache.as_deref(), Some("public, max-age=31536000, immutable"));
+    // Subresource Integrity on a cross-origin module needs CORS.
+    assert_eq!(cors.as_deref(), Some("*"));
+    assert_eq!(pinned_body, latest);
+    assert!(pinned_body.contains(&format!("export const VERSION = \"{version}\"")));
+    assert_eq!(app.get("/static/qrlogin-0.0.0-nope.js").await.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
