@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use qrlogin_shared::StoreError;
 use qrlogin_shared::http::{Problem, deadline_problem, json_body_problems};
-use qrlogin_shared::openapi::{Unknown, complete};
+use qrlogin_shared::openapi::{Link, Unknown, complete};
 use qrlogin_shared::qr_link::QrLinkError;
 use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as Document;
@@ -54,7 +54,11 @@ pub fn document() -> Result<Document, Unknown> {
         op.description = None;
     }
     doc.paths.paths.insert("/v1/deny".into(), deny);
-    complete(doc, &problems())
+    let mut doc = complete(doc, &problems())?;
+    // The confirm needs the verification string too, which only the QR has: the contract run's hooks supply it.
+    let scanned = [("uuid", "$response.body#/uuid")];
+    Link { from: "scanLogin", status: "200", name: "status", to: "loginStatus", parameters: &scanned }.add(&mut doc)?;
+    Ok(doc)
 }
 
 /// What each operation can fail with.

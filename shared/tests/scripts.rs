@@ -547,6 +547,11 @@ fn the_scripts_spell_states_only_as_the_enum_does() {
         include_str!("../src/store/remember_device.lua"),
         include_str!("../src/store/known_device.lua"),
         include_str!("../src/store/outcome.lua"),
+        include_str!("../src/store/web_sessions.lua"),
+        include_str!("../src/store/web_session_add.lua"),
+        include_str!("../src/store/web_sessions_list.lua"),
+        include_str!("../src/store/web_session_end.lua"),
+        include_str!("../src/store/web_session_touch.lua"),
         include_str!("../src/rate_limit/admit.lua"),
     ];
     let mut known: BTreeSet<&str> = SessionState::ALL.iter().map(|s| s.as_str()).collect();
@@ -566,7 +571,10 @@ fn the_scripts_spell_states_only_as_the_enum_does() {
         "dev",
         "risk",
         "tp",
+        "shown",
+        r#"{"b":"unknown","o":"unknown"}"#,
     ]);
+    known.extend(["HGETALL", "HGET", "HDEL", "EXPIREAT"]);
     known.extend(["ZADD", "ZREMRANGEBYSCORE", "ZREMRANGEBYRANK", "ZCARD", "ZSCORE", "-inf", "("]);
     known.extend([
         "st", "bind", "uid", "resp", "ptat", "v", "cexp", "ip", "ua", "ua2", "ua3", "ua4", "ua5", "ct", "bad",

@@ -88,17 +88,8 @@ pub(crate) struct StatusArgs {
     /// The login's uuid (from the QR link, or the scan's output).
     pub(crate) uuid: String,
 
-    /// mobile-api's base URL.
-    #[arg(long, value_name = "URL", default_value = DEFAULT_API)]
-    pub(crate) api: String,
-
-    /// The user's bearer token, as the app holds it. [default: $QRL_PHONE_TOKEN]
-    #[arg(long, value_name = "TOKEN", conflicts_with = "user")]
-    pub(crate) token: Option<String>,
-
-    /// Instead of a token, mint a five-minute development token for this user (as dev-token does).
-    #[arg(long, value_name = "ID")]
-    pub(crate) user: Option<String>,
+    #[command(flatten)]
+    pub(crate) account: Account,
 
     /// Wait up to this many seconds for a final status (asking once a second), as an app does after a confirm.
     #[arg(long, value_name = "SECS", default_value_t = 0)]

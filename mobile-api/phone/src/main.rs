@@ -138,8 +138,7 @@ fn user_token(token: Option<String>, user: Option<&str>) -> Result<String, Error
 }
 
 fn status(args: StatusArgs) -> Result<(), Error> {
-    let token = user_token(args.token, args.user.as_deref())?;
-    let client = PhoneClient::new(&args.api, token)?;
+    let client = account_client(args.account)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let status = runtime.block_on(client.await_outcome(args.uuid.trim(), Duration::from_secs(args.wait)))?;
     println!("{}: {}", status.as_str(), qrlogin_phone::describe_outcome(status));

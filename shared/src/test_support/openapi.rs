@@ -20,3 +20,17 @@ pub fn assert_committed(doc: &OpenApi, path: &str) {
          commit the result"
     );
 }
+
+/// Asserts that `res` (a service's answer to `GET /openapi.json`) serves the document committed at `path`, for
+/// the crate version `version`.
+pub async fn assert_served_is_committed(res: reqwest::Response, path: &str, version: &str) {
+    assert_eq!(res.status().as_u16(), 200);
+    let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    assert_eq!(content_type.as_deref(), Some("application/json"));
+    let served: serde_json::Value = res.json().await.expect("the document is JSON");
+    let committed = std::fs::read_to_string(path).expect("the committed document");
+    let committed: serde_json::Value = serde_json::from_str(&committed).expect("the committed document is JSON");
+    assert_eq!(served, committed);
+    assert_eq!(served["openapi"], "3.1.0");
+    assert_eq!(served["info"]["version"], version);
+}
