@@ -40,79 +40,18 @@ pub(crate) struct Answer {
     token: Option<Token>,
 }
 
-/// The answer's schema: `status` and `check_code`, then the QR's and the token's fields, each present only where
-/// the status has them. (Derived, the flattened `Option`s would become a `oneOf` with `null`, which no answer
-/// matches.)
-impl utoipa::PartialSchema for Answer {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
-        use utoipa::openapi::{Ref, RefOr};
-        let check_code = ObjectBuilder::new().schema_type(Type::String).description(Some(
-            "the number the phone user must type to confirm: only in `scanned`, only to the binding cookie's browser",
-        ));
-        let mut answer = ObjectBuilder::new()
-            .description(Some(
-                "The status; a pending login's QR (`qr_content`, `qr_image`) when it was re-issued or the answer opens \
-                 a stream; a confirmed login's token (`token`, `token_type`, `expires_in`, `user`)",
-            ))
-            .property("status", Ref::from_schema_name("Status"))
-            .required("status")
-            .property("check_code", check_code)
-            .examples([
-                serde_json::json!({"status": "pending"}),
-                serde_json::json!({"status": "scanned", "check_code": "47"}),
-                serde_json::json!({"status": "confirmed", "token": "eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.e30.c2ln",
-                    "token_type": "Bearer", "expires_in": 3600, "user": {"id": "alice", "name": "Alice Liddell", "email": "alice@example.com"}}),
-            ])
-            .build();
-        for part in [<QrCode as utoipa::PartialSchema>::schema(), <Token as utoipa::PartialSchema>::schema()] {
-            if let RefOr::T(Schema::Object(part)) = part {
-                answer.properties.extend(part.properties);
-            }
-        }
-        RefOr::T(Schema::Object(answer))
-    }
-}
-
-impl utoipa::ToSchema for Answer {
-    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
-        schemas.push(("Status".into(), <Status as utoipa::PartialSchema>::schema()));
-        <Token as utoipa::ToSchema>::schemas(schemas);
-    }
-}
-
 /// The web token, for the browser whose phone confirmed.
 #[derive(Serialize, utoipa::ToSchema)]
-struct Token {
+pub(crate) struct Token {
     /// An ES256 JWT (`typ: at+jwt`); verify it against `/.well-known/jwks.json`.
     token: String,
     /// `Bearer`.
     token_type: &'static str,
     /// Seconds the token is valid.
     expires_in: u64,
-    #[schema(value_type = UserProfile)]
+    #[schema(value_type = crate::openapi::schemas::UserProfile)]
     user: Profile,
 }
-
-/// The user's profile from the user directory (free-form beyond `id`).
-pub(crate) struct UserProfile;
-
-impl utoipa::PartialSchema for UserProfile {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
-        let id = ObjectBuilder::new().schema_type(Type::String).description(Some("the user's id, the token's `sub`"));
-        ObjectBuilder::new()
-            .description(Some(
-                "The user's profile from the user directory, with `id`; other fields as the directory has them",
-            ))
-            .property("id", id)
-            .required("id")
-            .additional_properties(Some(AdditionalProperties::FreeForm(true)))
-            .into()
-    }
-}
-
-impl utoipa::ToSchema for UserProfile {}
 
 /// What the browser is told, with what the waiters need to decide whether to tell it now.
 pub struct Snapshot {

@@ -29,7 +29,7 @@ pub async fn me(req: HttpRequest, ctx: web::Data<GatewayContext>) -> Result<Http
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code, reason = "documents the JSON `me` builds")]
 pub(crate) struct Me {
-    user: crate::session_view::UserProfile,
+    user: crate::openapi::schemas::UserProfile,
     /// The token's claims: `iss`, `aud`, `sub`, `iat`, `exp`, `jti`, `sid`, `amr`.
     #[schema(value_type = Object)]
     claims: serde_json::Value,

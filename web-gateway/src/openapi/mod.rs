@@ -2,6 +2,8 @@
 //! committed as `web-gateway/openapi.json` (a test fails when the two differ). Each operation's error answers
 //! are built from the [`GatewayError`]s it can return, through the same mapping that answers them.
 
+pub(crate) mod schemas;
+
 use std::time::Duration;
 
 use qrlogin_shared::StoreError;
