@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use qrlogin_shared::StoreError;
-use qrlogin_shared::http::{Problem, deadline_problem, json_body_problems};
+use qrlogin_shared::http::{Problem, json_body_problems};
 use qrlogin_shared::openapi::{Link, Unknown, complete};
 use qrlogin_shared::qr_link::QrLinkError;
 use utoipa::OpenApi;
@@ -79,7 +79,6 @@ fn problems() -> Vec<(&'static str, Vec<Problem>)> {
         let mut all = common();
         all.extend(errors.iter().flat_map(|e| e.iter()).map(MobileError::problem));
         all.extend(json_body_problems());
-        all.push(deadline_problem());
         all
     };
     let sessions = |errors: &[MobileError]| {

@@ -70,7 +70,13 @@ pub fn complete(mut doc: Document, problems: &[(&str, Vec<Problem>)]) -> Result<
     for operation in operations {
         let id = operation.operation_id.as_deref().unwrap_or_default();
         let own = problems.iter().filter(|(op, _)| *op == id).flat_map(|(_, p)| p.iter().cloned());
-        let all: Vec<Problem> = own.chain(crate::http::unreadable_body_problems()).collect();
+        let mut all: Vec<Problem> = Vec::new();
+        // An error listed twice (an operation's own and the shared unreadable-body ones) is documented once.
+        for problem in own.chain(crate::http::unreadable_body_problems()) {
+            if !all.iter().any(|p| p.type_uri == problem.type_uri && p.detail == problem.detail) {
+                all.push(problem);
+            }
+        }
         for (status, response) in problem_responses(&all) {
             operation.responses.responses.insert(status, RefOr::T(response));
         }
@@ -149,9 +155,13 @@ fn problem_responses(problems: &[Problem]) -> Vec<(String, Response)> {
 }
 
 fn problem_response(problems: &[&Problem]) -> Response {
-    let mut types: Vec<&str> = problems.iter().map(|p| p.type_uri.as_str()).collect();
-    types.dedup();
-    let types: Vec<String> = types.iter().map(|t| format!("`{t}`")).collect();
+    let mut types: Vec<String> = Vec::new();
+    for p in problems {
+        let named = format!("`{}`", p.type_uri);
+        if !types.contains(&named) {
+            types.push(named);
+        }
+    }
     // One example per problem: `<slug>`, then `<slug>-2`... for the same type with another detail.
     let examples = problems.iter().enumerate().map(|(i, p)| {
         let slug = p.type_uri.trim_start_matches("urn:qrlogin:problem:");

@@ -30,30 +30,24 @@ pub fn bearer_token(req: &actix_web::HttpRequest) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// What reading a JSON request body can fail with: malformed, too slow, too large, not JSON.
+/// What a JSON body can fail with beyond [`unreadable_body_problems`]: malformed JSON, not JSON.
 pub fn json_body_problems() -> Vec<Problem> {
     vec![
         Problem::bad_request("malformed JSON body: missing field `qr_content` at line 1 column 2"),
-        body::request_timeout(),
-        body::too_large(),
         problem::unsupported_media_type(),
     ]
 }
 
-/// What reading a form body can fail with: malformed, too slow, too large, not a form.
+/// What a form body can fail with beyond [`unreadable_body_problems`]: malformed, not a form.
 pub fn form_body_problems() -> Vec<Problem> {
-    vec![Problem::bad_request("malformed form body"), body::request_timeout(), body::too_large(), problem::not_a_form()]
+    vec![Problem::bad_request("malformed form body"), problem::not_a_form()]
 }
 
 /// What any request may be answered when its body cannot be read, whatever the route: malformed framing, too
-/// slow, too large ([`hold_body`] reads bodies the handler does not).
+/// slow (the body's deadline, or the whole request's [`REQUEST_DEADLINE`]), too large ([`hold_body`] reads the
+/// bodies handlers do not).
 pub fn unreadable_body_problems() -> Vec<Problem> {
     vec![body::unreadable(), body::request_timeout(), body::too_large()]
-}
-
-/// A request that outlived [`REQUEST_DEADLINE`].
-pub fn deadline_problem() -> Problem {
-    body::request_timeout()
 }
 
 /// `GET /healthz`: the process is up; says nothing about its dependencies.

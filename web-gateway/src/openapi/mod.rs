@@ -7,7 +7,7 @@ pub(crate) mod schemas;
 use std::time::Duration;
 
 use qrlogin_shared::StoreError;
-use qrlogin_shared::http::{Problem, deadline_problem, form_body_problems, json_body_problems};
+use qrlogin_shared::http::{Problem, form_body_problems};
 use qrlogin_shared::openapi::{Link, Unknown, complete, require_security};
 use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as Document;
@@ -77,10 +77,9 @@ fn problems() -> Vec<(&'static str, Vec<Problem>)> {
     let with = |errors: Vec<GatewayError>, more: Vec<Problem>| {
         errors.iter().map(GatewayError::problem).chain(more).collect::<Vec<_>>()
     };
-    let mut create = json_body_problems();
-    create.push(deadline_problem());
     vec![
-        ("createLogin", with(vec![E::CrossOrigin, E::RateLimited(wait), unavailable()], create)),
+        // Its body is read but never parsed: only the unreadable-body answers every operation has.
+        ("createLogin", with(vec![E::CrossOrigin, E::RateLimited(wait), unavailable()], vec![])),
         (
             "pollLogin",
             with(
