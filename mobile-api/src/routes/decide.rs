@@ -4,8 +4,7 @@ use qrlogin_shared::audit::{self, AuditEvent, Event, Outcome};
 use qrlogin_shared::session::SessionState;
 use qrlogin_shared::store::{DecideOutcome, Decided, Decision, DecisionCodes};
 use qrlogin_shared::verification::VerificationCode;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use crate::admission::{Presented, Step, admit, refused};
 use crate::context::PhoneContext;
@@ -56,7 +55,7 @@ pub async fn decide(
     let decided = ctx.store.decide(&id, &user, **decision, codes, &presented.limits(&ctx)).await;
     let Decided { outcome, trace } = decided.map_err(|e| refused(e, &presented))?;
     let (event, outcome, result) = match outcome {
-        DecideOutcome::Done => (asked, Outcome::Ok, Ok(HttpResponse::Ok().json(json!({ "status": state })))),
+        DecideOutcome::Done => (asked, Outcome::Ok, Ok(HttpResponse::Ok().json(DecisionAnswer { status: state }))),
         DecideOutcome::NotFound => (asked, Outcome::NotFound, Err(MobileError::NotFound)),
         DecideOutcome::WrongState => (asked, Outcome::WrongState, Err(MobileError::WrongState)),
         DecideOutcome::WrongUser => (asked, Outcome::WrongUser, Err(MobileError::WrongUser)),
@@ -74,9 +73,9 @@ pub async fn decide(
 }
 
 /// The decision recorded.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code, reason = "documents the JSON `decide` answers")]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct DecisionAnswer {
     /// `confirmed` or `denied`.
-    status: String,
+    #[schema(value_type = String)]
+    status: SessionState,
 }

@@ -1,7 +1,6 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use qrlogin_shared::SessionId;
 use qrlogin_shared::audit::Limit;
-use serde_json::json;
 
 use crate::admission::{refused_from, sender_limits};
 use crate::context::PhoneContext;
@@ -31,12 +30,11 @@ pub async fn status(
     let status = status.ok_or(MobileError::NotFound)?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(json!({ "uuid": id.to_string(), "status": status })))
+        .json(LoginStatusAnswer { uuid: id.to_string(), status }))
 }
 
 /// A login's status, as the phone's user may see it.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code, reason = "documents the JSON `status` answers")]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 pub(crate) struct LoginStatusAnswer {
     #[schema(schema_with = qrlogin_shared::openapi::session_id)]
     uuid: String,

@@ -1,6 +1,5 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::context::GatewayContext;
 use crate::error::GatewayError;
@@ -16,24 +15,32 @@ pub struct IntrospectRequest {
 }
 
 /// The introspection answer (RFC 7662 §2.2): `{"active": false}` alone for an ended, expired or foreign token.
-#[derive(utoipa::ToSchema)]
+#[derive(Default, serde::Serialize, utoipa::ToSchema)]
 #[schema(examples(json!({"active": true, "sub": "alice", "sid": "0c9f2f7e-3f0a-4d8e-b8a7-5d3c2b1a0f9e",
     "exp": 1796150000, "iat": 1796146400, "jti": "6c1b7d0e-2f3a-4b5c-8d9e-0f1a2b3c4d5e",
     "iss": "https://login.example.com", "aud": "qrlogin-web", "token_type": "Bearer", "client_id": "web-backend"}),
     json!({"active": false})))]
-#[allow(dead_code, reason = "documents the JSON `introspect` answers")]
-pub(crate) struct Introspection {
+pub(crate) struct Introspection<'a> {
     active: bool,
-    sub: Option<String>,
-    sid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sub: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sid: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     exp: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     iat: Option<u64>,
-    jti: Option<String>,
-    iss: Option<String>,
-    aud: Option<String>,
-    token_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jti: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iss: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aud: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_type: Option<&'a str>,
     /// The client that asked.
-    client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<&'a str>,
 }
 
 /// `POST /v1/introspect`: RFC 7662 token introspection for the web team's backend. Active while the token is
@@ -48,14 +55,29 @@ pub async fn introspect(
     ctx: web::Data<GatewayContext>,
 ) -> Result<HttpResponse, GatewayError> {
     let client = ctx.introspection.authenticate(&req).ok_or(GatewayError::UnknownClient)?;
-    let answer = match ctx.signer.verify(&form.token) {
-        Some(v) if ctx.store.touch_web_session(&v.user, &v.sid).await? => {
-            let claim = |name: &str| v.claims.get(name).cloned().unwrap_or_default();
-            json!({ "active": true, "sub": v.user.as_str(), "sid": v.sid, "exp": claim("exp"), "iat": claim("iat"),
-                    "jti": claim("jti"), "iss": claim("iss"), "aud": claim("aud"), "token_type": "Bearer",
-                    "client_id": client })
+    let verified = ctx.signer.verify(&form.token);
+    let live = match &verified {
+        Some(v) => ctx.store.touch_web_session(&v.user, &v.sid).await?,
+        None => false,
+    };
+    let answer = match &verified {
+        Some(v) if live => {
+            let text = |name: &str| v.claims.get(name).and_then(serde_json::Value::as_str);
+            let number = |name: &str| v.claims.get(name).and_then(serde_json::Value::as_u64);
+            Introspection {
+                active: true,
+                sub: Some(v.user.as_str()),
+                sid: Some(&v.sid),
+                exp: number("exp"),
+                iat: number("iat"),
+                jti: text("jti"),
+                iss: text("iss"),
+                aud: text("aud"),
+                token_type: Some("Bearer"),
+                client_id: Some(client),
+            }
         }
-        _ => json!({ "active": false }),
+        _ => Introspection::default(),
     };
     Ok(super::no_store(HttpResponse::Ok()).json(answer))
 }

@@ -1,6 +1,5 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use qrlogin_shared::http::bearer_token;
-use serde_json::json;
 
 use crate::context::GatewayContext;
 use crate::directory::Profile;
@@ -22,14 +21,14 @@ pub async fn me(req: HttpRequest, ctx: web::Data<GatewayContext>) -> Result<Http
     }
     let mut profile = ctx.directory.profile(&verified.user).await?.unwrap_or_else(Profile::new);
     profile.insert("id".into(), verified.user.as_str().into());
-    Ok(HttpResponse::Ok().json(json!({ "user": profile, "claims": verified.claims })))
+    Ok(HttpResponse::Ok().json(Me { user: profile, claims: verified.claims }))
 }
 
 /// What `/v1/me` answers for a valid web token.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code, reason = "documents the JSON `me` builds")]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 pub(crate) struct Me {
-    user: crate::openapi::schemas::UserProfile,
+    #[schema(value_type = crate::openapi::schemas::UserProfile)]
+    user: Profile,
     /// The token's claims: `iss`, `aud`, `sub`, `iat`, `exp`, `jti`, `sid`, `amr`.
     #[schema(value_type = Object)]
     claims: serde_json::Value,
