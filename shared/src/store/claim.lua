@@ -7,8 +7,8 @@
 -- reply's remembered is then '1'). The won claim records the login as claimed in its outcome key, which outlives
 -- the grace window.
 -- Exactly one caller wins ({'won', version, device hash or '', traceparent or '', remembered, shown}: the device
--- for the user's history, the trace context the create stored, what the scan showed the phone, for the web
--- session a cluster adds in a step of its own); concurrent or repeated polls of the same browser within the grace
+-- for the user's history, the trace context the create stored, what the scan showed the phone ('' once the step
+-- added the web session itself), for the web session a cluster adds in a step of its own); concurrent or repeated polls of the same browser within the grace
 -- window get that same answer ({'claimed', version, answer}), so a lost response is not a lost login. The
 -- session then lives only for the grace window. Otherwise {'expired'}, {'forbidden'} or {state, version}.
 local s = redis.call('HMGET', K[1], 'st', 'bind', 'resp', 'v', 'dev', 'tp', 'shown')
@@ -33,6 +33,9 @@ if s[1] == 'confirmed' then
     end
     add_web_session(K[4], A[10], shown, A[7], A[11], A[12])
     remembered = '1'
+  end
+  if remembered == '1' then
+    shown = ''
   end
   return {'won', tostring(v), s[5] or '', s[6] or '', remembered, shown}
 end

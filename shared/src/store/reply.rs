@@ -106,9 +106,10 @@ impl FromRedisValue for ClaimOutcome {
             ("won", 6) => {
                 let remembered = f.text(4, "claim")? == "1";
                 let device = DeviceHash::from_stored(&f.text(2, "claim")?).filter(|_| !remembered);
-                let shown = serde_json::from_str::<Shown>(&f.text(5, "claim")?)
-                    .map_err(|e| ParsingError::from(format!("claim: shown: {e}")))?;
-                let shown = Some(shown).filter(|_| !remembered);
+                // Only a cluster's claim hands it back, for the web session's step of its own.
+                let shown = (!remembered).then(|| f.text(5, "claim")).transpose()?;
+                let shown = shown.map(|s| serde_json::from_str::<Shown>(&s)).transpose();
+                let shown = shown.map_err(|e| ParsingError::from(format!("claim: shown: {e}")))?;
                 Ok(Self::Won { version: f.get(1, "claim")?, device, shown, trace: f.trace(3, "claim")? })
             }
             ("claimed", 3) => Ok(Self::AlreadyClaimed { version: f.get(1, "claim")?, answer: f.text(2, "claim")? }),

@@ -155,6 +155,15 @@ async fn the_whole_login_and_push_work_with_sessions_on_every_node() {
     let next = stack.login_with(&device).await;
     let scanned = stack.scan(&alice, &next.qr_text).await;
     assert_eq!(scanned.expect_status(200)["requester"]["known_device"], true);
+
+    // So do her web sessions: each claim above began one, in a step of its own after the claim.
+    let listed = stack.web_sessions(&alice).await;
+    let sessions = listed.expect_status(200)["sessions"].as_array().cloned().unwrap_or_default();
+    assert_eq!(sessions.len(), by_node.len() + 1, "one per claimed login: {sessions:?}");
+    let sid = sessions[0]["sid"].as_str().expect("a sid");
+    stack.end_web_sessions(&alice, Some(sid)).await.expect_status(204);
+    let left = stack.web_sessions(&alice).await;
+    assert_eq!(left.expect_status(200)["sessions"].as_array().map(Vec::len), Some(by_node.len()));
 }
 
 #[tokio::test]
