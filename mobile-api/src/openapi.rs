@@ -6,11 +6,10 @@ use std::time::Duration;
 
 use qrlogin_shared::StoreError;
 use qrlogin_shared::http::{Problem, json_body_problems};
-use qrlogin_shared::openapi::{Link, Unknown, complete};
+use qrlogin_shared::openapi::{Link, Unknown, bearer_jwt, complete};
 use qrlogin_shared::qr_link::QrLinkError;
 use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as Document;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use crate::error::MobileError;
 use crate::routes;
@@ -26,8 +25,7 @@ use crate::user_token::TokenError;
         routes::sessions::end, routes::sessions::end_all),
     modifiers(&SecuritySchemes),
     tags((name = "phone", description = "A login, from the app of the user who scans it"),
-        (name = "sessions", description = "Where the user is logged in, and logging browsers out"),
-        (name = "health", description = "Probes and metrics"), (name = "meta", description = "This document"))
+        (name = "sessions", description = "Where the user is logged in, and logging browsers out"))
 )]
 struct ApiDoc;
 
@@ -35,10 +33,8 @@ struct SecuritySchemes;
 
 impl utoipa::Modify for SecuritySchemes {
     fn modify(&self, doc: &mut Document) {
-        let bearer = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT");
-        let bearer = bearer.description(Some("the app user's token from your identity provider (QRL_USER_JWT_*)"));
-        let components = doc.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("userToken", SecurityScheme::Http(bearer.build()));
+        let bearer = bearer_jwt("the app user's token from your identity provider (QRL_USER_JWT_*)");
+        doc.components.get_or_insert_with(Default::default).add_security_scheme("userToken", bearer);
     }
 }
 

@@ -11,7 +11,7 @@ use utoipa::openapi::example::ExampleBuilder;
 use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
-use utoipa::openapi::security::SecurityRequirement;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
     ContentBuilder, HeaderBuilder, OpenApi as Document, PathItem, Ref, RefOr, Required, Response, ResponseBuilder,
 };
@@ -50,13 +50,20 @@ pub fn qr_link() -> ObjectBuilder {
     pattern("the QR's text, exactly as decoded: `<QRL_QR_BASE_URL>/q/<uuid>.<verification>`", link)
 }
 
-/// The health and metrics endpoints of the shared bootstrap.
+/// The health and metrics endpoints of the shared bootstrap, and their tags.
 #[derive(OpenApi)]
 #[openapi(
     paths(crate::http::healthz, crate::http::readyz, crate::http::metrics, openapi_json),
-    components(schemas(Problem))
+    components(schemas(Problem)),
+    tags((name = "health", description = "Probes and metrics"), (name = "meta", description = "This document"))
 )]
 struct Common;
+
+/// A bearer JWT security scheme, described as `description`.
+pub fn bearer_jwt(description: &str) -> SecurityScheme {
+    let bearer = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT");
+    SecurityScheme::Http(bearer.description(Some(description)).build())
+}
 
 /// `doc` with the shared endpoints and schemas merged in, and every operation's error answers: those of
 /// `problems` (operation id -> the errors it may answer), and for every operation the body that could not be read

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use qrlogin_shared::StoreError;
 use qrlogin_shared::http::{Problem, form_body_problems};
-use qrlogin_shared::openapi::{Link, Unknown, complete, require_security};
+use qrlogin_shared::openapi::{Link, Unknown, bearer_jwt, complete, require_security};
 use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as Document;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -28,8 +28,7 @@ use crate::routes;
     modifiers(&SecuritySchemes),
     tags((name = "browser", description = "A login, from the browser that started it"),
         (name = "tokens", description = "Verifying the web token"),
-        (name = "pages", description = "The demo page, the QR link's landing page and the browser client"),
-        (name = "health", description = "Probes and metrics"), (name = "meta", description = "This document"))
+        (name = "pages", description = "The demo page, the QR link's landing page and the browser client"))
 )]
 struct ApiDoc;
 
@@ -38,9 +37,8 @@ struct SecuritySchemes;
 impl utoipa::Modify for SecuritySchemes {
     fn modify(&self, doc: &mut Document) {
         let components = doc.components.get_or_insert_with(Default::default);
-        let bearer = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT");
-        let bearer = bearer.description(Some("the web token a confirmed poll handed out (ES256, `typ: at+jwt`)"));
-        components.add_security_scheme("webToken", SecurityScheme::Http(bearer.build()));
+        let bearer = bearer_jwt("the web token a confirmed poll handed out (ES256, `typ: at+jwt`)");
+        components.add_security_scheme("webToken", bearer);
         let cookie = ApiKeyValue::with_description(
             "qrl_bind",
             "the binding cookie the create set for this login (`__Secure-qrl_bind` behind https)",
