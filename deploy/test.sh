@@ -35,7 +35,10 @@ npm ci --silent --no-audit --no-fund --prefix web-gateway/examples/verify/node
 python3 -c 'import jwt, cryptography' 2>/dev/null ||
   python3 -m pip install --quiet -r web-gateway/examples/verify/python/requirements.txt
 
-# One build, one target dir for every test binary; benches run once each as smoke tests.
+# One build, one target dir for every test binary; benches run once each as smoke tests. `cargo test` never
+# puts an example's binary at target/<profile>/examples/<name> (with --all-targets it even builds examples as
+# test harnesses), so the Rust verifier example that verifiers.rs runs is built as a program first.
+cargo build --workspace --examples --quiet
 cargo test --workspace --all-targets "$@"
 
 # The browser client package (web-gateway/js): its unit tests under Node, its types against the OpenAPI

@@ -42,10 +42,15 @@ impl Verifier {
     }
 
     fn rust() -> Self {
-        // target/<profile>/deps/<this test> -> target/<profile>/examples/verify_token, built by --all-targets.
+        // target/<profile>/deps/<this test> -> target/<profile>/examples/verify_token, which only
+        // `cargo build --examples` puts there (deploy/test.sh runs it first).
         let exe = std::env::current_exe().unwrap();
         let bin = exe.parent().and_then(Path::parent).unwrap().join("examples/verify_token");
-        assert!(bin.exists(), "{} not built: `cargo test --workspace --all-targets` builds it", bin.display());
+        assert!(
+            bin.exists(),
+            "{} not built: `cargo build --workspace --examples` (deploy/test.sh) builds it",
+            bin.display()
+        );
         Self { program: vec![bin.display().to_string()], source: Path::new(EXAMPLES).join("verify_token.rs") }
     }
 
