@@ -58,6 +58,13 @@ impl KeySchema {
     }
 }
 
+impl KeySchema {
+    /// The gateways' delivery queue of one kind of event (a stream): `qrl:{outbox}:<kind>`. Every queue in one slot.
+    pub fn outbox(&self, kind: &str) -> String {
+        format!("{}:{{outbox}}:{kind}", self.prefix)
+    }
+}
+
 impl Default for KeySchema {
     fn default() -> Self {
         Self::new(Self::DEFAULT_PREFIX)
