@@ -48,6 +48,9 @@ impl OutboxEvent {
     }
 }
 
+/// An event as outbox_take.lua answers it: `{id, attempts, {field, value, ...}}`.
+type Taken = (String, u32, Vec<(String, String)>);
+
 /// When a failed event is tried again: after `base`, doubling with each failure up to `cap`. An attempt in
 /// flight longer than `in_flight` is deemed cut off (its gateway died) and taken over by another gateway, so
 /// `in_flight` must exceed the longest an attempt may take.
@@ -80,11 +83,9 @@ impl SessionStore {
         let mut inv = self.scripts.outbox_take.key(self.keys.outbox(kind.as_str()));
         inv.arg(GROUP).arg(consumer).arg(count.max(1)).arg(millis(retry.base).max(1));
         inv.arg(millis(retry.cap)).arg(millis(retry.in_flight));
-        let taken: Vec<(String, u32, Vec<(String, String)>)> = self.run(&mut inv).await?;
-        Ok(taken
-            .into_iter()
-            .map(|(id, attempts, fields)| OutboxEvent { id, attempts, fields: fields.into_iter().collect() })
-            .collect())
+        let taken: Vec<Taken> = self.run(&mut inv).await?;
+        let event = |(id, attempts, fields): Taken| OutboxEvent { id, attempts, fields: fields.into_iter().collect() };
+        Ok(taken.into_iter().map(event).collect())
     }
 
     /// `event` was delivered: it leaves the queue.

@@ -75,3 +75,23 @@ pub fn signature(secret: &SecretString, t: u64, body: &[u8]) -> Option<String> {
     mac.update(body);
     Some(format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes())))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// README's example delivery, signed with the local stack's secret, verifies: the documented scheme is the
+    /// one implemented.
+    #[test]
+    fn the_readme_example_is_signed_as_documented() {
+        let readme = include_str!("../../../README.md");
+        let example = readme.split_once("POST /login-webhook HTTP/1.1\n").map(|(_, rest)| rest).unwrap();
+        let header = example.lines().find_map(|l| l.strip_prefix("Qrlogin-Signature: ")).unwrap();
+        let body = example.split_once("\n\n").unwrap().1.lines().next().unwrap();
+        let t = header.strip_prefix("t=").and_then(|h| h.split_once(',')).unwrap().0.parse().unwrap();
+        let secret = SecretString::from("dev-only-webhook-secret-0123456789abcdef");
+        assert_eq!(signature(&secret, t, body.as_bytes()).unwrap(), header);
+        let login: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(rfc3339(t), login["created_at"], "t and created_at agree");
+    }
+}
