@@ -556,6 +556,7 @@ fn the_scripts_spell_states_only_as_the_enum_does() {
         include_str!("../src/store/outbox_add.lua"),
         include_str!("../src/store/outbox_take.lua"),
         include_str!("../src/store/outbox_settle.lua"),
+        include_str!("../src/store/outbox_forget.lua"),
         include_str!("../src/rate_limit/admit.lua"),
     ];
     let mut known: BTreeSet<&str> = SessionState::ALL.iter().map(|s| s.as_str()).collect();
@@ -581,7 +582,7 @@ fn the_scripts_spell_states_only_as_the_enum_does() {
     known.extend(["HGETALL", "HGET", "HDEL", "EXPIREAT"]);
     known.extend(["user", "sid", "at", "XADD", "MAXLEN", "~", "*", "XGROUP", "CREATE", "MKSTREAM", "XPENDING"]);
     known.extend(["IDLE", "-", "+", "XCLAIM", "XREADGROUP", "GROUP", "COUNT", "STREAMS", ">", "XACK", "XDEL"]);
-    known.extend(["JUSTID"]);
+    known.extend(["JUSTID", "XINFO", "CONSUMERS", "DELCONSUMER"]);
     known.extend(["ZADD", "ZREMRANGEBYSCORE", "ZREMRANGEBYRANK", "ZCARD", "ZSCORE", "-inf", "("]);
     known.extend([
         "st", "bind", "uid", "resp", "ptat", "v", "cexp", "ip", "ua", "ua2", "ua3", "ua4", "ua5", "ct", "bad",
@@ -709,6 +710,7 @@ async fn a_failed_event_comes_back_after_its_pause_and_a_cut_off_one_goes_to_ano
     tokio::time::sleep(RETRY.in_flight + Duration::from_millis(300)).await;
     let third = take("a").await.unwrap();
     assert_eq!((third.len(), third[0].attempts), (1, 2));
+    assert_eq!(store.outbox_forget(OutboxKind::Logout, "a", Duration::ZERO).await.unwrap(), 1, "b holds nothing");
     store.outbox_delivered(OutboxKind::Logout, "a", &third[0]).await.unwrap();
     tokio::time::sleep(RETRY.in_flight + Duration::from_millis(300)).await;
     assert!(take("a").await.unwrap().is_empty(), "delivered: gone");

@@ -201,6 +201,7 @@ struct Scripts {
     outbox_add: Script,
     outbox_take: Script,
     outbox_settle: Script,
+    outbox_forget: Script,
 }
 
 impl Scripts {
@@ -232,6 +233,7 @@ impl Scripts {
             outbox_add: with_outbox(include_str!("outbox_add.lua")),
             outbox_take: step(include_str!("outbox_take.lua")),
             outbox_settle: step(include_str!("outbox_settle.lua")),
+            outbox_forget: step(include_str!("outbox_forget.lua")),
         }
     }
 }

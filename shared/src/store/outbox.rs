@@ -124,6 +124,14 @@ impl SessionStore {
         Ok(())
     }
 
+    /// Forgets the group's consumers other than `consumer` that hold no event and have not read for `idle`:
+    /// gateways gone for good (each start joins under a new name). Returns how many.
+    pub async fn outbox_forget(&self, kind: OutboxKind, consumer: &str, idle: Duration) -> Result<u64, StoreError> {
+        let mut inv = self.scripts.outbox_forget.key(self.keys.outbox(kind.as_str()));
+        inv.arg(GROUP).arg(consumer).arg(millis(idle));
+        self.run(&mut inv).await
+    }
+
     /// Queues an event in a step of its own: on a cluster, after the step that caused it (whose keys are in
     /// another slot). On a single Redis that step queued it already.
     pub(super) async fn enqueue_alone(&self, kind: OutboxKind, fields: &[(&str, &str)]) -> Result<(), StoreError> {

@@ -8,7 +8,7 @@
 mod logout;
 mod webhook;
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use actix_web::web;
 use futures_util::future::join_all;
@@ -29,6 +29,9 @@ pub const MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 /// How often an idle gateway looks for work; events taken per look.
 const TICK: Duration = Duration::from_millis(250);
 const BATCH: usize = 16;
+/// Gateways that have held nothing and read nothing for an hour are gone: each instance forgets them this often.
+const FORGET_EVERY: Duration = Duration::from_secs(600);
+const GONE_AFTER: Duration = Duration::from_secs(3600);
 
 /// Where each kind is delivered: none configured, nothing is queued.
 #[derive(Clone, Debug, Default)]
@@ -99,7 +102,12 @@ struct Queue {
 async fn deliver_all(queue: Queue) {
     let kind = queue.receiver.kind();
     tracing::info!(kind = kind.as_str(), consumer = %queue.consumer, "delivering queued events");
+    let mut forgot_at = Instant::now();
     while !queue.ctx.shutdown.is_started() {
+        if forgot_at.elapsed() >= FORGET_EVERY {
+            forgot_at = Instant::now();
+            queue.forget_gone_gateways().await;
+        }
         let taken = queue.ctx.store.outbox_take(kind, &queue.consumer, BATCH, &RETRY).await;
         // A Redis fault is logged once by the Redis handle's outage tracking; the next tick tries again.
         let busy = match taken {
@@ -119,6 +127,14 @@ async fn deliver_all(queue: Queue) {
 }
 
 impl Queue {
+    async fn forget_gone_gateways(&self) {
+        let kind = self.receiver.kind();
+        match self.ctx.store.outbox_forget(kind, &self.consumer, GONE_AFTER).await {
+            Ok(0) | Err(_) => {}
+            Ok(gone) => tracing::info!(kind = kind.as_str(), gone, "forgot gateways gone from the delivery group"),
+        }
+    }
+
     async fn deliver(&self, event: &OutboxEvent) {
         let kind = self.receiver.kind();
         let attempt = event.attempts + 1;
