@@ -39,6 +39,9 @@ if command -v python3 >/dev/null 2>&1; then
   receiver="  deliveries   $run/receiver.log   (back-channel logouts, login webhooks: tail -f it)"
 fi
 
+# The web backend's introspection client (README "After the login"): secret dev-only-introspection-secret.
+export QRL_INTROSPECTION_CLIENTS=web-backend:fb73f19b3c46ea3200fb3283426c300a5183d5aa707d0058a443b0cba807ff87
+
 # Every configuration problem at once, in plain words, before anything starts (README "Operating the binaries").
 target/debug/web-gateway check-config >/dev/null
 target/debug/mobile-api check-config >/dev/null
