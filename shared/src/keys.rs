@@ -58,6 +58,15 @@ impl KeySchema {
     }
 }
 
+impl KeySchema {
+    /// A DPoP proof already presented (RFC 9449 §11.1), by the key's thumbprint and the SHA-256 (hex) of its
+    /// `jti`: `qrl:dpop:{<jkt>}:<digest>`. Kept as long as the proof's `iat` is accepted, so a replay within
+    /// that window is refused by every instance.
+    pub fn dpop_proof(&self, jkt: &str, jti_digest: &str) -> String {
+        format!("{}:dpop:{{{jkt}}}:{jti_digest}", self.prefix)
+    }
+}
+
 impl Default for KeySchema {
     fn default() -> Self {
         Self::new(Self::DEFAULT_PREFIX)
@@ -77,5 +86,6 @@ mod tests {
         let alice = UserId::parse("alice").unwrap();
         assert_eq!(KeySchema::default().user_devices(&alice), "qrl:{user:alice}:devices");
         assert_eq!(KeySchema::default().user_web_sessions(&alice), "qrl:{user:alice}:web");
+        assert_eq!(KeySchema::default().dpop_proof("jkt", "ab"), "qrl:dpop:{jkt}:ab");
     }
 }

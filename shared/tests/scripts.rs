@@ -41,6 +41,7 @@ async fn traced(store: &SessionStore, binding: &BindingHash, trace: Option<&Trac
         ttl: Duration::from_secs(60),
         code_expires_at: CODE,
         trace,
+        dpop_jkt: None,
     };
     assert!(store.create(&id, &new, &[]).await.unwrap());
     assert!(!store.create(&id, &new, &[]).await.unwrap(), "a second create of one id is refused");
@@ -80,7 +81,7 @@ async fn browser_scripts_give_every_reply_they_document() {
         store.decide(&id, &alice, Decision::Confirm, DecisionCodes::new(CODE + 1, None), &[]).await.unwrap().outcome,
         DecideOutcome::Done
     );
-    assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Confirmed(alice.clone()));
+    assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Confirmed { user: alice.clone(), jkt: None });
     assert_eq!(
         store.claim(&id, &other, "{}", Duration::from_secs(5), None).await.unwrap(),
         ClaimOutcome::Other(PollOutcome::Forbidden)
@@ -262,7 +263,7 @@ async fn a_check_code_is_shown_to_the_browser_and_needed_to_confirm() {
     let right =
         store.decide(&id, &alice, Decision::Confirm, DecisionCodes::new(CODE, Some(code.as_str())), &[]).await.unwrap();
     assert_eq!(right.outcome, DecideOutcome::Done);
-    assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Confirmed(alice.clone()));
+    assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Confirmed { user: alice.clone(), jkt: None });
 
     // The third wrong code denies; deny never needs the code.
     let guessed = pending(&store, &bind).await;
@@ -363,6 +364,7 @@ async fn the_risk_and_device_scripts_give_every_reply_they_document() {
         ttl: Duration::from_secs(60),
         code_expires_at: CODE,
         trace: None,
+        dpop_jkt: None,
     };
     assert!(store.create(&id, &new, &[]).await.unwrap());
 
@@ -468,7 +470,7 @@ fn session_of<'a>(
     requester: &'a Requester,
     device: Option<&'a DeviceHash>,
 ) -> NewSession<'a> {
-    NewSession { binding, requester, device, ttl: Duration::from_secs(60), code_expires_at: CODE, trace: None }
+    NewSession { binding, requester, device, ttl: Duration::from_secs(60), code_expires_at: CODE, trace: None, dpop_jkt: None }
 }
 
 /// A subject no other test (or earlier run) has counted against.
@@ -552,6 +554,7 @@ fn the_scripts_spell_states_only_as_the_enum_does() {
         include_str!("../src/store/web_sessions_list.lua"),
         include_str!("../src/store/web_session_end.lua"),
         include_str!("../src/store/web_session_touch.lua"),
+        include_str!("../src/store/dpop_proof.lua"),
         include_str!("../src/rate_limit/admit.lua"),
     ];
     let mut known: BTreeSet<&str> = SessionState::ALL.iter().map(|s| s.as_str()).collect();
@@ -577,7 +580,7 @@ fn the_scripts_spell_states_only_as_the_enum_does() {
     known.extend(["HGETALL", "HGET", "HDEL", "EXPIREAT"]);
     known.extend(["ZADD", "ZREMRANGEBYSCORE", "ZREMRANGEBYRANK", "ZCARD", "ZSCORE", "-inf", "("]);
     known.extend([
-        "st", "bind", "uid", "resp", "ptat", "v", "cexp", "ip", "ua", "ua2", "ua3", "ua4", "ua5", "ct", "bad",
+        "jkt", "NX", "EX", "st", "bind", "uid", "resp", "ptat", "v", "cexp", "ip", "ua", "ua2", "ua3", "ua4", "ua5", "ct", "bad",
     ]);
     known.extend([
         "HMGET", "HSET", "HINCRBY", "EXPIRE", "PUBLISH", "DEL", "EXISTS", "TIME", "PTTL", "TTL", "GET", "SET", "PX",

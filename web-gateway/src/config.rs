@@ -45,6 +45,33 @@ pub struct Settings {
     /// `Strict-Transport-Security: max-age=<secs>` on every answer (`QRL_HSTS_SECS`); off when unset, since
     /// only a gateway reached over https (directly or behind its TLS proxy) may promise it.
     pub hsts: Option<Duration>,
+    /// Sender-constrained web tokens (`QRL_DPOP`, RFC 9449).
+    pub dpop: DpopMode,
+}
+
+/// Whether a login's token is bound to the browser's DPoP key (RFC 9449).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DpopMode {
+    /// The `DPoP` header is ignored: every token is a Bearer token.
+    Off,
+    /// A create with a valid proof gets a bound token, one without a proof a Bearer token; an invalid proof is 400.
+    #[default]
+    Optional,
+    /// A create without a valid proof is 400: every token is bound.
+    Required,
+}
+
+impl std::str::FromStr for DpopMode {
+    type Err = &'static str;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "off" => Ok(Self::Off),
+            "optional" => Ok(Self::Optional),
+            "required" => Ok(Self::Required),
+            _ => Err("expected off, optional or required"),
+        }
+    }
 }
 
 /// Caps on waiting browsers, answered 503 (instance full) or 429 (one session, or one client, waiting too often).
@@ -121,6 +148,7 @@ impl Settings {
             app_link: env.or("QRL_APP_LINK", "https://apps.example.com/qrlogin"),
             device_memory: device_memory(env),
             hsts: env.parse_with("QRL_HSTS_SECS", str::parse).map(Duration::from_secs),
+            dpop: env.parse_or("QRL_DPOP", DpopMode::Optional),
             service,
         };
         env.finish(settings)
@@ -205,6 +233,7 @@ pub struct SessionPolicy {
     pub trusted_proxies: TrustedProxies,
     pub app_link: String,
     pub device_memory: Duration,
+    pub dpop: DpopMode,
 }
 
 impl From<&Settings> for SessionPolicy {
@@ -220,6 +249,7 @@ impl From<&Settings> for SessionPolicy {
             cookie_secure: s.cookie_secure,
             trusted_proxies: s.service.trusted_proxies.clone(),
             device_memory: s.device_memory,
+            dpop: s.dpop,
         }
     }
 }

@@ -12,6 +12,7 @@
 
 mod browser;
 mod devices;
+mod dpop;
 mod phone;
 mod reply;
 mod web_sessions;
@@ -61,6 +62,9 @@ pub struct NewSession<'a> {
     pub code_expires_at: u32,
     /// The create's trace context, only while traces are exported: the later steps join the login's trace.
     pub trace: Option<&'a Traceparent>,
+    /// The RFC 7638 thumbprint of the browser's DPoP key (RFC 9449), when the create carried a proof: the
+    /// token this login issues is bound to that key.
+    pub dpop_jkt: Option<&'a str>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -75,8 +79,9 @@ pub enum PollOutcome {
     Forbidden,
     /// Scanned, and the phone must type this code, which the browser shows.
     ScannedWithCheckCode(String),
-    /// The user confirmed: issue a token for them and [`SessionStore::claim`] it.
-    Confirmed(UserId),
+    /// The user confirmed: issue a token for them (bound to the DPoP key `jkt` names, when the create was
+    /// sent with a proof) and [`SessionStore::claim`] it.
+    Confirmed { user: UserId, jkt: Option<String> },
     /// The token was already handed out; this is the stored answer carrying it (same browser, grace window).
     Claimed(String),
     /// Polling faster than advised: come back after this long. Nothing else was looked at.
@@ -189,6 +194,7 @@ struct Scripts {
     web_sessions_list: Script,
     web_session_end: Script,
     web_session_touch: Script,
+    dpop_proof: Script,
 }
 
 impl Scripts {
@@ -215,6 +221,7 @@ impl Scripts {
             web_sessions_list: step(include_str!("web_sessions_list.lua")),
             web_session_end: step(include_str!("web_session_end.lua")),
             web_session_touch: step(include_str!("web_session_touch.lua")),
+            dpop_proof: step(include_str!("dpop_proof.lua")),
         }
     }
 }
