@@ -23,8 +23,8 @@ impl Default for DpopKey {
 
 impl DpopKey {
     pub fn generate() -> Self {
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
-            .expect("a P-256 key");
+        let pkcs8 =
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new()).expect("a P-256 key");
         let key = EncodingKey::from_ec_der(pkcs8.as_ref());
         let jwk = Jwk::from_encoding_key(&key, Algorithm::ES256).expect("the public JWK");
         Self { key, jwk }

@@ -91,7 +91,10 @@ fn only_es256_dpop_jwts_with_a_public_key_in_the_header_pass() {
     let header = URL_SAFE_NO_PAD.encode(json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk}).to_string());
     let honest = key.proof("GET", URL, None);
     let (_, rest) = honest.split_once('.').unwrap();
-    assert_eq!(check(&format!("{header}.{rest}"), None).unwrap_err().0, "the proof's jwk must not carry the private key");
+    assert_eq!(
+        check(&format!("{header}.{rest}"), None).unwrap_err().0,
+        "the proof's jwk must not carry the private key"
+    );
     for garbage in ["", "x", "a.b.c", "..", &"a".repeat(5000)] {
         assert!(check(garbage, None).is_err(), "{garbage}");
     }
@@ -108,7 +111,9 @@ fn the_addressed_url_counts_with_a_proxys_scheme_only_from_a_trusted_proxy() {
             .peer_addr(peer.parse().unwrap())
             .to_http_request()
     };
-    let names = |peer| urls_of(&req(peer), "https://login.example.com/", &trusted).iter().map(Url::to_string).collect::<Vec<_>>();
+    let names = |peer| {
+        urls_of(&req(peer), "https://login.example.com/", &trusted).iter().map(Url::to_string).collect::<Vec<_>>()
+    };
     assert_eq!(names("10.0.0.1:5000"), ["https://login.example.com/v1/me", "https://gw.internal:8080/v1/me"]);
     assert_eq!(names("192.0.2.7:5000"), ["https://login.example.com/v1/me", "http://gw.internal:8080/v1/me"]);
 }

@@ -174,7 +174,12 @@ async fn pending(ctx: &GatewayContext, read: &Read<'_>, version: u64, code_exp: 
 /// Issues the token (before claiming, so a directory or signing fault leaves the login confirmed for the next
 /// read instead of losing it), then claims: one token per login, repeated to the same browser in the grace
 /// window.
-async fn claim(ctx: &GatewayContext, read: &Read<'_>, user: &UserId, jkt: Option<&str>) -> Result<Snapshot, GatewayError> {
+async fn claim(
+    ctx: &GatewayContext,
+    read: &Read<'_>,
+    user: &UserId,
+    jkt: Option<&str>,
+) -> Result<Snapshot, GatewayError> {
     let (token, minted) = token(ctx, user, jkt).await?;
     let answer = json(&Answer { status: Status::Confirmed, check_code: None, qr: None, token: Some(token) })?;
     let sealed = read.binding.seal(&answer)?;

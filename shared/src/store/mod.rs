@@ -81,7 +81,10 @@ pub enum PollOutcome {
     ScannedWithCheckCode(String),
     /// The user confirmed: issue a token for them (bound to the DPoP key `jkt` names, when the create was
     /// sent with a proof) and [`SessionStore::claim`] it.
-    Confirmed { user: UserId, jkt: Option<String> },
+    Confirmed {
+        user: UserId,
+        jkt: Option<String>,
+    },
     /// The token was already handed out; this is the stored answer carrying it (same browser, grace window).
     Claimed(String),
     /// Polling faster than advised: come back after this long. Nothing else was looked at.

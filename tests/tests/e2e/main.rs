@@ -11,6 +11,7 @@ mod binding;
 mod check_code;
 mod cluster;
 mod documented_examples;
+mod dpop;
 mod flow;
 mod http_errors;
 mod outcome;
