@@ -94,7 +94,10 @@ pub fn verify(proof: &str, expected: &Expected<'_>) -> Result<Proof, InvalidProo
     if !same_url(&claims.htu, expected.urls) {
         return Err(InvalidProof("the proof's htu is not this request's URL"));
     }
-    if claims.iat + MAX_AGE.as_secs() < expected.now || claims.iat > expected.now + MAX_AHEAD.as_secs() {
+    // Saturating: `iat` is the client's number, u64::MAX included.
+    if claims.iat.saturating_add(MAX_AGE.as_secs()) < expected.now
+        || claims.iat > expected.now.saturating_add(MAX_AHEAD.as_secs())
+    {
         return Err(InvalidProof("the proof's iat is not within a minute of now"));
     }
     if let Some(token) = expected.access_token

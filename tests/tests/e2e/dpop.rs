@@ -11,7 +11,7 @@ use web_gateway::dpop::access_token_hash;
 use web_gateway::dpop_client::DpopKey;
 
 /// The URL every instance knows itself by (`QRL_QR_BASE_URL`): a proof for it is good at either gateway.
-fn public(path: &str) -> String {
+pub(crate) fn public(path: &str) -> String {
     format!("{QR_BASE_URL}{path}")
 }
 
@@ -28,14 +28,14 @@ async fn login_with(stack: &Stack, headers: &[(&str, &str)]) -> Value {
 }
 
 /// A login bound to `key`, its create's proof made for the gateway's public URL; the web token.
-async fn bound_token(stack: &Stack, key: &DpopKey) -> String {
+pub(crate) async fn bound_token(stack: &Stack, key: &DpopKey) -> String {
     let proof = key.proof("POST", &public("/v1/qr"), None);
     let answer = login_with(stack, &[("DPoP", &proof)]).await;
     assert_eq!(answer["token_type"], "DPoP", "{answer}");
     answer["token"].as_str().unwrap().to_owned()
 }
 
-async fn me(stack: &Stack, token: &str, proof: &str) -> qrlogin_e2e::Reply {
+pub(crate) async fn me(stack: &Stack, token: &str, proof: &str) -> qrlogin_e2e::Reply {
     stack.me_with(&[("Authorization", &format!("DPoP {token}")), ("DPoP", proof)]).await
 }
 
@@ -48,7 +48,7 @@ fn assert_refused_proof(reply: &qrlogin_e2e::Reply, why: &str) {
 
 /// Refused as a replay, not for anything else about the proof.
 #[track_caller]
-fn assert_replay_refused(reply: &qrlogin_e2e::Reply, why: &str) {
+pub(crate) fn assert_replay_refused(reply: &qrlogin_e2e::Reply, why: &str) {
     assert_refused_proof(reply, why);
     assert!(reply.body["detail"].as_str().unwrap_or_default().contains("used before"), "{why}: {}", reply.text);
 }
