@@ -28,6 +28,17 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# The web and app backends' stand-in (deploy/dev/receiver.py): prints each back-channel logout and login webhook.
+receiver=
+if command -v python3 >/dev/null 2>&1; then
+  export QRL_BACKCHANNEL_LOGOUT_URL=http://127.0.0.1:8082/backchannel-logout
+  export QRL_LOGIN_WEBHOOK_URL=http://127.0.0.1:8082/login-webhook
+  export QRL_LOGIN_WEBHOOK_SECRET=dev-only-webhook-secret-0123456789abcdef
+  python3 -u deploy/dev/receiver.py 8082 >"$run/receiver.log" 2>&1 &
+  pids+=($!)
+  receiver="  deliveries   $run/receiver.log   (back-channel logouts, login webhooks: tail -f it)"
+fi
+
 # Every configuration problem at once, in plain words, before anything starts (README "Operating the binaries").
 target/debug/web-gateway check-config >/dev/null
 target/debug/mobile-api check-config >/dev/null
@@ -51,6 +62,7 @@ qrlogin is running (development settings from deploy/dev.env; logs in $run/).
   web-gateway  http://127.0.0.1:8080   (JWKS: http://127.0.0.1:8080/.well-known/jwks.json)
   mobile-api   http://127.0.0.1:8081
   Redis        redis://127.0.0.1:$port
+$receiver
 
 Act as the phone with the reference client: save the page's QR (or a screenshot of the page) as login.png, then
   (set -a; . deploy/dev.env; target/debug/qrlogin-phone scan login.png --user alice)

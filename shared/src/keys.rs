@@ -59,6 +59,11 @@ impl KeySchema {
 }
 
 impl KeySchema {
+    /// The gateways' delivery queue of one kind of event (a stream): `qrl:{outbox}:<kind>`. Every queue in one slot.
+    pub fn outbox(&self, kind: &str) -> String {
+        format!("{}:{{outbox}}:{kind}", self.prefix)
+    }
+
     /// A DPoP proof already presented (RFC 9449 §11.1), by the key's thumbprint and the SHA-256 (hex) of its
     /// `jti`: `qrl:dpop:{<jkt>}:<digest>`. Kept as long as the proof's `iat` is accepted, so a replay within
     /// that window is refused by every instance.

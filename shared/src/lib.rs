@@ -66,3 +66,9 @@ pub use verification::{VerificationCode, Verifier};
 pub fn unix_now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
+
+/// Unix seconds as RFC 3339 (UTC), as the APIs write times; '' for a time out of range.
+pub fn rfc3339(unix: u64) -> String {
+    let at = time::OffsetDateTime::from_unix_timestamp(i64::try_from(unix).unwrap_or(i64::MAX));
+    at.ok().and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()).unwrap_or_default()
+}

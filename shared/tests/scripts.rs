@@ -10,8 +10,8 @@ use qrlogin_shared::rate_limit::{Limit, Rate, RateLimiter};
 use qrlogin_shared::session::{CheckCode, LoginStatus, RiskLevel, SessionState};
 use qrlogin_shared::store::{
     CHECK_CODE_ATTEMPTS, CancelOutcome, ClaimOutcome, Claimant, DecideOutcome, Decided, Decision, DecisionCodes,
-    History, MissOutcome, NewSession, NewWebSession, PollOutcome, Requester, RotateOutcome, ScanOutcome, Shown,
-    StepError, WEB_SESSIONS_PER_USER,
+    History, MissOutcome, NewSession, NewWebSession, OutboxEvent, OutboxKind, PollOutcome, Requester, Retry,
+    RotateOutcome, ScanOutcome, Shown, StepError, WEB_SESSIONS_PER_USER,
 };
 use qrlogin_shared::telemetry::Traceparent;
 use qrlogin_shared::{BindingHash, DeviceHash, KeySchema, SessionId, SessionStore, UserId, test_support};
@@ -568,6 +568,11 @@ fn the_scripts_spell_states_only_as_the_enum_does() {
         include_str!("../src/store/web_sessions_list.lua"),
         include_str!("../src/store/web_session_end.lua"),
         include_str!("../src/store/web_session_touch.lua"),
+        include_str!("../src/store/outbox.lua"),
+        include_str!("../src/store/outbox_add.lua"),
+        include_str!("../src/store/outbox_take.lua"),
+        include_str!("../src/store/outbox_settle.lua"),
+        include_str!("../src/store/outbox_forget.lua"),
         include_str!("../src/store/dpop_proof.lua"),
         include_str!("../src/rate_limit/admit.lua"),
     ];
@@ -592,6 +597,9 @@ fn the_scripts_spell_states_only_as_the_enum_does() {
         r#"{"b":"unknown","o":"unknown"}"#,
     ]);
     known.extend(["HGETALL", "HGET", "HDEL", "EXPIREAT"]);
+    known.extend(["user", "sid", "at", "XADD", "MAXLEN", "~", "*", "XGROUP", "CREATE", "MKSTREAM", "XPENDING"]);
+    known.extend(["IDLE", "-", "+", "XCLAIM", "XREADGROUP", "GROUP", "COUNT", "STREAMS", ">", "XACK", "XDEL"]);
+    known.extend(["JUSTID", "XINFO", "CONSUMERS", "DELCONSUMER"]);
     known.extend(["ZADD", "ZREMRANGEBYSCORE", "ZREMRANGEBYRANK", "ZCARD", "ZSCORE", "-inf", "("]);
     known.extend([
         "jkt", "NX", "EX", "st", "bind", "uid", "resp", "ptat", "v", "cexp", "ip", "ua", "ua2", "ua3", "ua4", "ua5",
@@ -618,7 +626,7 @@ async fn a_users_web_sessions_are_capped_and_end_one_or_all() {
     let web = |sid| NewWebSession { sid, lifetime: Duration::from_secs(600) };
     let sids: Vec<String> = (0..=WEB_SESSIONS_PER_USER).map(|i| format!("sid-{i:02}")).collect();
     for sid in &sids {
-        store.add_web_session(&alice, web(sid), &shown()).await.unwrap();
+        store.add_web_session(&alice, web(sid), &shown(), None).await.unwrap();
     }
 
     let kept = store.web_sessions(&alice).await.unwrap();
@@ -660,4 +668,104 @@ async fn a_dpop_bound_login_hands_its_key_to_the_confirmed_poll_and_a_proof_coun
     assert!(store.first_use_of_proof(jkt, &jti, Duration::from_secs(65)).await.unwrap());
     assert!(!store.first_use_of_proof(jkt, &jti, Duration::from_secs(65)).await.unwrap(), "a replay");
     assert!(store.first_use_of_proof("another-key", &jti, Duration::from_secs(65)).await.unwrap(), "per key");
+}
+
+/// Retries on a scale a test can wait for.
+const RETRY: Retry =
+    Retry { base: Duration::from_secs(1), cap: Duration::from_secs(4), in_flight: Duration::from_secs(2) };
+
+#[tokio::test]
+async fn web_sessions_queue_their_logins_and_logouts_only_while_a_gateway_delivers_them() {
+    let (store, alice) = (store(), UserId::parse("alice").unwrap());
+    let web = |sid| NewWebSession { sid, lifetime: Duration::from_secs(600) };
+    store.add_web_session(&alice, web("before"), &shown(), None).await.unwrap();
+    store.end_web_sessions(&alice, None).await.unwrap();
+    for kind in [OutboxKind::Login, OutboxKind::Logout] {
+        assert!(store.outbox_take(kind, "a", 10, &RETRY).await.unwrap().is_empty(), "no queue, nothing queued");
+    }
+
+    store.add_web_session(&alice, web("s1"), &shown(), Some(RiskLevel::Medium)).await.unwrap();
+    store.add_web_session(&alice, web("s2"), &shown(), None).await.unwrap();
+    assert_eq!(store.end_web_sessions(&alice, Some("s1")).await.unwrap(), 1);
+    assert_eq!(store.end_web_sessions(&alice, Some("s1")).await.unwrap(), 0, "ended once, logged out once");
+    store.end_web_sessions(&alice, None).await.unwrap();
+
+    let logins = store.outbox_take(OutboxKind::Login, "a", 10, &RETRY).await.unwrap();
+    let fields = |e: &OutboxEvent, name| e.field(name).unwrap().to_owned();
+    assert_eq!(logins.iter().map(|e| fields(e, "sid")).collect::<Vec<_>>(), ["s1", "s2"]);
+    assert_eq!((fields(&logins[0], "user"), fields(&logins[0], "risk")), ("alice".into(), "medium".into()));
+    assert_eq!(serde_json::from_str::<Shown>(&fields(&logins[0], "shown")).unwrap(), shown());
+    assert!(logins[0].field("at").unwrap().parse::<u64>().is_ok());
+    let logouts = store.outbox_take(OutboxKind::Logout, "a", 10, &RETRY).await.unwrap();
+    assert_eq!(logouts.iter().map(|e| fields(e, "sid")).collect::<Vec<_>>(), ["s1", "s2"]);
+    assert!(logouts.iter().all(|e| e.field("user") == Some("alice") && e.attempts == 0));
+}
+
+#[tokio::test]
+async fn the_cap_logs_out_the_sessions_it_ends_and_a_single_redis_claim_queues_its_login() {
+    let (store, bind, alice) = (store(), BindingHash::of_secret("b"), UserId::parse("alice").unwrap());
+    store.outbox_take(OutboxKind::Logout, "a", 1, &RETRY).await.unwrap();
+    store.outbox_take(OutboxKind::Login, "a", 1, &RETRY).await.unwrap();
+    let sids: Vec<String> = (0..=WEB_SESSIONS_PER_USER).map(|i| format!("sid-{i:02}")).collect();
+    for sid in &sids[..usize::try_from(WEB_SESSIONS_PER_USER).unwrap()] {
+        let web = NewWebSession { sid, lifetime: Duration::from_secs(600) };
+        store.add_web_session(&alice, web, &shown(), None).await.unwrap();
+    }
+    // The last one comes through a claim, which on a single Redis adds it and queues both events itself.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let id = pending(&store, &bind).await;
+    store.scan(&id, &alice, CODE, None, Some((RiskLevel::Low, &shown()))).await.unwrap();
+    store.decide(&id, &alice, Decision::Confirm, DecisionCodes::new(CODE, None), &[]).await.unwrap();
+    let history = History { user: &alice, memory: Duration::from_secs(3600) };
+    let web = NewWebSession { sid: sids.last().unwrap(), lifetime: Duration::from_secs(600) };
+    let won = store.claim(&id, &bind, "{}", Duration::from_secs(5), Some(Claimant { history, web })).await.unwrap();
+    assert!(matches!(won, ClaimOutcome::Won { risk: Some(RiskLevel::Low), .. }), "{won:?}");
+
+    // One of the older ones (times are in seconds: which of those added in the same second is not told).
+    let logouts = store.outbox_take(OutboxKind::Logout, "a", 10, &RETRY).await.unwrap();
+    assert_eq!(logouts.len(), 1, "{logouts:?}");
+    let ended = logouts[0].field("sid").unwrap();
+    assert!(sids[..sids.len() - 1].iter().any(|s| s == ended));
+    assert!(store.web_sessions(&alice).await.unwrap().iter().all(|s| s.sid != ended), "the one the cap ended");
+    let logins = store.outbox_take(OutboxKind::Login, "a", 100, &RETRY).await.unwrap();
+    let last = logins.last().unwrap();
+    assert_eq!((last.field("sid"), last.field("risk")), (Some(sids.last().unwrap().as_str()), Some("low")));
+}
+
+#[tokio::test]
+async fn a_failed_event_comes_back_after_its_pause_and_a_cut_off_one_goes_to_another_gateway() {
+    let (store, alice) = (store(), UserId::parse("alice").unwrap());
+    store.outbox_take(OutboxKind::Logout, "a", 1, &RETRY).await.unwrap();
+    store
+        .add_web_session(&alice, NewWebSession { sid: "s", lifetime: Duration::from_secs(600) }, &shown(), None)
+        .await
+        .unwrap();
+    store.end_web_sessions(&alice, Some("s")).await.unwrap();
+    let take = |consumer| store.outbox_take(OutboxKind::Logout, consumer, 10, &RETRY);
+
+    let first = take("a").await.unwrap();
+    assert_eq!((first.len(), first[0].attempts), (1, 0));
+    store.outbox_failed(OutboxKind::Logout, "a", &first[0], &RETRY).await.unwrap();
+    assert!(take("b").await.unwrap().is_empty(), "not before its pause");
+    tokio::time::sleep(RETRY.pause(1) + Duration::from_millis(300)).await;
+    let second = take("b").await.unwrap();
+    assert_eq!((second.len(), second[0].attempts), (1, 1), "retried, by whichever gateway looks");
+    assert_eq!(second[0].id, first[0].id);
+
+    // b dies mid-attempt: the event is another's once the attempt has been in flight too long.
+    assert!(take("a").await.unwrap().is_empty(), "in flight");
+    tokio::time::sleep(RETRY.in_flight + Duration::from_millis(300)).await;
+    let third = take("a").await.unwrap();
+    assert_eq!((third.len(), third[0].attempts), (1, 2));
+    assert_eq!(store.outbox_forget(OutboxKind::Logout, "a", Duration::ZERO).await.unwrap(), 1, "b holds nothing");
+    store.outbox_delivered(OutboxKind::Logout, "a", &third[0]).await.unwrap();
+    tokio::time::sleep(RETRY.in_flight + Duration::from_millis(300)).await;
+    assert!(take("a").await.unwrap().is_empty(), "delivered: gone");
+}
+
+#[test]
+fn retry_pauses_double_up_to_their_cap() {
+    let pauses: Vec<u64> = (1..=5).map(|n| RETRY.pause(n).as_secs()).collect();
+    assert_eq!(pauses, [1, 2, 4, 4, 4]);
+    assert_eq!(RETRY.pause(u32::MAX), RETRY.cap);
 }

@@ -35,8 +35,15 @@ pub fn summary(s: &Settings) -> Vec<SummaryLine> {
         ("user directory", directory),
         ("CORS origins", if s.cors_origins.is_empty() { "none".to_owned() } else { s.cors_origins.join(", ") }),
         ("Secure cookies", s.cookie_secure.to_string()),
+        ("back-channel logout", delivered_to(s.deliveries.backchannel_logout_url.as_ref())),
+        ("login webhook", delivered_to(s.deliveries.login_webhook.as_ref().map(|hook| &hook.url))),
     ]);
     lines
+}
+
+/// Scheme, host and port only: the URL may carry credentials.
+fn delivered_to(url: Option<&reqwest::Url>) -> String {
+    url.map_or_else(|| "off".to_owned(), |url| url.origin().ascii_serialization())
 }
 
 #[cfg(test)]

@@ -10,7 +10,9 @@ use std::time::Duration;
 use qrlogin_shared::config::{ConfigError, ConfigErrors, Env, ServiceSettings, device_memory};
 use qrlogin_shared::http::TrustedProxies;
 use qrlogin_shared::rate_limit::Rate;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::outbox::{DeliverySettings, LoginWebhook};
 
 pub use vars::{env_groups, env_help};
 
@@ -45,6 +47,8 @@ pub struct Settings {
     /// `Strict-Transport-Security: max-age=<secs>` on every answer (`QRL_HSTS_SECS`); off when unset, since
     /// only a gateway reached over https (directly or behind its TLS proxy) may promise it.
     pub hsts: Option<Duration>,
+    /// Where back-channel logouts and login webhooks go (none: nothing is queued for them).
+    pub deliveries: DeliverySettings,
     /// Sender-constrained web tokens (`QRL_DPOP`, RFC 9449).
     pub dpop: DpopMode,
 }
@@ -148,11 +152,40 @@ impl Settings {
             app_link: env.or("QRL_APP_LINK", "https://apps.example.com/qrlogin"),
             device_memory: device_memory(env),
             hsts: env.parse_with("QRL_HSTS_SECS", str::parse).map(Duration::from_secs),
+            deliveries: deliveries(env),
             dpop: env.parse_or("QRL_DPOP", DpopMode::Optional),
             service,
         };
         env.finish(settings)
     }
+}
+
+/// `QRL_BACKCHANNEL_LOGOUT_URL`, and `QRL_LOGIN_WEBHOOK_URL` with the secret its signatures are made with.
+fn deliveries(env: &Env) -> DeliverySettings {
+    const WEBHOOK: &str = "QRL_LOGIN_WEBHOOK_URL";
+    const SECRET: &str = "QRL_LOGIN_WEBHOOK_SECRET";
+    let login_webhook = http_url(env, WEBHOOK).map(|url| {
+        let secret = env.secret(SECRET);
+        if !secret.expose_secret().is_empty() && secret.expose_secret().len() < 32 {
+            env.invalid(SECRET, "must be at least 32 characters (openssl rand -hex 32)");
+        }
+        LoginWebhook { url, secret }
+    });
+    if login_webhook.is_none() && env.optional(SECRET).is_some() {
+        env.invalid(SECRET, format!("is set but {WEBHOOK} is not"));
+    }
+    DeliverySettings { backchannel_logout_url: http_url(env, "QRL_BACKCHANNEL_LOGOUT_URL"), login_webhook }
+}
+
+/// An absolute http(s) URL, if set. The reason never quotes the URL: it may carry credentials.
+fn http_url(env: &Env, name: &'static str) -> Option<reqwest::Url> {
+    let parse = |v: &str| {
+        reqwest::Url::parse(v)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base())
+            .ok_or("expected an absolute http(s) URL")
+    };
+    env.parse_with(name, parse)
 }
 
 /// `QRL_CORS_ORIGINS`: comma-separated origins such as `https://www.example.com`, exactly as browsers send them.
@@ -200,12 +233,8 @@ fn directory_from_env(env: &Env) -> DirectorySettings {
     const FILE: &str = "QRL_USER_DIRECTORY_FILE";
     let timeout = env.millis_or("QRL_USER_DIRECTORY_TIMEOUT_MS", 2000);
     if let Some(base_url) = env.optional(URL) {
-        // The reason never quotes the URL: it may carry credentials.
-        let absolute = reqwest::Url::parse(&base_url)
-            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base());
-        if !absolute {
-            env.invalid(URL, "expected an absolute http(s) URL");
-        }
+        // Checked (and a bad one noted) here; used as written.
+        let _checked = http_url(env, URL);
         return DirectorySettings::Http { base_url, timeout };
     }
     let Some(path) = env.optional(FILE).map(PathBuf::from) else {

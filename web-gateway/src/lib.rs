@@ -6,6 +6,7 @@
 //!   routes/      one file per endpoint: create, poll, events (SSE), cancel, jwks, me, pages
 //!     session_view   advance(): read a session for the browser, rotating its QR and claiming its token
 //!     push/          notifier (waiters per session), listener (pub/sub), wait::next_change (the wait loop)
+//!   outbox/      delivers the queued back-channel logouts and login webhooks (a loop per configured kind)
 //!   context      GatewayContext: what handlers share      error   GatewayError -> problem+json
 //!   binding, device (on cookie_secret), origin, qr_image, web_token, directory/, cors   leaves: they import only config and shared
 //!   dpop           DPoP proofs (RFC 9449): checked on the create and on /v1/me; dpop_client makes them for tests
@@ -30,6 +31,7 @@ pub mod error;
 pub mod introspection;
 pub mod openapi;
 pub mod origin;
+pub mod outbox;
 pub mod push;
 pub mod qr_image;
 pub mod routes;

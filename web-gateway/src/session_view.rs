@@ -186,7 +186,7 @@ async fn claim(
     let web = NewWebSession { sid: &minted.sid, lifetime: ctx.signer.ttl() + WEB_SESSION_MARGIN };
     let claimant = Claimant { history: History { user, memory: ctx.policy.device_memory }, web };
     match ctx.store.claim(read.id, read.binding.hash(), &sealed, ctx.policy.claim_grace, Some(claimant)).await? {
-        ClaimOutcome::Won { version, device, shown, trace } => {
+        ClaimOutcome::Won { version, device, shown, risk, trace } => {
             let jti = minted.jti;
             let claimed = AuditEvent::new(Event::Claimed, Outcome::Ok, read.ip).session(read.id).user(user).jti(&jti);
             let claimed = claimed.trace(trace.as_ref());
@@ -201,7 +201,7 @@ async fn claim(
             // Likewise on a cluster: without it the phone does not list this login and introspection calls its
             // token ended.
             if let Some(shown) = shown
-                && let Err(e) = ctx.store.add_web_session(user, web, &shown).await
+                && let Err(e) = ctx.store.add_web_session(user, web, &shown, risk).await
             {
                 tracing::warn!(error = %qrlogin_shared::ErrorChain(&e), "could not record the login's web session");
             }

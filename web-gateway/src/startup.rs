@@ -22,7 +22,7 @@ use crate::directory::UserDirectory;
 use crate::origin::AllowedOrigins;
 use crate::push::{Notifier, listener};
 use crate::web_token::WebTokenSigner;
-use crate::{cors, directory, openapi, routes};
+use crate::{cors, directory, openapi, outbox, routes};
 
 /// The gateway, started by [`Application::build`].
 pub struct Application;
@@ -54,6 +54,7 @@ impl Application {
             notifier: notifier.clone(),
             shutdown: shutdown.clone(),
         });
+        outbox::spawn(&ctx, &settings.deliveries).map_err(StartupError::service)?;
         let cors_origins = settings.cors_origins.clone();
         let doc = openapi::document().map_err(StartupError::service)?;
         let doc = Published::new(&doc).map_err(StartupError::service)?;

@@ -52,6 +52,7 @@ impl Settings {
             app_link: "https://apps.test.qrlogin.invalid".to_owned(),
             device_memory: Duration::from_secs(180 * 86_400),
             hsts: None,
+            deliveries: crate::outbox::DeliverySettings::default(),
             dpop: crate::config::DpopMode::Optional,
         }
     }

@@ -75,9 +75,10 @@ pub struct Verified {
 pub struct WebTokenSigner {
     /// Parsed and checked once: jsonwebtoken would do both again for every token.
     key: EcdsaKeyPair,
-    /// The JWS header, the same for every token: its base64url form, computed once.
+    /// The JWS header, the same for every token: its base64url form, computed once; and a logout token's.
     header: Header,
     encoded_header: String,
+    logout_header: String,
     jwks: JwkSet,
     issuer: String,
     audience: String,
@@ -96,7 +97,9 @@ impl WebTokenSigner {
         // RFC 9068: an access token says so in its header, so it cannot be confused with an ID token or any
         // other JWT signed by a key the verifier trusts.
         header.typ = Some("at+jwt".into());
-        let encoded_header = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).map_err(|_| SigningError::Sign)?);
+        let encoded_header = encode_header(&header)?;
+        // OpenID Connect Back-Channel Logout 1.0 §2.4: a logout token is explicitly typed too.
+        let logout_header = encode_header(&Header { typ: Some("logout+jwt".into()), ..header.clone() })?;
         // `EncodingKey::from_ec_pem` keeps the PKCS#8 document.
         let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, key.as_bytes())
             .map_err(|_| SigningError::BadSigningKey)?;
@@ -113,6 +116,7 @@ impl WebTokenSigner {
             key,
             header,
             encoded_header,
+            logout_header,
             jwks: JwkSet { keys },
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
@@ -140,15 +144,20 @@ impl WebTokenSigner {
             amr: ["qr"],
             cnf: jkt.map(|jkt| Confirmation { jkt }),
         };
-        Ok(Minted { token: self.sign(&claims)?, jti, sid })
+        Ok(Minted { token: self.sign(&self.encoded_header, &claims)?, jti, sid })
+    }
+
+    /// A back-channel logout token (`typ: logout+jwt`) with `claims`, signed with the web token key.
+    pub fn sign_logout(&self, claims: &impl Serialize) -> Result<String, SigningError> {
+        self.sign(&self.logout_header, claims)
     }
 
     /// The JWS compact serialization (RFC 7515 §7.1), as `jsonwebtoken::encode` makes it: base64url of the header
     /// and of the claims' JSON, then of the ES256 signature over both (R || S, 64 bytes).
-    fn sign(&self, claims: &Claims<'_>) -> Result<String, SigningError> {
+    fn sign(&self, encoded_header: &str, claims: &impl Serialize) -> Result<String, SigningError> {
         let claims = serde_json::to_vec(claims).map_err(|_| SigningError::Sign)?;
-        let mut token = String::with_capacity(self.encoded_header.len() + claims.len() * 4 / 3 + 92);
-        token.push_str(&self.encoded_header);
+        let mut token = String::with_capacity(encoded_header.len() + claims.len() * 4 / 3 + 92);
+        token.push_str(encoded_header);
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(claims, &mut token);
         let signature = self.key.sign(&SystemRandom::new(), token.as_bytes()).map_err(|_| SigningError::Sign)?;
@@ -194,6 +203,11 @@ impl WebTokenSigner {
     pub fn jwks(&self) -> &JwkSet {
         &self.jwks
     }
+}
+
+/// A JWS header's base64url form.
+fn encode_header(header: &Header) -> Result<String, SigningError> {
+    Ok(URL_SAFE_NO_PAD.encode(serde_json::to_vec(header).map_err(|_| SigningError::Sign)?))
 }
 
 /// A JWK ready to publish: `kid` = RFC 7638 thumbprint, `use` = sig.

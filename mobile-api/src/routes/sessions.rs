@@ -5,10 +5,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use qrlogin_shared::audit::{self, AuditEvent, Event, Outcome};
 use qrlogin_shared::http::ClientIp;
 use qrlogin_shared::requester::Location;
+use qrlogin_shared::rfc3339;
 use qrlogin_shared::store::WebSession;
 use serde::Serialize;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::context::PhoneContext;
 use crate::error::MobileError;
@@ -37,11 +36,6 @@ struct SessionView {
     last_seen: String,
     /// The session of the user's latest login (most likely the one this phone just approved).
     current_login: bool,
-}
-
-fn rfc3339(unix: u64) -> String {
-    let at = OffsetDateTime::from_unix_timestamp(i64::try_from(unix).unwrap_or(i64::MAX));
-    at.ok().and_then(|t| t.format(&Rfc3339).ok()).unwrap_or_default()
 }
 
 impl SessionView {

@@ -29,6 +29,10 @@ pub const WAITING_BROWSERS: &str = "qrlogin_waiting_browsers";
 /// sessions a browser waits for there.
 pub const PUSH_EVENTS: &str = "qrlogin_push_events_received";
 
+/// Queued events (back-channel logouts, login webhooks) by delivery attempt (`kind`: `logout`, `login`;
+/// `result`: `delivered`, `failed` (to be retried), `dropped` (too old, or malformed)).
+pub const OUTBOX_DELIVERIES: &str = "qrlogin_outbox_deliveries_total";
+
 /// Every `event` of [`SESSIONS`], primed at zero so each series exists from the first scrape.
 pub const SESSION_EVENTS: [&str; 10] = [
     "issued",
@@ -101,6 +105,7 @@ fn describe() {
     describe_gauge!(REDIS_POOL, "Pooled Redis connections of the instance scraped");
     describe_gauge!(WAITING_BROWSERS, "Browsers waiting by long-poll or event stream on the instance scraped");
     describe_gauge!(PUSH_EVENTS, "Session events received since start by the gateway instance scraped");
+    describe_counter!(OUTBOX_DELIVERIES, "Attempts to deliver queued logouts and login webhooks, by result");
 }
 
 /// One login session event (`issued`, `scanned`, ...): only the audit point (`audit::record`) counts, next to its line.
@@ -176,6 +181,12 @@ impl Exporter {
         }
         self.handle.render()
     }
+}
+
+/// One attempt to deliver a queued event of `kind`, and its `result`.
+pub fn outbox_delivery(kind: &'static str, result: &'static str) {
+    let _recorder = handle();
+    ::metrics::counter!(OUTBOX_DELIVERIES, "kind" => kind, "result" => result).increment(1);
 }
 
 /// Browsers waiting on the gateway instance, set at scrape time.

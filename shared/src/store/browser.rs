@@ -5,8 +5,8 @@ use std::time::Duration;
 use super::OUTCOME_KEPT;
 use super::reply::Created;
 use super::{
-    CancelOutcome, ClaimOutcome, Claimant, DEVICES_PER_USER, NewSession, Polled, RotateOutcome, SessionState,
-    SessionStore, StepError, StoreError, WEB_SESSIONS_PER_USER,
+    CancelOutcome, ClaimOutcome, Claimant, DEVICES_PER_USER, NewSession, OutboxKind, Polled, RotateOutcome,
+    SessionState, SessionStore, StepError, StoreError, WEB_SESSIONS_PER_USER,
 };
 use crate::rate_limit::Limit;
 use crate::requester::MAX_USER_AGENT;
@@ -94,6 +94,7 @@ impl SessionStore {
             inv.key(self.keys.user_devices(history.user)).key(self.keys.user_web_sessions(history.user));
             inv.arg(unix_now()).arg(history.memory.as_secs().max(1)).arg(DEVICES_PER_USER);
             inv.arg(web.sid).arg(web.lifetime.as_secs().max(1)).arg(WEB_SESSIONS_PER_USER);
+            self.outbox_keys(&mut inv, &[OutboxKind::Login, OutboxKind::Logout]);
         }
         self.run(&mut inv).await
     }

@@ -13,6 +13,7 @@
 mod browser;
 mod devices;
 mod dpop;
+mod outbox;
 mod phone;
 mod reply;
 mod web_sessions;
@@ -27,8 +28,9 @@ use redis::Script;
 use crate::rate_limit::{self, ADMIT_LUA, Limit, Limited, RateLimiter};
 
 pub use crate::redis_conn::{CreatePoolError, Redis, StoreError};
-pub use crate::session::{Decision, Requester, SessionState};
+pub use crate::session::{Decision, Requester, RiskLevel, SessionState};
 pub use devices::DEVICES_PER_USER;
+pub use outbox::{OutboxEvent, OutboxKind, Retry};
 pub use reply::LoginContext;
 pub use web_sessions::{NewWebSession, Shown, WEB_SESSIONS_PER_USER, WebSession};
 
@@ -106,7 +108,14 @@ pub enum ClaimOutcome {
     /// This caller's answer is the one handed out; the session is now at this version. `device` and `shown`:
     /// the browser's device hash to remember in the user's history and what the web session shows, when that is
     /// still to be done (steps of their own on a cluster).
-    Won { version: u64, device: Option<DeviceHash>, shown: Option<Shown>, trace: Option<Traceparent> },
+    /// `risk`: the scan's verdict, for the login webhook a cluster queues in a step of its own.
+    Won {
+        version: u64,
+        device: Option<DeviceHash>,
+        shown: Option<Shown>,
+        risk: Option<RiskLevel>,
+        trace: Option<Traceparent>,
+    },
     /// Another poll of the same browser won a moment earlier: hand out its answer instead.
     AlreadyClaimed { version: u64, answer: String },
     /// The session left `confirmed` otherwise (cancelled, expired) or the binding does not match.
@@ -197,6 +206,10 @@ struct Scripts {
     web_sessions_list: Script,
     web_session_end: Script,
     web_session_touch: Script,
+    outbox_add: Script,
+    outbox_take: Script,
+    outbox_settle: Script,
+    outbox_forget: Script,
     dpop_proof: Script,
 }
 
@@ -206,7 +219,9 @@ impl Scripts {
         // user's device history have its functions too.
         let step = |body: &str| Script::new(&format!("{ADMIT_LUA}\n{body}"));
         let with_devices = |body: &str| step(&format!("{}\n{body}", include_str!("devices.lua")));
-        let with_web_sessions = |body: &str| step(&format!("{}\n{body}", include_str!("web_sessions.lua")));
+        let with_outbox = |body: &str| step(&format!("{}\n{body}", include_str!("outbox.lua")));
+        // Web sessions that end queue their back-channel logouts; new ones, their login webhook.
+        let with_web_sessions = |body: &str| with_outbox(&format!("{}\n{body}", include_str!("web_sessions.lua")));
         Self {
             create: step(include_str!("create.lua")),
             poll: step(include_str!("poll.lua")),
@@ -222,8 +237,12 @@ impl Scripts {
             outcome: step(include_str!("outcome.lua")),
             web_session_add: with_web_sessions(include_str!("web_session_add.lua")),
             web_sessions_list: step(include_str!("web_sessions_list.lua")),
-            web_session_end: step(include_str!("web_session_end.lua")),
+            web_session_end: with_web_sessions(include_str!("web_session_end.lua")),
             web_session_touch: step(include_str!("web_session_touch.lua")),
+            outbox_add: with_outbox(include_str!("outbox_add.lua")),
+            outbox_take: step(include_str!("outbox_take.lua")),
+            outbox_settle: step(include_str!("outbox_settle.lua")),
+            outbox_forget: step(include_str!("outbox_forget.lua")),
             dpop_proof: step(include_str!("dpop_proof.lua")),
         }
     }

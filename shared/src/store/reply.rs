@@ -99,20 +99,21 @@ fn polled(f: Fields, script: &str) -> Result<Polled, ParsingError> {
     Ok(Polled { outcome, version, code_expires_at, expires_in })
 }
 
-/// claim.lua: `{'won', version, device, traceparent, remembered, shown}`, `{'claimed', version, answer}`, else the
+/// claim.lua: `{'won', version, device, traceparent, remembered, shown, risk}`, `{'claimed', version, answer}`, else the
 /// poll shape. What the step already did itself (the device remembered, the web session added) is not handed back.
 impl FromRedisValue for ClaimOutcome {
     fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
         let f = Fields::of(v, "claim")?;
         match (f.text(0, "claim")?.as_str(), f.len()) {
-            ("won", 6) => {
+            ("won", 7) => {
                 let remembered = f.text(4, "claim")? == "1";
                 let device = DeviceHash::from_stored(&f.text(2, "claim")?).filter(|_| !remembered);
                 // Only a cluster's claim hands it back, for the web session's step of its own.
                 let shown = (!remembered).then(|| f.text(5, "claim")).transpose()?;
                 let shown = shown.map(|s| serde_json::from_str::<Shown>(&s)).transpose();
                 let shown = shown.map_err(|e| ParsingError::from(format!("claim: shown: {e}")))?;
-                Ok(Self::Won { version: f.get(1, "claim")?, device, shown, trace: f.trace(3, "claim")? })
+                let risk = f.text(6, "claim")?.parse().ok();
+                Ok(Self::Won { version: f.get(1, "claim")?, device, shown, risk, trace: f.trace(3, "claim")? })
             }
             ("claimed", 3) => Ok(Self::AlreadyClaimed { version: f.get(1, "claim")?, answer: f.text(2, "claim")? }),
             _ => polled(f, "claim").map(|p| Self::Other(p.outcome)),

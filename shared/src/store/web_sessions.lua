@@ -3,9 +3,16 @@
 -- seconds)}. Prepended to the steps that read or write it: on their own (web_session_*.lua), or, on a single
 -- Redis, inside the won claim that creates one (claim.lua).
 
--- Adds session `sid` (its record without times as JSON), created `now` and ending `ttl` seconds later. Drops
--- the user's ended sessions and, past `cap`, the oldest; keeps the hash as long as its last session.
-local function add_web_session(key, sid, record, now, ttl, cap)
+-- Queues the back-channel logout of `user`'s web session `sid` (outbox.lua) on `logouts` (nil on a cluster).
+local function logged_out(logouts, user, sid)
+  enqueue(logouts, 'user', user, 'sid', sid)
+end
+
+-- Adds `user`'s session `sid` (its record without times as JSON), created `now` and ending `ttl` seconds later,
+-- and queues its login webhook on `outbox.logins` (with the scan's `risk`). Drops the user's ended sessions and,
+-- past `cap`, the oldest, whose logouts it queues on `outbox.logouts`; keeps the hash as long as its last session.
+-- Returns the sids it ended so (for a cluster's caller to queue).
+local function add_web_session(key, user, sid, record, now, ttl, cap, risk, outbox)
   now, ttl = tonumber(now), tonumber(ttl)
   local r = cjson.decode(record)
   r.c, r.s, r.e = now, now, now + ttl
@@ -22,8 +29,13 @@ local function add_web_session(key, sid, record, now, ttl, cap)
     end
   end
   table.sort(live, function(a, b) return a[2] > b[2] end)
+  local evicted = {}
   for i = tonumber(cap) + 1, #live do
     redis.call('HDEL', key, live[i][1])
+    logged_out(outbox.logouts, user, live[i][1])
+    evicted[#evicted + 1] = live[i][1]
   end
   redis.call('EXPIREAT', key, latest)
+  enqueue(outbox.logins, 'user', user, 'sid', sid, 'shown', record, 'risk', risk, 'at', now)
+  return evicted
 end

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{SessionStore, StoreError};
+use super::{OutboxKind, RiskLevel, SessionStore, StoreError};
 use crate::requester::Location;
 use crate::{UserId, unix_now};
 
@@ -50,19 +50,26 @@ pub struct NewWebSession<'a> {
 }
 
 impl SessionStore {
-    /// Adds `user`'s web session `new`, showing `shown` (on a cluster, after the won claim that names it).
+    /// Adds `user`'s web session `new`, showing `shown`, and queues its login webhook (with the scan's `risk`)
+    /// and the logouts of the sessions the cap ends: on a cluster, after the won claim that names it.
     #[tracing::instrument(skip_all, fields(user = %user))]
     pub async fn add_web_session(
         &self,
         user: &UserId,
         new: NewWebSession<'_>,
         shown: &Shown,
+        risk: Option<RiskLevel>,
     ) -> Result<(), StoreError> {
         let record = serde_json::to_string(shown).map_err(|e| StoreError::Protocol(e.to_string()))?;
         let mut inv = self.scripts.web_session_add.key(self.keys.user_web_sessions(user));
-        inv.arg(new.sid).arg(record).arg(unix_now()).arg(new.lifetime.as_secs().max(1)).arg(WEB_SESSIONS_PER_USER);
-        let _added: i64 = self.run(&mut inv).await?;
-        Ok(())
+        let now = unix_now();
+        inv.arg(new.sid).arg(&record).arg(now).arg(new.lifetime.as_secs().max(1)).arg(WEB_SESSIONS_PER_USER);
+        inv.arg(user.as_str());
+        let evicted: Vec<String> = self.run(&mut inv).await?;
+        self.queue_logouts(user, &evicted).await?;
+        let (now, risk) = (now.to_string(), risk.map_or("", RiskLevel::as_str));
+        let login = [("user", user.as_str()), ("sid", new.sid), ("shown", &record), ("risk", risk), ("at", &now)];
+        self.enqueue_alone(OutboxKind::Login, &login).await
     }
 
     /// `user`'s live web sessions, newest first.
@@ -83,12 +90,26 @@ impl SessionStore {
         Ok(sessions)
     }
 
-    /// Ends `user`'s web session `sid`, or every one with `None`. Returns how many live sessions ended.
+    /// Ends `user`'s web session `sid`, or every one with `None`, queuing their back-channel logouts. Returns
+    /// how many live sessions ended.
     #[tracing::instrument(skip_all, fields(user = %user))]
     pub async fn end_web_sessions(&self, user: &UserId, sid: Option<&str>) -> Result<u64, StoreError> {
         let mut inv = self.scripts.web_session_end.key(self.keys.user_web_sessions(user));
-        inv.arg(sid.unwrap_or("")).arg(unix_now());
-        self.run(&mut inv).await
+        self.outbox_keys(&mut inv, &[OutboxKind::Logout]);
+        inv.arg(sid.unwrap_or("")).arg(unix_now()).arg(user.as_str());
+        let ended: Vec<String> = self.run(&mut inv).await?;
+        if self.redis.is_cluster() {
+            self.queue_logouts(user, &ended).await?;
+        }
+        Ok(u64::try_from(ended.len()).unwrap_or(u64::MAX))
+    }
+
+    /// On a cluster: the back-channel logouts of `user`'s web sessions `ended`, in steps of their own.
+    async fn queue_logouts(&self, user: &UserId, ended: &[String]) -> Result<(), StoreError> {
+        for sid in ended {
+            self.enqueue_alone(OutboxKind::Logout, &[("user", user.as_str()), ("sid", sid)]).await?;
+        }
+        Ok(())
     }
 
     /// Whether `user`'s web session `sid` is live; if so, it was seen now.

@@ -1,19 +1,21 @@
 //! The services on a Redis Cluster of three masters (`QRL_REDIS_CLUSTER_NODES`), each test on a cluster of its
 //! own: the whole login with sessions on every node, push to waiting browsers, the rate limits and the lockout,
-//! the check code and a second scanner, a DPoP-bound login and its proofs' replay cache.
+//! the check code and a second scanner, the deliveries after the login, a DPoP-bound login and its proofs'
+//! replay cache.
 //!
 //! The gateway's pub/sub connection subscribes on one node; sessions held by the other nodes are answered at once
 //! all the same, which shows their scripts' PUBLISH reaching it cluster-wide.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use qrlogin_e2e::{Login, RedisCluster, Stack};
+use qrlogin_e2e::{Delivery, Login, Receiver, RedisCluster, Stack};
 use qrlogin_shared::rate_limit::Rate;
 use qrlogin_shared::{SessionId, Verifier, test_support};
 use secrecy::{SecretSlice, SecretString};
-use serde_json::json;
+use serde_json::{Value, json};
 use web_gateway::config::IssueLimits;
+use web_gateway::outbox::{DeliverySettings, LoginWebhook};
 
 use crate::assert_poll;
 
@@ -71,7 +73,15 @@ async fn the_whole_login_and_push_work_with_sessions_on_every_node() {
     let cluster = RedisCluster::start().await;
     let seeds = [vec![test_support::dead_redis_url()], cluster.node_urls()].concat();
     let limits = IssueLimits { per_ip: Rate::new(1000, 60), global: Rate::new(1000, 60) };
-    let (stack, prefix) = stack_on(seeds, |s| s.limits = limits, |_| {}).await;
+    let receiver = Receiver::start().await;
+    let url: reqwest::Url = receiver.url().parse().unwrap();
+    let webhook = LoginWebhook { url: url.clone(), secret: "e2e-cluster-webhook-secret-0123456789abcdef".into() };
+    let deliveries = DeliverySettings { backchannel_logout_url: Some(url), login_webhook: Some(webhook) };
+    let configure = |s: &mut web_gateway::Settings| {
+        s.limits = limits;
+        s.deliveries = deliveries;
+    };
+    let (stack, prefix) = stack_on(seeds, configure, |_| {}).await;
     let mut by_node: BTreeMap<u16, Login> = BTreeMap::new();
     for _ in 0..60 {
         let login = stack.login().await;
@@ -164,6 +174,17 @@ async fn the_whole_login_and_push_work_with_sessions_on_every_node() {
     stack.end_web_sessions(&alice, Some(sid)).await.expect_status(204);
     let left = stack.web_sessions(&alice).await;
     assert_eq!(left.expect_status(200)["sessions"].as_array().map(Vec::len), Some(by_node.len()));
+
+    // Their login webhooks and that logout were queued in steps of their own too (the queues' slot is another).
+    let hooks = |seen: &[Delivery]| -> BTreeSet<String> {
+        let json = seen.iter().filter_map(|d| serde_json::from_slice::<Value>(&d.body).ok());
+        json.filter_map(|body| body["sid"].as_str().map(str::to_owned)).collect()
+    };
+    let logged_out = |seen: &[Delivery]| seen.iter().any(|d| d.text().starts_with("logout_token="));
+    let all: BTreeSet<String> = sessions.iter().filter_map(|s| s["sid"].as_str().map(str::to_owned)).collect();
+    let seen = receiver.wait_for(EVENT_WAIT, |seen| hooks(seen) == all && logged_out(seen)).await;
+    assert_eq!(hooks(&seen), all, "one webhook per claimed login");
+    assert!(logged_out(&seen), "the ended session's logout");
 }
 
 #[tokio::test]

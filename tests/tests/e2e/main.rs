@@ -10,6 +10,7 @@
 mod binding;
 mod check_code;
 mod cluster;
+mod deliveries;
 mod documented_examples;
 mod dpop;
 mod flow;

@@ -44,6 +44,13 @@ const OWN: &[EnvGroup] = &[
                 Off,
                 "web backends allowed to introspect tokens: <client_id>:<sha256 hex of its secret>,...",
             ),
+            var("QRL_BACKCHANNEL_LOGOUT_URL", Off, "where ended web sessions' OpenID Connect logout tokens are POSTed"),
+            var("QRL_LOGIN_WEBHOOK_URL", Off, "where each claimed login's signed \"new login\" webhook is POSTed"),
+            var(
+                "QRL_LOGIN_WEBHOOK_SECRET",
+                RequiredWhen("with QRL_LOGIN_WEBHOOK_URL"),
+                "the webhook's HMAC-SHA256 key, at least 32 characters",
+            ),
             var(
                 "QRL_APP_LINK",
                 Value("https://apps.example.com/qrlogin"),
