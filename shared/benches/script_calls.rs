@@ -64,6 +64,7 @@ impl Fixture {
             ttl: Duration::from_secs(120),
             code_expires_at: CODE,
             trace: None,
+            dpop_jkt: None,
         };
         let created = self.store.create(id, &new, &self.issue_limits()).await;
         assert!(matches!(created, Ok(true)), "create: {created:?}");

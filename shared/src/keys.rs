@@ -63,6 +63,13 @@ impl KeySchema {
     pub fn outbox(&self, kind: &str) -> String {
         format!("{}:{{outbox}}:{kind}", self.prefix)
     }
+
+    /// A DPoP proof already presented (RFC 9449 §11.1), by the key's thumbprint and the SHA-256 (hex) of its
+    /// `jti`: `qrl:dpop:{<jkt>}:<digest>`. Kept as long as the proof's `iat` is accepted, so a replay within
+    /// that window is refused by every instance.
+    pub fn dpop_proof(&self, jkt: &str, jti_digest: &str) -> String {
+        format!("{}:dpop:{{{jkt}}}:{jti_digest}", self.prefix)
+    }
 }
 
 impl Default for KeySchema {
@@ -84,5 +91,6 @@ mod tests {
         let alice = UserId::parse("alice").unwrap();
         assert_eq!(KeySchema::default().user_devices(&alice), "qrl:{user:alice}:devices");
         assert_eq!(KeySchema::default().user_web_sessions(&alice), "qrl:{user:alice}:web");
+        assert_eq!(KeySchema::default().dpop_proof("jkt", "ab"), "qrl:dpop:{jkt}:ab");
     }
 }

@@ -41,6 +41,7 @@ async fn traced(store: &SessionStore, binding: &BindingHash, trace: Option<&Trac
         ttl: Duration::from_secs(60),
         code_expires_at: CODE,
         trace,
+        dpop_jkt: None,
     };
     assert!(store.create(&id, &new, &[]).await.unwrap());
     assert!(!store.create(&id, &new, &[]).await.unwrap(), "a second create of one id is refused");
@@ -80,7 +81,10 @@ async fn browser_scripts_give_every_reply_they_document() {
         store.decide(&id, &alice, Decision::Confirm, DecisionCodes::new(CODE + 1, None), &[]).await.unwrap().outcome,
         DecideOutcome::Done
     );
-    assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Confirmed(alice.clone()));
+    assert_eq!(
+        store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome,
+        PollOutcome::Confirmed { user: alice.clone(), jkt: None }
+    );
     assert_eq!(
         store.claim(&id, &other, "{}", Duration::from_secs(5), None).await.unwrap(),
         ClaimOutcome::Other(PollOutcome::Forbidden)
@@ -262,7 +266,10 @@ async fn a_check_code_is_shown_to_the_browser_and_needed_to_confirm() {
     let right =
         store.decide(&id, &alice, Decision::Confirm, DecisionCodes::new(CODE, Some(code.as_str())), &[]).await.unwrap();
     assert_eq!(right.outcome, DecideOutcome::Done);
-    assert_eq!(store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome, PollOutcome::Confirmed(alice.clone()));
+    assert_eq!(
+        store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome,
+        PollOutcome::Confirmed { user: alice.clone(), jkt: None }
+    );
 
     // The third wrong code denies; deny never needs the code.
     let guessed = pending(&store, &bind).await;
@@ -363,6 +370,7 @@ async fn the_risk_and_device_scripts_give_every_reply_they_document() {
         ttl: Duration::from_secs(60),
         code_expires_at: CODE,
         trace: None,
+        dpop_jkt: None,
     };
     assert!(store.create(&id, &new, &[]).await.unwrap());
 
@@ -468,7 +476,15 @@ fn session_of<'a>(
     requester: &'a Requester,
     device: Option<&'a DeviceHash>,
 ) -> NewSession<'a> {
-    NewSession { binding, requester, device, ttl: Duration::from_secs(60), code_expires_at: CODE, trace: None }
+    NewSession {
+        binding,
+        requester,
+        device,
+        ttl: Duration::from_secs(60),
+        code_expires_at: CODE,
+        trace: None,
+        dpop_jkt: None,
+    }
 }
 
 /// A subject no other test (or earlier run) has counted against.
@@ -557,6 +573,7 @@ fn the_scripts_spell_states_only_as_the_enum_does() {
         include_str!("../src/store/outbox_take.lua"),
         include_str!("../src/store/outbox_settle.lua"),
         include_str!("../src/store/outbox_forget.lua"),
+        include_str!("../src/store/dpop_proof.lua"),
         include_str!("../src/rate_limit/admit.lua"),
     ];
     let mut known: BTreeSet<&str> = SessionState::ALL.iter().map(|s| s.as_str()).collect();
@@ -585,7 +602,8 @@ fn the_scripts_spell_states_only_as_the_enum_does() {
     known.extend(["JUSTID", "XINFO", "CONSUMERS", "DELCONSUMER"]);
     known.extend(["ZADD", "ZREMRANGEBYSCORE", "ZREMRANGEBYRANK", "ZCARD", "ZSCORE", "-inf", "("]);
     known.extend([
-        "st", "bind", "uid", "resp", "ptat", "v", "cexp", "ip", "ua", "ua2", "ua3", "ua4", "ua5", "ct", "bad",
+        "jkt", "NX", "EX", "st", "bind", "uid", "resp", "ptat", "v", "cexp", "ip", "ua", "ua2", "ua3", "ua4", "ua5",
+        "ct", "bad",
     ]);
     known.extend([
         "HMGET", "HSET", "HINCRBY", "EXPIRE", "PUBLISH", "DEL", "EXISTS", "TIME", "PTTL", "TTL", "GET", "SET", "PX",
@@ -621,6 +639,35 @@ async fn a_users_web_sessions_are_capped_and_end_one_or_all() {
     assert!(!store.touch_web_session(&alice, &sids[5]).await.unwrap(), "ended");
     assert_eq!(store.end_web_sessions(&alice, None).await.unwrap(), u64::from(WEB_SESSIONS_PER_USER) - 1);
     assert!(store.web_sessions(&alice).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_dpop_bound_login_hands_its_key_to_the_confirmed_poll_and_a_proof_counts_once() {
+    let (store, bind, alice) = (store(), BindingHash::of_secret("b"), UserId::parse("alice").unwrap());
+    let id = SessionId::random();
+    let requester = requester();
+    let jkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+    let new = NewSession {
+        binding: &bind,
+        requester: &requester,
+        device: None,
+        ttl: Duration::from_secs(60),
+        code_expires_at: CODE,
+        trace: None,
+        dpop_jkt: Some(jkt),
+    };
+    assert!(store.create(&id, &new, &[]).await.unwrap());
+    assert!(matches!(store.scan(&id, &alice, CODE, None, None).await.unwrap(), ScanOutcome::Scanned { .. }));
+    let confirm = store.decide(&id, &alice, Decision::Confirm, DecisionCodes::new(CODE, None), &[]).await.unwrap();
+    assert_eq!(confirm.outcome, DecideOutcome::Done);
+
+    let polled = store.poll(&id, &bind, Duration::ZERO).await.unwrap().outcome;
+
+    assert_eq!(polled, PollOutcome::Confirmed { user: alice, jkt: Some(jkt.to_owned()) });
+    let jti = uuid::Uuid::new_v4().simple().to_string();
+    assert!(store.first_use_of_proof(jkt, &jti, Duration::from_secs(65)).await.unwrap());
+    assert!(!store.first_use_of_proof(jkt, &jti, Duration::from_secs(65)).await.unwrap(), "a replay");
+    assert!(store.first_use_of_proof("another-key", &jti, Duration::from_secs(65)).await.unwrap(), "per key");
 }
 
 /// Retries on a scale a test can wait for.

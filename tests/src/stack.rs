@@ -310,6 +310,14 @@ impl Stack {
         send(self.browser.get(format!("{}/v1/me", self.gateway_url)).bearer_auth(token)).await
     }
 
+    /// `GET /v1/me` with exactly these request headers (`Authorization`, `DPoP`: a DPoP-bound token's).
+    pub async fn me_with(&self, headers: &[(&str, &str)]) -> Reply {
+        let req = headers
+            .iter()
+            .fold(self.browser.get(format!("{}/v1/me", self.gateway_url)), |req, (k, v)| req.header(*k, *v));
+        send(req).await
+    }
+
     /// Any gateway request, for the odd paths and methods no browser code would use.
     pub async fn gateway_request(&self, method: reqwest::Method, path: &str, binding: Option<&str>) -> Reply {
         send(with_cookie(self.browser.request(method, format!("{}{path}", self.gateway_url)), binding)).await

@@ -19,11 +19,25 @@ export type SessionStatus = StatusAnswer["status"];
 export interface LoginResult {
   /** The web token: an ES256 JWT (RFC 9068) for your backend to verify against the gateway's JWKS. */
   token: NonNullable<StatusAnswer["token"]>;
+  /** `DPoP` when the token is bound to this page's DPoP key (`cnf.jkt`), else `Bearer`. */
   token_type: NonNullable<StatusAnswer["token_type"]>;
   /** Seconds the token is valid for. */
   expires_in: NonNullable<StatusAnswer["expires_in"]>;
   user: NonNullable<StatusAnswer["user"]>;
+  /** A DPoP-bound token only: a fresh DPoP proof (RFC 9449) for one request with this token, `ath` included. */
+  proof?: (method: string, url: string) => Promise<string>;
+  /** A DPoP-bound token only: `fetch` with `Authorization: DPoP <token>` and a fresh proof for this request. */
+  fetch?: (url: string, init?: RequestInit) => Promise<Response>;
 }
+
+/** A DPoP key: a non-extractable WebCrypto P-256 key pair, and proofs signed with it. */
+export interface DpopKey {
+  /** A proof for `method` `url` (query and fragment dropped), with `ath` when `token` is given. */
+  proof(method: string, url: string, token?: string): Promise<string>;
+}
+
+/** A fresh DPoP key, or null where WebCrypto is missing or refuses (the login is then a Bearer one). */
+export declare function createDpopKey(subtle?: SubtleCrypto): Promise<DpopKey | null>;
 
 /**
  * What the client shows: the gateway's statuses plus `loading` (a code is being issued), `refused` (this tab
@@ -55,6 +69,8 @@ export interface MountOptions {
   gateway?: string;
   /** `"poll"` forces polling; by default Server-Sent Events, falling back to polling. */
   transport?: "events" | "poll";
+  /** `false`: no DPoP key, a Bearer token. By default the token is bound to a key of this page (RFC 9449). */
+  dpop?: boolean;
   /** Called once, with the token answer, when the login is confirmed. */
   onLogin?: (result: LoginResult) => void;
   /** Called on each status shown; for a failed request also with the error (the status line keeps its text). */

@@ -49,6 +49,33 @@ pub struct Settings {
     pub hsts: Option<Duration>,
     /// Where back-channel logouts and login webhooks go (none: nothing is queued for them).
     pub deliveries: DeliverySettings,
+    /// Sender-constrained web tokens (`QRL_DPOP`, RFC 9449).
+    pub dpop: DpopMode,
+}
+
+/// Whether a login's token is bound to the browser's DPoP key (RFC 9449).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DpopMode {
+    /// The `DPoP` header is ignored: every token is a Bearer token.
+    Off,
+    /// A create with a valid proof gets a bound token, one without a proof a Bearer token; an invalid proof is 400.
+    #[default]
+    Optional,
+    /// A create without a valid proof is 400: every token is bound.
+    Required,
+}
+
+impl std::str::FromStr for DpopMode {
+    type Err = &'static str;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "off" => Ok(Self::Off),
+            "optional" => Ok(Self::Optional),
+            "required" => Ok(Self::Required),
+            _ => Err("expected off, optional or required"),
+        }
+    }
 }
 
 /// Caps on waiting browsers, answered 503 (instance full) or 429 (one session, or one client, waiting too often).
@@ -126,6 +153,7 @@ impl Settings {
             device_memory: device_memory(env),
             hsts: env.parse_with("QRL_HSTS_SECS", str::parse).map(Duration::from_secs),
             deliveries: deliveries(env),
+            dpop: env.parse_or("QRL_DPOP", DpopMode::Optional),
             service,
         };
         env.finish(settings)
@@ -234,6 +262,7 @@ pub struct SessionPolicy {
     pub trusted_proxies: TrustedProxies,
     pub app_link: String,
     pub device_memory: Duration,
+    pub dpop: DpopMode,
 }
 
 impl From<&Settings> for SessionPolicy {
@@ -249,6 +278,7 @@ impl From<&Settings> for SessionPolicy {
             cookie_secure: s.cookie_secure,
             trusted_proxies: s.service.trusted_proxies.clone(),
             device_memory: s.device_memory,
+            dpop: s.dpop,
         }
     }
 }

@@ -8,6 +8,7 @@ use qrlogin_shared::StoreError;
 use qrlogin_shared::http::Problem;
 
 use crate::directory::DirectoryError;
+use crate::dpop::InvalidProof;
 use crate::push::Full;
 use crate::qr_image::QrImageError;
 use crate::web_token::SigningError;
@@ -28,6 +29,15 @@ pub enum GatewayError {
     Unauthorized,
     #[error("the token's web session was ended")]
     SessionEnded,
+    /// A create whose DPoP proof does not verify (or, with QRL_DPOP=required, that has none).
+    #[error("invalid DPoP proof on the create: {0}")]
+    CreateProof(InvalidProof),
+    /// A DPoP-bound token presented without a valid proof.
+    #[error("invalid DPoP proof: {0}")]
+    TokenProof(InvalidProof),
+    /// A DPoP-bound token presented as a Bearer token, or a Bearer token under the DPoP scheme.
+    #[error("web token presented under the wrong scheme")]
+    WrongTokenScheme,
     #[error("missing or wrong introspection client credentials")]
     UnknownClient,
     #[error("invalid query: {0}")]
@@ -69,6 +79,21 @@ impl GatewayError {
                 let mut p = Problem::new(StatusCode::UNAUTHORIZED, "session-ended", "Logged out from the phone")
                     .with_detail("the user ended this web session; log in again");
                 p.www_authenticate = Some("Bearer error=\"invalid_token\"");
+                p
+            }
+            Self::CreateProof(InvalidProof(why)) => {
+                Problem::new(StatusCode::BAD_REQUEST, "invalid-dpop-proof", "Invalid DPoP proof").with_detail(*why)
+            }
+            Self::TokenProof(InvalidProof(why)) => {
+                let mut p = Problem::new(StatusCode::UNAUTHORIZED, "invalid-dpop-proof", "Invalid DPoP proof")
+                    .with_detail(*why);
+                p.www_authenticate = Some(DPOP_PROOF_CHALLENGE);
+                p
+            }
+            Self::WrongTokenScheme => {
+                let mut p = Problem::new(StatusCode::UNAUTHORIZED, "invalid-token", "Missing or invalid web token")
+                    .with_detail("a token with cnf.jkt is sent as Authorization: DPoP with a proof; others as Bearer");
+                p.www_authenticate = Some(DPOP_TOKEN_CHALLENGE);
                 p
             }
             Self::UnknownClient => {
@@ -113,6 +138,10 @@ impl GatewayError {
         }
     }
 }
+
+/// RFC 9449 §7.1: the challenge names the DPoP scheme and the algorithms its proofs may use.
+const DPOP_PROOF_CHALLENGE: &str = "DPoP error=\"invalid_dpop_proof\", algs=\"ES256\"";
+const DPOP_TOKEN_CHALLENGE: &str = "DPoP error=\"invalid_token\", algs=\"ES256\"";
 
 impl ResponseError for GatewayError {
     fn status_code(&self) -> StatusCode {

@@ -9,6 +9,7 @@
 //!   outbox/      delivers the queued back-channel logouts and login webhooks (a loop per configured kind)
 //!   context      GatewayContext: what handlers share      error   GatewayError -> problem+json
 //!   binding, device (on cookie_secret), origin, qr_image, web_token, directory/, cors   leaves: they import only config and shared
+//!   dpop           DPoP proofs (RFC 9449): checked on the create and on /v1/me; dpop_client makes them for tests
 //! config         Settings from the environment, every problem at once; config/vars: the variables --help lists
 //! cli            the command line (serve, check-config) and the check-config summary   (main.rs is thin on it)
 //! ```
@@ -23,6 +24,9 @@ pub mod cookie_secret;
 pub mod cors;
 pub mod device;
 pub mod directory;
+pub mod dpop;
+#[cfg(any(test, feature = "test-support"))]
+pub mod dpop_client;
 pub mod error;
 pub mod introspection;
 pub mod openapi;

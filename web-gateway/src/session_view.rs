@@ -45,12 +45,22 @@ pub(crate) struct Answer {
 pub(crate) struct Token {
     /// An ES256 JWT (`typ: at+jwt`); verify it against `/.well-known/jwks.json`.
     token: String,
-    /// `Bearer`.
+    // Described by TokenType: a doc comment here would make utoipa wrap the enum in an `allOf`.
+    #[schema(inline, value_type = TokenType)]
     token_type: &'static str,
     /// Seconds the token is valid.
     expires_in: u64,
     #[schema(value_type = crate::openapi::schemas::UserProfile)]
     user: Profile,
+}
+
+/// How the web token is presented (RFC 9449 §5): `DPoP` for a token bound to the key of the create's DPoP proof
+/// (`cnf.jkt`), sent as `Authorization: DPoP <token>` with a fresh proof for each request; `Bearer` otherwise.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "documents token_type's values in the OpenAPI document")]
+pub(crate) enum TokenType {
+    Bearer,
+    DPoP,
 }
 
 /// What the browser is told, with what the waiters need to decide whether to tell it now.
@@ -107,7 +117,7 @@ pub async fn advance(ctx: &GatewayContext, read: Read<'_>) -> Result<Snapshot, G
             snapshot.wake_in = earliest(snapshot.wake_in, expiry);
             return Ok(snapshot);
         }
-        PollOutcome::Confirmed(user) => return claim(ctx, &read, &user).await,
+        PollOutcome::Confirmed { user, jkt } => return claim(ctx, &read, &user, jkt.as_deref()).await,
         PollOutcome::Claimed(sealed) => {
             let answer = read.binding.open(&sealed)?;
             return Ok(Snapshot { wake_in: expiry, ..Snapshot::settled(version, Status::Confirmed, answer) });
@@ -164,8 +174,13 @@ async fn pending(ctx: &GatewayContext, read: &Read<'_>, version: u64, code_exp: 
 /// Issues the token (before claiming, so a directory or signing fault leaves the login confirmed for the next
 /// read instead of losing it), then claims: one token per login, repeated to the same browser in the grace
 /// window.
-async fn claim(ctx: &GatewayContext, read: &Read<'_>, user: &UserId) -> Result<Snapshot, GatewayError> {
-    let (token, minted) = token(ctx, user).await?;
+async fn claim(
+    ctx: &GatewayContext,
+    read: &Read<'_>,
+    user: &UserId,
+    jkt: Option<&str>,
+) -> Result<Snapshot, GatewayError> {
+    let (token, minted) = token(ctx, user, jkt).await?;
     let answer = json(&Answer { status: Status::Confirmed, check_code: None, qr: None, token: Some(token) })?;
     let sealed = read.binding.seal(&answer)?;
     let web = NewWebSession { sid: &minted.sid, lifetime: ctx.signer.ttl() + WEB_SESSION_MARGIN };
@@ -201,17 +216,19 @@ async fn claim(ctx: &GatewayContext, read: &Read<'_>, user: &UserId) -> Result<S
     }
 }
 
-/// The token answer for `user`, and the token's `jti` (for the audit trail) and `sid`.
-async fn token(ctx: &GatewayContext, user: &UserId) -> Result<(Token, Minted), GatewayError> {
+/// The token answer for `user` (bound to the DPoP key `jkt`, if any), and the token's `jti` (for the audit trail)
+/// and `sid`.
+async fn token(ctx: &GatewayContext, user: &UserId, jkt: Option<&str>) -> Result<(Token, Minted), GatewayError> {
     let mut profile = ctx.directory.profile(user).await?.unwrap_or_else(|| {
         tracing::warn!(user = %user, "confirmed user is not in the user directory; issuing a token without profile");
         Profile::new()
     });
     profile.insert("id".into(), user.as_str().into());
-    let mut minted = ctx.signer.mint(user, unix_now())?;
+    let mut minted = ctx.signer.mint_bound(user, unix_now(), jkt)?;
     let expires_in = ctx.signer.ttl().as_secs();
     let token = std::mem::take(&mut minted.token);
-    Ok((Token { token, token_type: "Bearer", expires_in, user: profile }, minted))
+    let token_type = if jkt.is_some() { "DPoP" } else { "Bearer" };
+    Ok((Token { token, token_type, expires_in, user: profile }, minted))
 }
 
 fn json(answer: &Answer) -> Result<String, GatewayError> {

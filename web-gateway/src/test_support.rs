@@ -53,6 +53,7 @@ impl Settings {
             device_memory: Duration::from_secs(180 * 86_400),
             hsts: None,
             deliveries: crate::outbox::DeliverySettings::default(),
+            dpop: crate::config::DpopMode::Optional,
         }
     }
 }

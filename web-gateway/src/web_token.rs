@@ -45,6 +45,15 @@ struct Claims<'a> {
     aud: &'a str,
     /// RFC 8176 authentication method reference: this login used a QR code.
     amr: [&'static str; 1],
+    /// RFC 9449 §6.1: the DPoP key the token is bound to, when the login's create carried a proof.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cnf: Option<Confirmation<'a>>,
+}
+
+/// The `cnf` claim (RFC 7800) of a DPoP-bound token: the key's RFC 7638 thumbprint.
+#[derive(Serialize)]
+struct Confirmation<'a> {
+    jkt: &'a str,
 }
 
 /// A signed token, its `jti` (for the audit trail, which never carries the token itself) and its `sid`.
@@ -58,6 +67,8 @@ pub struct Minted {
 pub struct Verified {
     pub user: UserId,
     pub sid: String,
+    /// `cnf.jkt`: the DPoP key this token is bound to, if it is.
+    pub jkt: Option<String>,
     pub claims: serde_json::Value,
 }
 
@@ -113,8 +124,13 @@ impl WebTokenSigner {
         })
     }
 
-    /// Signs a token for `user`, issued at `now` (unix seconds).
+    /// Signs a Bearer token for `user`, issued at `now` (unix seconds).
     pub fn mint(&self, user: &UserId, now: u64) -> Result<Minted, SigningError> {
+        self.mint_bound(user, now, None)
+    }
+
+    /// Signs a token for `user`, bound to the DPoP key of thumbprint `jkt` when one is given.
+    pub fn mint_bound(&self, user: &UserId, now: u64, jkt: Option<&str>) -> Result<Minted, SigningError> {
         let jti = uuid::Uuid::new_v4().to_string();
         let sid = uuid::Uuid::new_v4().to_string();
         let claims = Claims {
@@ -126,6 +142,7 @@ impl WebTokenSigner {
             iss: &self.issuer,
             aud: &self.audience,
             amr: ["qr"],
+            cnf: jkt.map(|jkt| Confirmation { jkt }),
         };
         Ok(Minted { token: self.sign(&self.encoded_header, &claims)?, jti, sid })
     }
@@ -161,7 +178,8 @@ impl WebTokenSigner {
         let claims = jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation).ok()?.claims;
         let user = claims.get("sub").and_then(serde_json::Value::as_str).and_then(|s| UserId::parse(s).ok())?;
         let sid = claims.get("sid").and_then(serde_json::Value::as_str)?.to_owned();
-        Some(Verified { user, sid, claims })
+        let jkt = claims.pointer("/cnf/jkt").and_then(serde_json::Value::as_str).map(str::to_owned);
+        Some(Verified { user, sid, jkt, claims })
     }
 
     pub fn issuer(&self) -> &str {

@@ -5,7 +5,8 @@
 //   import { QrLogin } from "https://login.example.com/static/qrlogin.js";
 //   const login = QrLogin.mount(document.getElementById("qr"), {
 //     gateway: "https://login.example.com",          // default: this page's origin
-//     onLogin: ({ token, user, expires_in }) => ..., // the web token, once
+//     onLogin: ({ token, user, expires_in, fetch }) => ..., // the web token, once; `fetch` sends it (a DPoP-bound
+//                                                    // token with a fresh proof each time)
 //     onStatus: (status) => ...,                     // "loading", "pending", "scanned", "denied", "cancelled",
 //                                                    // "expired", "confirmed", "refused" (this tab lost the
 //                                                    // session's cookie), "error"; scanned with a check code:
@@ -17,13 +18,16 @@
 // Or the custom element, defined on import:  <qr-login gateway="https://login.example.com"></qr-login>
 // firing `login` (detail: the token answer), `status` (detail: { status, checkCode }) and `error` (detail: { error }).
 //
+// Where WebCrypto is available the login's token is bound to a key pair that never leaves this page (DPoP, RFC
+// 9449): a non-extractable P-256 key signs a proof on the create and on every later request with the token.
+//
 // It waits with Server-Sent Events when the gateway offers them and falls back to polling at the advised
 // interval; it swaps re-issued QR images, offers a new code when one expires or is refused, and cancels the
 // session when the page is left.
 
 /** The package version: its major is the HTTP API's (`/v1/`); the gateway also serves this file as
  * `/static/qrlogin-<VERSION>.js`, never changed, for Subresource Integrity. */
-export const VERSION = "1.0.0";
+export const VERSION = "1.1.0";
 
 const MESSAGES = {
   loading: "Preparing a login code…",
@@ -61,6 +65,8 @@ class Login {
     this.onError = options.onError || (() => {});
     this.messages = { ...MESSAGES, ...options.messages };
     this.useEvents = options.transport !== "poll" && "EventSource" in window;
+    this.useDpop = options.dpop !== false;
+    this.dpop = null;
     this.session = null;
     this.status = null;
     this.timer = null;
@@ -103,7 +109,11 @@ class Login {
     this.session = null;
     this.setStatus("loading");
     try {
-      const res = await fetch(`${this.gateway}/v1/qr`, { method: "POST", credentials: "include" });
+      const url = `${this.gateway}/v1/qr`;
+      // A key of its own for every code: the token this login ends in is bound to it.
+      this.dpop = this.useDpop ? await createDpopKey() : null;
+      const headers = this.dpop ? { DPoP: await this.dpop.proof("POST", url) } : {};
+      const res = await fetch(url, { method: "POST", credentials: "include", headers });
       if (!res.ok) throw await problem(res);
       const session = await res.json();
       // Destroyed while the code was being issued (React StrictMode mounts, cleans up and mounts again): give
@@ -204,12 +214,7 @@ class Login {
       this.stopWaiting();
       this.setStatus("confirmed");
       this.session = null;
-      this.onLogin({
-        token: answer.token,
-        token_type: answer.token_type,
-        expires_in: answer.expires_in,
-        user: answer.user,
-      });
+      this.onLogin(withToken(answer, this.dpop));
       return;
     }
     this.setStatus(answer.status, answer.check_code);
@@ -287,6 +292,76 @@ class Login {
     this.stopWaiting();
     window.removeEventListener("pagehide", this.leave);
     this.root.replaceChildren();
+  }
+}
+
+// The token answer as onLogin hands it over: for a DPoP-bound token also `proof(method, url)` (a fresh proof for a
+// request with this token) and `fetch(url, init)` (sends the request with `Authorization: DPoP` and a proof).
+function withToken(answer, dpop) {
+  const result = {
+    token: answer.token,
+    token_type: answer.token_type,
+    expires_in: answer.expires_in,
+    user: answer.user,
+  };
+  if (answer.token_type !== "DPoP" || !dpop) return result;
+  result.proof = (method, url) => dpop.proof(method, url, answer.token);
+  result.fetch = async (url, init = {}) => {
+    const method = (init.method || "GET").toUpperCase();
+    const headers = new Headers(init.headers);
+    headers.set("Authorization", `DPoP ${answer.token}`);
+    headers.set("DPoP", await result.proof(method, url));
+    return fetch(url, { ...init, headers });
+  };
+  return result;
+}
+
+const utf8 = (text) => new TextEncoder().encode(text);
+
+function base64url(bytes) {
+  let binary = "";
+  for (const byte of new Uint8Array(bytes)) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+const base64urlJson = (value) => base64url(utf8(JSON.stringify(value)));
+
+function randomId() {
+  if (globalThis.crypto.randomUUID) return globalThis.crypto.randomUUID();
+  return base64url(globalThis.crypto.getRandomValues(new Uint8Array(16)));
+}
+
+// A proof names the request's URL without query and fragment (RFC 9449 §4.2), resolved against the page.
+function requestUrl(url) {
+  const resolved = new URL(url, globalThis.location ? globalThis.location.href : undefined);
+  resolved.search = "";
+  resolved.hash = "";
+  return resolved.href;
+}
+
+/**
+ * A DPoP key (RFC 9449): a WebCrypto ECDSA P-256 key pair whose private half cannot be exported, and
+ * `proof(method, url, token?)`, which signs a proof for one request (with `ath` when it carries `token`). Null where
+ * WebCrypto is missing (plain http pages other than localhost) or refuses: the login is then a Bearer one.
+ */
+export async function createDpopKey(subtle = globalThis.crypto && globalThis.crypto.subtle) {
+  if (!subtle) return null;
+  try {
+    const pair = await subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]);
+    const { kty, crv, x, y } = await subtle.exportKey("jwk", pair.publicKey);
+    const header = base64urlJson({ typ: "dpop+jwt", alg: "ES256", jwk: { kty, crv, x, y } });
+    return {
+      async proof(method, url, token) {
+        const claims = { jti: randomId(), htm: method.toUpperCase(), htu: requestUrl(url), iat: Math.floor(Date.now() / 1000) };
+        if (token) claims.ath = base64url(await subtle.digest("SHA-256", utf8(token)));
+        const input = `${header}.${base64urlJson(claims)}`;
+        // WebCrypto's ECDSA signature is r || s, as JWS wants it (RFC 7518 §3.4).
+        const signature = await subtle.sign({ name: "ECDSA", hash: "SHA-256" }, pair.privateKey, utf8(input));
+        return `${input}.${base64url(signature)}`;
+      },
+    };
+  } catch (_) {
+    return null;
   }
 }
 

@@ -43,7 +43,7 @@ async fn a_second_confirm_conflicts() {
 
     assert_problem(again, 409, "wrong-state").await;
     assert_problem(deny, 409, "wrong-state").await;
-    assert_eq!(app.poll(&session).await, PollOutcome::Confirmed(UserId::parse("alice").unwrap()));
+    assert_eq!(app.poll(&session).await, PollOutcome::Confirmed { user: UserId::parse("alice").unwrap(), jkt: None });
 }
 
 #[tokio::test]
@@ -71,7 +71,7 @@ async fn confirm_by_another_user_than_the_scanner_conflicts_and_the_scanner_can_
     assert_eq!(app.poll(&session).await, PollOutcome::Scanned);
     let by_scanner = app.confirm(&token_for("alice"), &session.id.to_string(), &session.verification).await;
     assert_eq!(assert_ok_json(by_scanner).await["status"], "confirmed");
-    assert_eq!(app.poll(&session).await, PollOutcome::Confirmed(UserId::parse("alice").unwrap()));
+    assert_eq!(app.poll(&session).await, PollOutcome::Confirmed { user: UserId::parse("alice").unwrap(), jkt: None });
 }
 
 #[tokio::test]

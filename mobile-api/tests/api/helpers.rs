@@ -188,6 +188,7 @@ impl TestApp {
             ttl: SESSION_TTL,
             code_expires_at,
             trace: None,
+            dpop_jkt: None,
         };
         let created = self.store.create(&id, &new, &[]).await.unwrap_or_else(|e| {
             panic!("cannot reach the test Redis ({e}); start it with `deploy/redis.sh 6390 target/test-redis`")

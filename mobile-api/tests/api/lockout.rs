@@ -115,7 +115,7 @@ async fn four_wrong_verification_strings_leave_the_session_usable() {
     // The miss counter kept in the session hash does not disturb the rest of the login.
     let confirm = app.confirm(&token_for("alice"), &session.id.to_string(), &session.verification).await;
     assert_eq!(assert_ok_json(confirm).await["status"], "confirmed");
-    assert_eq!(app.poll(&session).await, PollOutcome::Confirmed(UserId::parse("alice").unwrap()));
+    assert_eq!(app.poll(&session).await, PollOutcome::Confirmed { user: UserId::parse("alice").unwrap(), jkt: None });
     assert!(matches!(app.claim(&session).await, ClaimOutcome::Won { .. }));
 }
 

@@ -83,7 +83,7 @@ async fn scan_then_confirm_lets_the_browser_claim_the_scanner() {
 
     assert_eq!(body, json!({ "status": "confirmed" }));
     let user = UserId::parse("alice@example.com").unwrap();
-    assert_eq!(app.poll(&session).await, PollOutcome::Confirmed(user));
+    assert_eq!(app.poll(&session).await, PollOutcome::Confirmed { user, jkt: None });
     // The claim happens once: a second claim finds it already made.
     assert!(matches!(app.claim(&session).await, ClaimOutcome::Won { .. }));
     assert!(matches!(app.claim(&session).await, ClaimOutcome::AlreadyClaimed { .. }));

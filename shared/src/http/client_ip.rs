@@ -23,7 +23,7 @@ impl TrustedProxies {
             .map_err(|bad| format!("not an IP address or CIDR: {bad}"))
     }
 
-    pub(crate) fn contains(&self, ip: &IpAddr) -> bool {
+    pub fn contains(&self, ip: &IpAddr) -> bool {
         self.0.iter().any(|net| net.contains(ip))
     }
 }

@@ -58,6 +58,9 @@ impl SessionStore {
         if let Some(trace) = new.trace {
             inv.arg(("tp", trace.as_str()));
         }
+        if let Some(jkt) = new.dpop_jkt {
+            inv.arg(("jkt", jkt));
+        }
         let Created(created) = self.run_limited(&mut inv, limits).await?;
         Ok(created)
     }

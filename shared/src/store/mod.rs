@@ -12,6 +12,7 @@
 
 mod browser;
 mod devices;
+mod dpop;
 mod outbox;
 mod phone;
 mod reply;
@@ -63,6 +64,9 @@ pub struct NewSession<'a> {
     pub code_expires_at: u32,
     /// The create's trace context, only while traces are exported: the later steps join the login's trace.
     pub trace: Option<&'a Traceparent>,
+    /// The RFC 7638 thumbprint of the browser's DPoP key (RFC 9449), when the create carried a proof: the
+    /// token this login issues is bound to that key.
+    pub dpop_jkt: Option<&'a str>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -77,8 +81,12 @@ pub enum PollOutcome {
     Forbidden,
     /// Scanned, and the phone must type this code, which the browser shows.
     ScannedWithCheckCode(String),
-    /// The user confirmed: issue a token for them and [`SessionStore::claim`] it.
-    Confirmed(UserId),
+    /// The user confirmed: issue a token for them (bound to the DPoP key `jkt` names, when the create was
+    /// sent with a proof) and [`SessionStore::claim`] it.
+    Confirmed {
+        user: UserId,
+        jkt: Option<String>,
+    },
     /// The token was already handed out; this is the stored answer carrying it (same browser, grace window).
     Claimed(String),
     /// Polling faster than advised: come back after this long. Nothing else was looked at.
@@ -202,6 +210,7 @@ struct Scripts {
     outbox_take: Script,
     outbox_settle: Script,
     outbox_forget: Script,
+    dpop_proof: Script,
 }
 
 impl Scripts {
@@ -234,6 +243,7 @@ impl Scripts {
             outbox_take: step(include_str!("outbox_take.lua")),
             outbox_settle: step(include_str!("outbox_settle.lua")),
             outbox_forget: step(include_str!("outbox_forget.lua")),
+            dpop_proof: step(include_str!("dpop_proof.lua")),
         }
     }
 }

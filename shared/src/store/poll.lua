@@ -1,9 +1,10 @@
 -- The browser's poll. K[1] = session key; A[1] = binding hash; A[2] = enforced poll interval (ms, 0 =
 -- none). Returns {'expired'}, {'forbidden'}, {'slow_down', ms to wait}, or
--- {state, version, code expiry, ms to live[, extra]} where extra is the user id when confirmed, the stored
--- answer when claimed (grace window) and the check code when scanned with one. Waiters wake at the end of the session's life: expiry publishes nothing.
+-- {state, version, code expiry, ms to live[, extra]} where extra is the user id when confirmed (then followed
+-- by the DPoP key's thumbprint when the create stored one), the stored answer when claimed (grace window) and
+-- the check code when scanned with one. Waiters wake at the end of the session's life: expiry publishes nothing.
 -- Only the poll clock changes here, never the login's state.
-local s = redis.call('HMGET', K[1], 'st', 'bind', 'uid', 'resp', 'ptat', 'v', 'cexp', 'cc')
+local s = redis.call('HMGET', K[1], 'st', 'bind', 'uid', 'resp', 'ptat', 'v', 'cexp', 'cc', 'jkt')
 if not s[1] then
   return {'expired'}
 end
@@ -26,6 +27,9 @@ end
 local reply = {s[1], s[6], s[7], tostring(redis.call('PTTL', K[1]))}
 if s[1] == 'confirmed' then
   reply[5] = s[3]
+  if s[9] then
+    reply[6] = s[9]
+  end
 elseif s[1] == 'claimed' then
   reply[5] = s[4]
 elseif s[1] == 'scanned' and s[8] then

@@ -58,7 +58,7 @@ fn tag(v: &Value, script: &str) -> Result<String, ParsingError> {
 }
 
 /// poll.lua (and claim.lua's fall-through): `{'expired'}`, `{'forbidden'}`, `{'slow_down', ms}` or
-/// `{state, version, code expiry, ms to live[, user id | stored answer]}`.
+/// `{state, version, code expiry, ms to live[, user id[, DPoP key thumbprint] | stored answer | check code]}`.
 impl FromRedisValue for Polled {
     fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
         polled(Fields::of(v, "poll")?, "poll")
@@ -87,9 +87,11 @@ fn polled(f: Fields, script: &str) -> Result<Polled, ParsingError> {
         (SessionState::Scanned, 5) => PollOutcome::ScannedWithCheckCode(f.text(4, script)?),
         (SessionState::Denied, ..5) => PollOutcome::Denied,
         (SessionState::Cancelled, ..5) => PollOutcome::Cancelled,
-        (SessionState::Confirmed, 5) => {
+        (SessionState::Confirmed, 5 | 6) => {
             let user = f.text(4, script)?;
-            PollOutcome::Confirmed(UserId::parse(&user).map_err(|e| ParsingError::from(format!("{script}: {e}")))?)
+            let user = UserId::parse(&user).map_err(|e| ParsingError::from(format!("{script}: {e}")))?;
+            let jkt = if f.len() == 6 { Some(f.text(5, script)?) } else { None };
+            PollOutcome::Confirmed { user, jkt }
         }
         (SessionState::Claimed, 5) => PollOutcome::Claimed(f.text(4, script)?),
         (state, n) => return Err(ParsingError::from(format!("{script}: {n} fields for {}", state.as_str()))),

@@ -38,6 +38,8 @@ async fn confirming_on_the_phone_logs_the_page_in() {
             (&json!(WEB_ISSUER), &json!(WEB_AUDIENCE), &json!(["qr"])),
             "claims: {claims}"
         );
+        // qrlogin.js bound the token to the page's WebCrypto key (DPoP), and /v1/me took its proof.
+        assert_eq!(claims["cnf"]["jkt"].as_str().map(str::len), Some(43), "a DPoP-bound token: {claims}");
         page.publish("logged-in").await;
     })
     .await;

@@ -1,6 +1,7 @@
 //! The services on a Redis Cluster of three masters (`QRL_REDIS_CLUSTER_NODES`), each test on a cluster of its
 //! own: the whole login with sessions on every node, push to waiting browsers, the rate limits and the lockout,
-//! the check code and a second scanner, the deliveries after the login.
+//! the check code and a second scanner, the deliveries after the login, a DPoP-bound login and its proofs'
+//! replay cache.
 //!
 //! The gateway's pub/sub connection subscribes on one node; sessions held by the other nodes are answered at once
 //! all the same, which shows their scripts' PUBLISH reaching it cluster-wide.
@@ -248,4 +249,19 @@ async fn the_check_code_and_a_second_scanner_work_on_the_cluster() {
     stack.scan(&alice, &shared.qr_text).await.expect_status(200);
     stack.scan(&bob, &shared.qr_text).await.expect_problem(409, "wrong-state");
     assert_poll(&stack, &shared, "cancelled").await;
+}
+
+#[tokio::test]
+async fn a_dpop_bound_login_and_the_proof_replay_cache_work_on_the_cluster() {
+    use crate::dpop::{assert_replay_refused, bound_token, me, public};
+    let cluster = RedisCluster::start().await;
+    let (stack, _) = stack_on(cluster.node_urls(), |_| {}, |_| {}).await;
+    let key = web_gateway::dpop_client::DpopKey::generate();
+
+    // The create stores the key's thumbprint, the poll hands it to the claim, /v1/me remembers the proof.
+    let token = bound_token(&stack, &key).await;
+    let proof = key.proof("GET", &public("/v1/me"), Some(&token));
+    me(&stack, &token, &proof).await.expect_status(200);
+
+    assert_replay_refused(&me(&stack, &token, &proof).await, "replayed on the cluster");
 }

@@ -12,6 +12,7 @@ mod check_code;
 mod cluster;
 mod deliveries;
 mod documented_examples;
+mod dpop;
 mod flow;
 mod http_errors;
 mod outcome;

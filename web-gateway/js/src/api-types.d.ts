@@ -269,8 +269,12 @@ export interface components {
             qr_image?: string;
             /** @description An ES256 JWT (`typ: at+jwt`); verify it against `/.well-known/jwks.json`. */
             token?: string;
-            /** @description `Bearer`. */
-            token_type?: string;
+            /**
+             * @description How the web token is presented (RFC 9449 §5): `DPoP` for a token bound to the key of the create's DPoP proof
+             *     (`cnf.jkt`), sent as `Authorization: DPoP <token>` with a fresh proof for each request; `Bearer` otherwise.
+             * @enum {string}
+             */
+            token_type?: "Bearer" | "DPoP";
             /**
              * Format: int64
              * @description Seconds the token is valid.
@@ -345,7 +349,16 @@ export interface components {
             jti?: string | null;
             iss?: string | null;
             aud?: string | null;
-            token_type?: string | null;
+            /** @description `DPoP` for a token bound to a key (then `cnf` names it), else `Bearer`. */
+            token_type?: ("Bearer" | "DPoP") | null;
+            /**
+             * @description RFC 9449 §6.2: the DPoP key a bound token is confirmed by; the backend checks the request's proof
+             *     against it.
+             */
+            cnf?: {
+                /** @description The RFC 7638 SHA-256 thumbprint (base64url) of the DPoP key the token is bound to. */
+                jkt: string;
+            } | null;
             /** @description The client that asked. */
             client_id?: string | null;
         };
@@ -382,7 +395,10 @@ export interface components {
         /** @description What `/v1/me` answers for a valid web token. */
         Me: {
             user: components["schemas"]["UserProfile"];
-            /** @description The token's claims: `iss`, `aud`, `sub`, `iat`, `exp`, `jti`, `sid`, `amr`. */
+            /**
+             * @description The token's claims: `iss`, `aud`, `sub`, `iat`, `exp`, `jti`, `sid`, `amr`, and `cnf` (`{"jkt": …}`) for a
+             *     DPoP-bound token.
+             */
             claims: Record<string, never>;
         };
         /**
@@ -437,6 +453,8 @@ export interface operations {
             header?: {
                 /** @description checked against the gateway's origin and QRL_CORS_ORIGINS */
                 Origin?: string | null;
+                /** @description a DPoP proof (RFC 9449: `typ: dpop+jwt`, ES256, the public key as `jwk`; `htm` POST, `htu` this URL, `iat`, `jti`): the login's token is then bound to that key (`cnf.jkt`, `token_type: DPoP`). Required when the gateway runs with QRL_DPOP=required; ignored with QRL_DPOP=off; one that does not verify is 400 `invalid-dpop-proof` */
+                DPoP?: string | null;
             };
             path?: never;
             cookie?: never;
@@ -454,7 +472,7 @@ export interface operations {
                     "application/json": components["schemas"]["Created"];
                 };
             };
-            /** @description Problem: `urn:qrlogin:problem:invalid-request` */
+            /** @description Problem: `urn:qrlogin:problem:invalid-dpop-proof`, `urn:qrlogin:problem:invalid-request` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -827,7 +845,10 @@ export interface operations {
     me: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description with a DPoP-bound token (`cnf.jkt`, sent as `Authorization: DPoP <token>`): a fresh proof by the token's key for `GET` and this URL, with `ath`; without a valid one, 401 `invalid-dpop-proof` */
+                DPoP?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -851,7 +872,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `urn:qrlogin:problem:invalid-token`, `urn:qrlogin:problem:session-ended` */
+            /** @description Problem: `urn:qrlogin:problem:invalid-token`, `urn:qrlogin:problem:invalid-dpop-proof`, `urn:qrlogin:problem:session-ended` */
             401: {
                 headers: {
                     /** @description the bearer challenge (RFC 6750) */
@@ -1078,7 +1099,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description `qrlogin.js` (the browser client, loadable cross-origin; also as `qrlogin-<version>.js`, cached for ever), `demo.js` or `demo.css` */
-                file: "qrlogin.js" | "demo.js" | "demo.css" | "qrlogin-1.0.0.js";
+                file: "qrlogin.js" | "demo.js" | "demo.css" | "qrlogin-1.1.0.js";
             };
             cookie?: never;
         };

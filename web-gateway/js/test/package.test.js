@@ -33,7 +33,7 @@ test("imports in Node with no DOM at all, defining nothing", () => {
     `const m = await import(${JSON.stringify(new URL("../src/qrlogin.js", import.meta.url).href)});
      console.log(Object.keys(m).sort().join(","), typeof m.QrLogin.mount);`,
   ]);
-  assert.equal(out.toString().trim(), "DEFAULT_MESSAGES,QrLogin,VERSION,defineQrLoginElement function");
+  assert.equal(out.toString().trim(), "DEFAULT_MESSAGES,QrLogin,VERSION,createDpopKey,defineQrLoginElement function");
 });
 
 test("npm run sri prints the hash that openssl computes, and the pinned tag", async () => {

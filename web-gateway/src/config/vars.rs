@@ -35,6 +35,11 @@ const OWN: &[EnvGroup] = &[
             var("QRL_CORS_ORIGINS", Off, "comma-separated web origins allowed to call /v1/qr cross-origin"),
             var("QRL_HSTS_SECS", Off, "send Strict-Transport-Security max-age=<secs> (only behind https)"),
             var(
+                "QRL_DPOP",
+                Value("optional"),
+                "bind web tokens to the browser's key (RFC 9449 DPoP): off, optional or required",
+            ),
+            var(
                 "QRL_INTROSPECTION_CLIENTS",
                 Off,
                 "web backends allowed to introspect tokens: <client_id>:<sha256 hex of its secret>,...",

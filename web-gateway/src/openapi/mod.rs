@@ -14,6 +14,7 @@ use utoipa::openapi::OpenApi as Document;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use crate::directory::DirectoryError;
+use crate::dpop::InvalidProof;
 use crate::error::GatewayError;
 use crate::push::Full;
 use crate::routes;
@@ -39,6 +40,17 @@ impl utoipa::Modify for SecuritySchemes {
         let components = doc.components.get_or_insert_with(Default::default);
         let bearer = bearer_jwt("the web token a confirmed poll handed out (ES256, `typ: at+jwt`)");
         components.add_security_scheme("webToken", bearer);
+        let dpop = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").description(Some(
+            "a DPoP-bound web token (`cnf.jkt`, `token_type: DPoP`), sent as `Authorization: DPoP <token>` \
+             (RFC 9449 §7.1; OpenAPI has no DPoP scheme, so it is described as bearer) with a `DPoP` proof",
+        ));
+        components.add_security_scheme("dpopToken", SecurityScheme::Http(dpop.build()));
+        let proof = ApiKeyValue::with_description(
+            "DPoP",
+            "a DPoP proof (RFC 9449) by the token's key: `typ: dpop+jwt`, ES256, the public key as `jwk`; `htm`, \
+             `htu` (this request's method and URL), `iat`, `jti` (fresh), `ath` (base64url SHA-256 of the token)",
+        );
+        components.add_security_scheme("dpopProof", SecurityScheme::ApiKey(ApiKey::Header(proof)));
         let cookie = ApiKeyValue::with_description(
             "qrl_bind",
             "the binding cookie the create set for this login (`__Secure-qrl_bind` behind https)",
@@ -77,7 +89,10 @@ fn problems() -> Vec<(&'static str, Vec<Problem>)> {
     };
     vec![
         // Its body is read but never parsed: only the unreadable-body answers every operation has.
-        ("createLogin", with(vec![E::CrossOrigin, E::RateLimited(wait), unavailable()], vec![])),
+        (
+            "createLogin",
+            with(vec![E::CrossOrigin, E::CreateProof(InvalidProof("…")), E::RateLimited(wait), unavailable()], vec![]),
+        ),
         (
             "pollLogin",
             with(
@@ -94,7 +109,14 @@ fn problems() -> Vec<(&'static str, Vec<Problem>)> {
         (
             "me",
             with(
-                vec![E::Unauthorized, E::SessionEnded, unavailable(), E::Directory(DirectoryError::Status(503))],
+                vec![
+                    E::Unauthorized,
+                    E::WrongTokenScheme,
+                    E::TokenProof(InvalidProof("…")),
+                    E::SessionEnded,
+                    unavailable(),
+                    E::Directory(DirectoryError::Status(503)),
+                ],
                 vec![],
             ),
         ),

@@ -64,3 +64,11 @@ impl utoipa::PartialSchema for UserProfile {
 }
 
 impl utoipa::ToSchema for UserProfile {}
+
+/// RFC 9449 §6: what a DPoP-bound token is confirmed by.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "documents the cnf claim in the OpenAPI document")]
+pub(crate) struct Confirmation {
+    /// The RFC 7638 SHA-256 thumbprint (base64url) of the DPoP key the token is bound to.
+    jkt: String,
+}

@@ -11,8 +11,9 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::config::SessionPolicy;
+use crate::config::{DpopMode, SessionPolicy};
 use crate::context::{GatewayContext, QrCode};
+use crate::dpop::{self, InvalidProof};
 use crate::error::GatewayError;
 use crate::session_view::ROTATION_OVERLAP_SECS;
 use crate::{binding, device};
@@ -39,7 +40,11 @@ pub(crate) struct Created {
 /// needed, but one that is sent must be readable.
 #[utoipa::path(post, path = "/v1/qr", tag = "browser", operation_id = "createLogin",
     summary = "Start a login: a QR for the phone and the binding cookie for this browser",
-    params(("Origin" = Option<String>, Header, description = "checked against the gateway's origin and QRL_CORS_ORIGINS")),
+    params(("Origin" = Option<String>, Header, description = "checked against the gateway's origin and QRL_CORS_ORIGINS"),
+        ("DPoP" = Option<String>, Header, description = "a DPoP proof (RFC 9449: `typ: dpop+jwt`, ES256, the public \
+            key as `jwk`; `htm` POST, `htu` this URL, `iat`, `jti`): the login's token is then bound to that key \
+            (`cnf.jkt`, `token_type: DPoP`). Required when the gateway runs with QRL_DPOP=required; ignored with \
+            QRL_DPOP=off; one that does not verify is 400 `invalid-dpop-proof`")),
     responses((status = 201, description = "A pending login", body = Created,
         headers(("Set-Cookie" = String, description = "The binding cookie, `qrl_bind=<value>; HttpOnly; SameSite=Strict; \
             Path=/v1/qr/<uuid>` (`__Secure-qrl_bind`, `Secure`, when QRL_COOKIE_SECURE): only this browser may \
@@ -52,6 +57,8 @@ pub async fn create(
     _body: IgnoredBody,
 ) -> Result<HttpResponse, GatewayError> {
     ctx.origins.admit(&req)?;
+    // Checked before anything is stored or counted: a refused proof changes nothing.
+    let dpop_jkt = bound_key(&req, &ctx)?;
     let policy = &ctx.policy;
     let requester = requester(&req, policy);
     let subject = super::client_subject(&req, policy);
@@ -70,6 +77,7 @@ pub async fn create(
         ttl: policy.ttl,
         code_expires_at,
         trace: trace.as_ref(),
+        dpop_jkt: dpop_jkt.as_deref(),
     };
     // Stored (if the issuance limits admit it) before the QR is drawn: a refused request costs no rendering.
     store(&ctx, &id, &new, &subject).await?;
@@ -87,6 +95,27 @@ pub async fn create(
         expires_in: policy.ttl.as_secs(),
         poll_interval_ms: u64::try_from(policy.poll_interval.as_millis()).unwrap_or(u64::MAX),
     }))
+}
+
+/// The thumbprint of the key the create's DPoP proof (`htm` POST, `htu` this URL) was made with, which the
+/// login's token will be bound to; none without a proof (unless QRL_DPOP=required) or with QRL_DPOP=off. A
+/// proof is not checked for replay here: a replayed one starts another login for the same key, whose token is
+/// of no use without that key either.
+fn bound_key(req: &HttpRequest, ctx: &GatewayContext) -> Result<Option<String>, GatewayError> {
+    let mode = ctx.policy.dpop;
+    if mode == DpopMode::Off {
+        return Ok(None);
+    }
+    let Some(proof) = dpop::header_of(req).map_err(GatewayError::CreateProof)? else {
+        return match mode {
+            DpopMode::Required => Err(GatewayError::CreateProof(InvalidProof("a DPoP proof is required"))),
+            _ => Ok(None),
+        };
+    };
+    let urls = dpop::urls_of(req, ctx.base.as_str(), &ctx.policy.trusted_proxies);
+    let expected = dpop::Expected { method: "POST", urls: &urls, access_token: None, now: unix_now() };
+    let proof = dpop::verify(proof, &expected).map_err(GatewayError::CreateProof)?;
+    Ok(Some(proof.jkt))
 }
 
 /// The first code lives one rotation (plus the overlap), or the whole login window when rotation is off.

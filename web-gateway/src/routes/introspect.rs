@@ -36,8 +36,15 @@ pub(crate) struct Introspection<'a> {
     iss: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     aud: Option<&'a str>,
+    /// `DPoP` for a token bound to a key (then `cnf` names it), else `Bearer`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(inline, value_type = Option<crate::session_view::TokenType>)]
     token_type: Option<&'a str>,
+    /// RFC 9449 §6.2: the DPoP key a bound token is confirmed by; the backend checks the request's proof
+    /// against it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(inline, value_type = Option<crate::openapi::schemas::Confirmation>)]
+    cnf: Option<&'a serde_json::Value>,
     /// The client that asked.
     #[serde(skip_serializing_if = "Option::is_none")]
     client_id: Option<&'a str>,
@@ -73,7 +80,8 @@ pub async fn introspect(
                 jti: text("jti"),
                 iss: text("iss"),
                 aud: text("aud"),
-                token_type: Some("Bearer"),
+                token_type: Some(if v.jkt.is_some() { "DPoP" } else { "Bearer" }),
+                cnf: v.claims.get("cnf"),
                 client_id: Some(client),
             }
         }

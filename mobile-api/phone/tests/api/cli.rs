@@ -71,7 +71,7 @@ async fn scan_of_a_screenshot_with_approve_confirms_the_login() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains(&session.requester.ip) && stdout.contains("Approved"), "{}", text(&out));
     assert!(!stdout.contains(&session.verification), "the verification string is never printed: {stdout}");
-    assert_eq!(app.poll(&session).await, PollOutcome::Confirmed(UserId::parse("alice").unwrap()));
+    assert_eq!(app.poll(&session).await, PollOutcome::Confirmed { user: UserId::parse("alice").unwrap(), jkt: None });
 }
 
 #[tokio::test]

@@ -79,6 +79,7 @@ async fn fresh_session(app: &TestApp) -> TestSession {
         ttl: SESSION_TTL,
         code_expires_at,
         trace: None,
+        dpop_jkt: None,
     };
     assert!(app.store.create(&id, &new, &[]).await.unwrap(), "session id collision");
     let code = app.verifier.issue(&id, code_expires_at);
@@ -137,7 +138,7 @@ async fn scan_and_confirm_from_a_screenshot_logs_the_browser_in() {
     assert_eq!(scanned.requester.ip, session.requester.ip);
     assert_eq!(scanned.requester.created_at, session.requester.created_at);
     assert!((1..=SESSION_TTL.as_secs()).contains(&scanned.expires_in));
-    assert_eq!(app.poll(&session).await, PollOutcome::Confirmed(UserId::parse("alice").unwrap()));
+    assert_eq!(app.poll(&session).await, PollOutcome::Confirmed { user: UserId::parse("alice").unwrap(), jkt: None });
 }
 
 #[tokio::test]
