@@ -1099,7 +1099,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description `qrlogin.js` (the browser client, loadable cross-origin; also as `qrlogin-<version>.js`, cached for ever), `demo.js` or `demo.css` */
-                file: "qrlogin.js" | "demo.js" | "demo.css" | "qrlogin-1.1.0.js";
+                file: "qrlogin.js" | "demo.js" | "demo.css" | "qrlogin-1.1.0.js" | "qrlogin-1.0.0.js";
             };
             cookie?: never;
         };

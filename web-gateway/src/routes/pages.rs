@@ -17,6 +17,9 @@ const LANDING: &str = include_str!("../../static/landing.html");
 const QRLOGIN_JS: &str = include_str!("../../static/qrlogin.js");
 const DEMO_JS: &str = include_str!("../../static/demo.js");
 const DEMO_CSS: &str = include_str!("../../static/demo.css");
+/// Every earlier client version, served unchanged under its versioned name for ever (pages pin them with
+/// Subresource Integrity): on a version bump, the previous build joins this list (web-gateway/js/README.md).
+const RELEASED: [(&str, &str); 1] = [("qrlogin-1.0.0.js", include_str!("../../static/released/qrlogin-1.0.0.js"))];
 
 fn page(html: String) -> HttpResponse {
     HttpResponse::Ok()
@@ -61,7 +64,10 @@ pub async fn asset(file: web::Path<String>) -> HttpResponse {
         name if Some(name) == VERSIONED_CLIENT.as_deref() => (QRLOGIN_JS, "text/javascript; charset=utf-8", IMMUTABLE),
         "demo.js" => (DEMO_JS, "text/javascript; charset=utf-8", SHORT_CACHE),
         "demo.css" => (DEMO_CSS, "text/css; charset=utf-8", SHORT_CACHE),
-        _ => return HttpResponse::NotFound().finish(),
+        name => match RELEASED.iter().find(|(released, _)| *released == name) {
+            Some((_, js)) => (*js, "text/javascript; charset=utf-8", IMMUTABLE),
+            None => return HttpResponse::NotFound().finish(),
+        },
     };
     HttpResponse::Ok()
         .content_type(content_type)
@@ -78,8 +84,8 @@ struct StaticFile;
 impl utoipa::PartialSchema for StaticFile {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         use utoipa::openapi::schema::{ObjectBuilder, Type};
-        let names =
-            ["qrlogin.js", "demo.js", "demo.css"].into_iter().map(str::to_owned).chain(VERSIONED_CLIENT.clone());
+        let names = ["qrlogin.js", "demo.js", "demo.css"].into_iter().map(str::to_owned);
+        let names = names.chain(VERSIONED_CLIENT.clone()).chain(RELEASED.iter().map(|(name, _)| (*name).to_owned()));
         ObjectBuilder::new().schema_type(Type::String).enum_values(Some(names)).into()
     }
 }
@@ -88,12 +94,32 @@ impl utoipa::ToSchema for StaticFile {}
 
 /// `qrlogin-<version>.js`, the version read from the built client's `export const VERSION = "…"` line (written
 /// by `npm run build` in web-gateway/js from package.json), so the served name and the package cannot disagree.
-static VERSIONED_CLIENT: LazyLock<Option<String>> = LazyLock::new(|| {
-    let (_, rest) = QRLOGIN_JS.split_once("export const VERSION = \"")?;
+static VERSIONED_CLIENT: LazyLock<Option<String>> = LazyLock::new(|| versioned_name(QRLOGIN_JS));
+
+fn versioned_name(client: &str) -> Option<String> {
+    let (_, rest) = client.split_once("export const VERSION = \"")?;
     let (version, _) = rest.split_once('"')?;
     Some(format!("qrlogin-{version}.js"))
-});
+}
 
 fn html_attr(s: &str) -> String {
     s.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each earlier version in the changelog is still served, under the name its own `VERSION` gives it.
+    #[test]
+    fn every_earlier_version_is_still_served_under_its_own_name() {
+        for (name, js) in RELEASED {
+            assert_eq!(versioned_name(js).as_deref(), Some(name), "released/{name} is that version's build");
+        }
+        let changelog = include_str!("../../js/CHANGELOG.md");
+        let versions = changelog.lines().filter_map(|l| l.strip_prefix("## ")).map(|v| format!("qrlogin-{v}.js"));
+        for name in versions.filter(|name| Some(name) != VERSIONED_CLIENT.as_ref()) {
+            assert!(RELEASED.iter().any(|(n, _)| *n == name), "{name} is in the changelog but no longer served");
+        }
+    }
 }

@@ -57,6 +57,12 @@ async fn browser_client_is_also_served_under_its_package_version_forever() {
     assert_eq!(pinned_body, latest);
     assert!(pinned_body.contains(&format!("export const VERSION = \"{version}\"")));
     assert_eq!(app.get("/static/qrlogin-0.0.0-nope.js").await.status(), StatusCode::NOT_FOUND);
+    // An earlier version, which pages may still pin: served as it was released, byte for byte.
+    let earlier = app.get("/static/qrlogin-1.0.0.js").await;
+    assert_eq!(header(&earlier, "cache-control"), Some("public, max-age=31536000, immutable"));
+    let earlier = earlier.text().await.unwrap();
+    assert_eq!(earlier, include_str!("../../static/released/qrlogin-1.0.0.js"));
+    assert!(earlier.contains("export const VERSION = \"1.0.0\"") && earlier != latest);
 }
 
 #[tokio::test]
