@@ -12,10 +12,13 @@ use crate::assert_claims_token_for;
 
 const CLIENT: (&str, &str) = ("web-backend", "e2e-introspection-secret");
 
-async fn stack() -> Stack {
+fn clients() -> IntrospectionClients {
     let hash = hex::encode(Sha256::digest(CLIENT.1.as_bytes()));
-    let clients = IntrospectionClients::parse(&format!("{}:{hash}", CLIENT.0)).unwrap();
-    Stack::start_with(|g| g.introspection_clients = clients).await
+    IntrospectionClients::parse(&format!("{}:{hash}", CLIENT.0)).unwrap()
+}
+
+async fn stack() -> Stack {
+    Stack::start_with(|g| g.introspection_clients = clients()).await
 }
 
 /// A whole login of `user`; its web token and the token's `sid`.
@@ -72,9 +75,12 @@ async fn a_session_ended_from_the_phone_introspects_inactive_at_once() {
     stack.end_web_sessions(&stack.user_token("bob"), Some(&sid)).await.expect_problem(404, "web-session-not-found");
     assert!(active(&stack, &ended).await);
 
+    // The very next introspection, at either of two gateway instances, says so.
+    let other = stack.another_gateway(|g| g.introspection_clients = clients()).await;
+    assert!(active(&other, &ended).await);
     let started = Instant::now();
     stack.end_web_sessions(&stack.user_token("alice"), Some(&sid)).await.expect_status(204);
-    assert!(!active(&stack, &ended).await);
+    assert!(!active(&other, &ended).await && !active(&stack, &ended).await);
     assert!(started.elapsed() < Duration::from_secs(1), "inactive within a second");
     assert_eq!(stack.introspect(CLIENT, &ended).await.expect_status(200), &serde_json::json!({ "active": false }));
     stack.me(&ended).await.expect_problem(401, "session-ended");
