@@ -769,3 +769,23 @@ fn retry_pauses_double_up_to_their_cap() {
     assert_eq!(pauses, [1, 2, 4, 4, 4]);
     assert_eq!(RETRY.pause(u32::MAX), RETRY.cap);
 }
+
+#[tokio::test]
+async fn a_queue_whose_group_was_destroyed_gets_it_back_and_keeps_its_events() {
+    let settings = test_support::redis_settings(&test_support::redis_url());
+    let (store, alice) = (SessionStore::connect(&settings).unwrap(), UserId::parse("alice").unwrap());
+    let take = || store.outbox_take(OutboxKind::Logout, "a", 10, &RETRY);
+    take().await.unwrap();
+    let queue = KeySchema::new(settings.key_prefix.clone()).outbox("logout");
+    let mut conn = store.redis().pool().get().await.unwrap();
+    let _: i64 = redis::cmd("XGROUP").arg("DESTROY").arg(&queue).arg("gateways").query_async(&mut conn).await.unwrap();
+    store
+        .add_web_session(&alice, NewWebSession { sid: "s", lifetime: Duration::from_secs(600) }, &shown(), None)
+        .await
+        .unwrap();
+    store.end_web_sessions(&alice, Some("s")).await.unwrap();
+
+    // The next look makes the group again, from the stream's start, and reads the event.
+    let taken = take().await.unwrap();
+    assert_eq!(taken.iter().map(|e| e.field("sid").unwrap()).collect::<Vec<_>>(), ["s"]);
+}

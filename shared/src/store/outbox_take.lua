@@ -7,11 +7,20 @@
 -- Each event comes back as {id, attempts before this one, {field, value, ...}}.
 local group, me, count = A[1], A[2], tonumber(A[3])
 local base, cap, in_flight = tonumber(A[4]), tonumber(A[5]), tonumber(A[6])
-pcall(redis.call, 'XGROUP', 'CREATE', K[1], group, '0', 'MKSTREAM')
-local taken = {}
+-- Asked first rather than tried: a refused XGROUP CREATE on every look would fill Redis's error statistics.
+if redis.call('EXISTS', K[1]) == 0 then
+  redis.call('XGROUP', 'CREATE', K[1], group, '0', 'MKSTREAM')
+end
 -- Only events idle past the first pause can be due: XPENDING's IDLE filter leaves the rest in Redis. The window
 -- is wider than the batch, so a few events failing for long do not hide the others' retries.
-for _, p in ipairs(redis.call('XPENDING', K[1], group, 'IDLE', base, '-', '+', count * 10)) do
+local pending = redis.pcall('XPENDING', K[1], group, 'IDLE', base, '-', '+', count * 10)
+if pending.err then
+  -- The stream outlived its group (destroyed by hand): make it again, from the stream's first event.
+  redis.call('XGROUP', 'CREATE', K[1], group, '0')
+  pending = {}
+end
+local taken = {}
+for _, p in ipairs(pending) do
   if #taken == count then
     break
   end
