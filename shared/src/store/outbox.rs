@@ -133,14 +133,16 @@ impl SessionStore {
     }
 
     /// Queues an event in a step of its own: on a cluster, after the step that caused it (whose keys are in
-    /// another slot). On a single Redis that step queued it already.
-    pub(super) async fn enqueue_alone(&self, kind: OutboxKind, fields: &[(&str, &str)]) -> Result<(), StoreError> {
+    /// another slot). On a single Redis that step queued it already. That step is done: a failure here loses
+    /// only the event, and is logged rather than failing the request.
+    pub(super) async fn enqueue_alone(&self, kind: OutboxKind, fields: &[(&str, &str)]) {
         let mut inv = self.scripts.outbox_add.key(self.keys.outbox(kind.as_str()));
         for (name, value) in fields {
             inv.arg(*name).arg(*value);
         }
-        let _queued: i64 = self.run(&mut inv).await?;
-        Ok(())
+        if let Err(e) = self.run::<i64>(&mut inv).await {
+            tracing::warn!(kind = kind.as_str(), error = %crate::ErrorChain(&e), "could not queue an event: it is lost");
+        }
     }
 
     /// The queue keys a step on a single Redis queues its events on (none on a cluster).

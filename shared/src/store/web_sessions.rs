@@ -66,10 +66,11 @@ impl SessionStore {
         inv.arg(new.sid).arg(&record).arg(now).arg(new.lifetime.as_secs().max(1)).arg(WEB_SESSIONS_PER_USER);
         inv.arg(user.as_str());
         let evicted: Vec<String> = self.run(&mut inv).await?;
-        self.queue_logouts(user, &evicted).await?;
+        self.queue_logouts(user, &evicted).await;
         let (now, risk) = (now.to_string(), risk.map_or("", RiskLevel::as_str));
         let login = [("user", user.as_str()), ("sid", new.sid), ("shown", &record), ("risk", risk), ("at", &now)];
-        self.enqueue_alone(OutboxKind::Login, &login).await
+        self.enqueue_alone(OutboxKind::Login, &login).await;
+        Ok(())
     }
 
     /// `user`'s live web sessions, newest first.
@@ -99,17 +100,16 @@ impl SessionStore {
         inv.arg(sid.unwrap_or("")).arg(unix_now()).arg(user.as_str());
         let ended: Vec<String> = self.run(&mut inv).await?;
         if self.redis.is_cluster() {
-            self.queue_logouts(user, &ended).await?;
+            self.queue_logouts(user, &ended).await;
         }
         Ok(u64::try_from(ended.len()).unwrap_or(u64::MAX))
     }
 
     /// On a cluster: the back-channel logouts of `user`'s web sessions `ended`, in steps of their own.
-    async fn queue_logouts(&self, user: &UserId, ended: &[String]) -> Result<(), StoreError> {
+    async fn queue_logouts(&self, user: &UserId, ended: &[String]) {
         for sid in ended {
-            self.enqueue_alone(OutboxKind::Logout, &[("user", user.as_str()), ("sid", sid)]).await?;
+            self.enqueue_alone(OutboxKind::Logout, &[("user", user.as_str()), ("sid", sid)]).await;
         }
-        Ok(())
     }
 
     /// Whether `user`'s web session `sid` is live; if so, it was seen now.
