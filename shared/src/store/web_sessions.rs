@@ -105,7 +105,8 @@ impl SessionStore {
         Ok(u64::try_from(ended.len()).unwrap_or(u64::MAX))
     }
 
-    /// On a cluster: the back-channel logouts of `user`'s web sessions `ended`, in steps of their own.
+    /// The back-channel logouts of `user`'s web sessions `ended`, in steps of their own (after a step that could not
+    /// queue them itself).
     async fn queue_logouts(&self, user: &UserId, ended: &[String]) {
         for sid in ended {
             self.enqueue_alone(OutboxKind::Logout, &[("user", user.as_str()), ("sid", sid)]).await;
