@@ -19,7 +19,7 @@ fn token_mint(c: &mut Criterion) {
     };
     let Ok(user) = UserId::parse("alice") else { return eprintln!("token_mint: alice is not a user id") };
     let now = unix_now();
-    c.bench_function("token_mint/mint", |b| b.iter(|| signer.mint(black_box(&user), black_box(now))));
+    c.bench_function("token_mint/mint", |b| b.iter(|| signer.mint(black_box(&user), black_box(now), None)));
 
     let pem = settings.web_token.private_key_pem.expose_secret().as_bytes();
     let Ok(key) = EncodingKey::from_ec_pem(pem) else { return eprintln!("token_mint: not an EC PEM") };

@@ -46,8 +46,8 @@ pub(crate) struct Token {
     /// An ES256 JWT (`typ: at+jwt`); verify it against `/.well-known/jwks.json`.
     token: String,
     // Described by TokenType: a doc comment here would make utoipa wrap the enum in an `allOf`.
-    #[schema(inline, value_type = TokenType)]
-    token_type: &'static str,
+    #[schema(inline)]
+    token_type: TokenType,
     /// Seconds the token is valid.
     expires_in: u64,
     #[schema(value_type = crate::openapi::schemas::UserProfile)]
@@ -56,11 +56,17 @@ pub(crate) struct Token {
 
 /// How the web token is presented (RFC 9449 §5): `DPoP` for a token bound to the key of the create's DPoP proof
 /// (`cnf.jkt`), sent as `Authorization: DPoP <token>` with a fresh proof for each request; `Bearer` otherwise.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code, reason = "documents token_type's values in the OpenAPI document")]
+#[derive(Clone, Copy, Serialize, utoipa::ToSchema)]
 pub(crate) enum TokenType {
     Bearer,
     DPoP,
+}
+
+impl TokenType {
+    /// The type of a token bound to the DPoP key `jkt`, if any.
+    pub(crate) fn of(jkt: Option<&str>) -> Self {
+        if jkt.is_some() { Self::DPoP } else { Self::Bearer }
+    }
 }
 
 /// What the browser is told, with what the waiters need to decide whether to tell it now.
@@ -224,11 +230,10 @@ async fn token(ctx: &GatewayContext, user: &UserId, jkt: Option<&str>) -> Result
         Profile::new()
     });
     profile.insert("id".into(), user.as_str().into());
-    let mut minted = ctx.signer.mint_bound(user, unix_now(), jkt)?;
+    let mut minted = ctx.signer.mint(user, unix_now(), jkt)?;
     let expires_in = ctx.signer.ttl().as_secs();
     let token = std::mem::take(&mut minted.token);
-    let token_type = if jkt.is_some() { "DPoP" } else { "Bearer" };
-    Ok((Token { token, token_type, expires_in, user: profile }, minted))
+    Ok((Token { token, token_type: TokenType::of(jkt), expires_in, user: profile }, minted))
 }
 
 fn json(answer: &Answer) -> Result<String, GatewayError> {

@@ -124,13 +124,9 @@ impl WebTokenSigner {
         })
     }
 
-    /// Signs a Bearer token for `user`, issued at `now` (unix seconds).
-    pub fn mint(&self, user: &UserId, now: u64) -> Result<Minted, SigningError> {
-        self.mint_bound(user, now, None)
-    }
-
-    /// Signs a token for `user`, bound to the DPoP key of thumbprint `jkt` when one is given.
-    pub fn mint_bound(&self, user: &UserId, now: u64, jkt: Option<&str>) -> Result<Minted, SigningError> {
+    /// Signs a token for `user`, issued at `now` (unix seconds), bound to the DPoP key of thumbprint `jkt` when
+    /// one is given (else a Bearer token).
+    pub fn mint(&self, user: &UserId, now: u64, jkt: Option<&str>) -> Result<Minted, SigningError> {
         let jti = uuid::Uuid::new_v4().to_string();
         let sid = uuid::Uuid::new_v4().to_string();
         let claims = Claims {
@@ -249,7 +245,7 @@ mod tests {
         let signer = WebTokenSigner::new(&settings).unwrap();
         let now = jsonwebtoken::get_current_timestamp();
 
-        let minted = signer.mint(&UserId::parse("alice").unwrap(), now).unwrap();
+        let minted = signer.mint(&UserId::parse("alice").unwrap(), now, None).unwrap();
 
         let header = decode_header(&minted.token).unwrap();
         assert_eq!((header.alg, header.typ.as_deref(), header.kid.as_deref()), (ALG, Some("at+jwt"), signer.kid()));

@@ -13,7 +13,7 @@ use super::{SessionStore, StoreError};
 const GROUP: &str = "gateways";
 
 /// What an event tells its receiver.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::VariantArray)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
 #[strum(serialize_all = "lowercase")]
 pub enum OutboxKind {
     /// A web session ended: the web backend's OpenID Connect back-channel logout.

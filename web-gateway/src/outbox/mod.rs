@@ -48,7 +48,7 @@ enum Failure {
     #[error("answered {0}")]
     Status(reqwest::StatusCode),
     #[error("no answer: {0}")]
-    Unreachable(String),
+    Unreachable(&'static str),
     /// The event cannot become a request (written by an incompatible version): retrying cannot help.
     #[error("malformed event: {0}")]
     Malformed(&'static str),
@@ -179,13 +179,12 @@ async fn send(request: reqwest::RequestBuilder) -> Result<(), Failure> {
 }
 
 /// What went wrong, without the URL reqwest's errors quote.
-fn without_url(e: &reqwest::Error) -> String {
-    let what = if e.is_timeout() {
+fn without_url(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
         "cannot connect"
     } else {
         "request failed"
-    };
-    what.to_owned()
+    }
 }

@@ -3,6 +3,7 @@ use serde::Deserialize;
 
 use crate::context::GatewayContext;
 use crate::error::GatewayError;
+use crate::session_view::TokenType;
 
 /// The form of an introspection request (RFC 7662 §2.1).
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -38,8 +39,8 @@ pub(crate) struct Introspection<'a> {
     aud: Option<&'a str>,
     /// `DPoP` for a token bound to a key (then `cnf` names it), else `Bearer`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(inline, value_type = Option<crate::session_view::TokenType>)]
-    token_type: Option<&'a str>,
+    #[schema(inline)]
+    token_type: Option<TokenType>,
     /// RFC 9449 §6.2: the DPoP key a bound token is confirmed by; the backend checks the request's proof
     /// against it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -80,7 +81,7 @@ pub async fn introspect(
                 jti: text("jti"),
                 iss: text("iss"),
                 aud: text("aud"),
-                token_type: Some(if v.jkt.is_some() { "DPoP" } else { "Bearer" }),
+                token_type: Some(TokenType::of(v.jkt.as_deref())),
                 cnf: v.claims.get("cnf"),
                 client_id: Some(client),
             }
